@@ -1,0 +1,122 @@
+// The worker side of the adapter protocol: parses messages from the main isolate and routes them
+// to an adapter's handlers, so every broker worker speaks the protocol the same way.
+
+import type { Capabilities, FeedState, Tick } from "../types.ts";
+import {
+  type FaultKind,
+  type FromWorker,
+  type ItemResult,
+  parseToWorker,
+  type StreamItem,
+} from "./messages.ts";
+
+/** What an adapter uses to talk to the main isolate. */
+export interface AdapterOutput {
+  /** One call per broker frame: the batch becomes one postMessage. */
+  ticks(ticks: Tick[]): void;
+  status(state: FeedState, detail?: string): void;
+  log(level: "debug" | "info" | "warning" | "error", message: string): void;
+}
+
+/** A broker adapter as the worker runtime drives it. */
+export interface AdapterHandlers {
+  /** Parses options, connects, and returns the capabilities it runs with. */
+  init(
+    connection: number,
+    options: unknown,
+    out: AdapterOutput,
+  ): Promise<Capabilities> | Capabilities;
+  subscribe(items: StreamItem[]): Promise<ItemResult[]>;
+  unsubscribe(items: { exchange: string; symbol: string }[]): Promise<ItemResult[]>;
+  setMode(items: StreamItem[]): Promise<ItemResult[]>;
+  token(accessToken: string): void;
+  fault?(kind: FaultKind): void;
+  close(): Promise<void>;
+}
+
+interface WorkerScope {
+  postMessage(message: unknown): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+  close(): void;
+}
+
+/**
+ * Runs `handlers` as the adapter of this worker.
+ *
+ * @example
+ * ```ts ignore
+ * runAdapter(new PaperAdapter());
+ * ```
+ */
+export function runAdapter(handlers: AdapterHandlers): void {
+  const scope = globalThis as unknown as WorkerScope;
+  const post = (m: FromWorker) => scope.postMessage(m);
+  const out: AdapterOutput = {
+    ticks: (ticks) => {
+      if (ticks.length > 0) post({ type: "ticks", ticks });
+    },
+    status: (state, detail) => post({ type: "status", state, detail }),
+    log: (level, message) => post({ type: "log", level, message: message.slice(0, 4000) }),
+  };
+  let initialised = false;
+  // Requests are handled one at a time, in order, so a broker never sees them reordered.
+  let chain: Promise<unknown> = Promise.resolve();
+  scope.onmessage = (e: MessageEvent) => {
+    const msg = parseToWorker(e.data);
+    if (typeof msg === "string") {
+      const id = typeof e.data?.id === "number" ? e.data.id : undefined;
+      post({ type: "error", id, code: "SERVER_ERROR", message: `invalid message: ${msg}` });
+      return;
+    }
+    chain = chain.then(async () => {
+      try {
+        switch (msg.type) {
+          case "init": {
+            const capabilities = await handlers.init(msg.connection, msg.options, out);
+            initialised = true;
+            post({ type: "ready", capabilities });
+            return;
+          }
+          case "subscribe":
+          case "unsubscribe":
+          case "set_mode": {
+            if (!initialised) {
+              post({
+                type: "error",
+                id: msg.id,
+                code: "BROKER_ERROR",
+                message: "adapter not initialised",
+              });
+              return;
+            }
+            const results = msg.type === "subscribe"
+              ? await handlers.subscribe(msg.items)
+              : msg.type === "unsubscribe"
+              ? await handlers.unsubscribe(msg.items)
+              : await handlers.setMode(msg.items);
+            post({ type: "ack", id: msg.id, results });
+            return;
+          }
+          case "token":
+            handlers.token(msg.accessToken);
+            return;
+          case "fault":
+            handlers.fault?.(msg.kind);
+            return;
+          case "close":
+            await handlers.close();
+            scope.close();
+            return;
+        }
+      } catch (err) {
+        const id = "id" in msg ? msg.id : undefined;
+        post({
+          type: "error",
+          id,
+          code: "BROKER_ERROR",
+          message: String(err instanceof Error ? err.message : err),
+        });
+      }
+    });
+  };
+}

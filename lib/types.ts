@@ -1,0 +1,149 @@
+// Core domain types shared by every component: modes, instruments, normalised ticks, feed states
+// and the error-code catalogue of the client protocol.
+
+/** Subscription mode: 1 = LTP, 2 = Quote, 3 = Depth. Higher modes carry every lower mode's fields. */
+export type Mode = 1 | 2 | 3;
+
+/** All modes, lowest first. */
+export const MODES: readonly Mode[] = [1, 2, 3];
+
+/** Labels used in acks and bus topics. */
+export const MODE_LABEL: Readonly<Record<Mode, "LTP" | "Quote" | "Depth">> = {
+  1: "LTP",
+  2: "Quote",
+  3: "Depth",
+};
+
+/** Upper-case mode names used in bus topics (`NSE_RELIANCE_QUOTE`). */
+export const MODE_TOPIC: Readonly<Record<Mode, "LTP" | "QUOTE" | "DEPTH">> = {
+  1: "LTP",
+  2: "QUOTE",
+  3: "DEPTH",
+};
+
+/** One price level of market depth. `orders` is null when the broker does not send it. */
+export interface DepthLevel {
+  price: number;
+  quantity: number;
+  orders: number | null;
+}
+
+/** Market depth, best level first on each side. */
+export interface Depth {
+  buy: DepthLevel[];
+  sell: DepthLevel[];
+}
+
+/**
+ * A normalised tick, as every adapter emits it. Field names are the client protocol's `data`
+ * field names. A field the broker does not provide is `null`, never a fabricated 0.
+ * `mode` says how rich the tick is: an LTP tick only guarantees the LTP fields.
+ */
+export interface Tick {
+  exchange: string;
+  symbol: string;
+  mode: Mode;
+  ltp: number;
+  /** Exchange last-trade time, epoch ms. */
+  ltt: number | null;
+  /** Packet time (exchange time when the broker sends it, else receive time), epoch ms. */
+  timestamp: number;
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  /** Previous session close. */
+  close: number | null;
+  volume: number | null;
+  last_trade_quantity: number | null;
+  avg_trade_price: number | null;
+  total_buy_quantity: number | null;
+  total_sell_quantity: number | null;
+  oi: number | null;
+  change: number | null;
+  change_percent: number | null;
+  depth: Depth | null;
+}
+
+/** `EXCHANGE:SYMBOL` — the key of an instrument regardless of mode. */
+export type InstrumentKey = string;
+
+/** Builds the instrument key for an exchange and symbol. */
+export function instrumentKey(exchange: string, symbol: string): InstrumentKey {
+  return `${exchange}:${symbol}`;
+}
+
+/** State of one broker connection as its adapter worker reports it. */
+export type FeedState =
+  | "connecting"
+  | "connected"
+  | "stalled"
+  | "reconnecting"
+  | "auth_failed"
+  | "disconnected";
+
+export const FEED_STATES: readonly FeedState[] = [
+  "connecting",
+  "connected",
+  "stalled",
+  "reconnecting",
+  "auth_failed",
+  "disconnected",
+];
+
+/** The error-code catalogue of the client protocol; every failure in tickplex carries one. */
+export type ErrorCode =
+  | "INVALID_JSON"
+  | "INVALID_MESSAGE"
+  | "INVALID_ACTION"
+  | "INVALID_PARAMETERS"
+  | "INVALID_MODE"
+  | "INVALID_DEPTH"
+  | "NOT_AUTHENTICATED"
+  | "AUTHENTICATION_ERROR"
+  | "RATE_LIMITED"
+  | "SYMBOL_NOT_FOUND"
+  | "MAX_CAPACITY_REACHED"
+  | "NOT_SUBSCRIBED"
+  | "DOWNGRADE_FAILED"
+  | "BROKER_ERROR"
+  | "SERVER_ERROR";
+
+export const ERROR_CODES: readonly ErrorCode[] = [
+  "INVALID_JSON",
+  "INVALID_MESSAGE",
+  "INVALID_ACTION",
+  "INVALID_PARAMETERS",
+  "INVALID_MODE",
+  "INVALID_DEPTH",
+  "NOT_AUTHENTICATED",
+  "AUTHENTICATION_ERROR",
+  "RATE_LIMITED",
+  "SYMBOL_NOT_FOUND",
+  "MAX_CAPACITY_REACHED",
+  "NOT_SUBSCRIBED",
+  "DOWNGRADE_FAILED",
+  "BROKER_ERROR",
+  "SERVER_ERROR",
+];
+
+/** The result of an operation that can fail with a catalogue code. */
+export type Outcome<T = Record<never, never>> =
+  | ({ ok: true } & T)
+  | { ok: false; code: ErrorCode; message: string };
+
+/** What an adapter declares about its broker; the pool enforces it, config may only lower it. */
+export interface Capabilities {
+  broker: string;
+  /** host:port pairs (or hostnames) the adapter worker may reach; nothing else. */
+  hosts: string[];
+  /** Files the adapter worker may read (instrument masters). */
+  readPaths: string[];
+  maxSymbolsPerConnection: number;
+  maxConnections: number;
+  maxTokensPerFrame: number;
+  /** Depth levels the broker can deliver per exchange; `*` is the default. */
+  depthLevels: Record<string, number[]>;
+}
+
+/** Epoch milliseconds now. */
+export type Clock = () => number;
