@@ -1,0 +1,172 @@
+// The one configuration of the gateway: a zod schema, merged from a JSON file, the environment and
+// command-line flags (in that order of precedence, flags last). A bad value fails at start with a
+// message naming the field.
+
+import { z } from "zod";
+
+const portSchema = z.number().int().min(0).max(65535);
+
+/** Client-facing limits. */
+export const limitsSchema = z.object({
+  /** Seconds a new client has to authenticate before close 4401. */
+  authGraceMs: z.number().int().positive().default(15_000),
+  /** Largest accepted client frame; larger ones get INVALID_MESSAGE and close 1009. */
+  maxFrameBytes: z.number().int().min(1024).default(1_048_576),
+  maxEntriesPerRequest: z.number().int().positive().default(5000),
+  /** Subscriptions one client may hold (keys). */
+  maxSubscriptionsPerClient: z.number().int().positive().default(5000),
+  /** Socket backlog (bytes) above which ticks are conflated per key instead of written. */
+  sendHighWaterBytes: z.number().int().positive().default(1_048_576),
+  /** A client whose backlog stays above the high-water mark this long is closed (1008). */
+  slowConsumerMs: z.number().int().positive().default(10_000),
+  /** Interval of batched frames for clients that opted in. */
+  batchIntervalMs: z.number().int().min(1).max(1000).default(5),
+  /** Incoming messages per second per client (token bucket), burst, and flood close. */
+  messagesPerSecond: z.number().int().positive().default(500),
+  messageBurst: z.number().int().positive().default(1000),
+  floodCloseAfter: z.number().int().positive().default(10_000),
+  /** Failed authentications per address per minute before RATE_LIMITED. */
+  authFailuresPerMinute: z.number().int().positive().default(10),
+  /** WebSocket ping after this many seconds idle; close if no pong within the same time. */
+  idleTimeoutS: z.number().int().min(0).default(20),
+  maxClients: z.number().int().positive().default(10_000),
+}).strict();
+
+/** Broker selection and credentials. */
+export const brokerSchema = z.object({
+  name: z.string().min(1).default("paper"),
+  apiKey: z.string().optional(),
+  accessToken: z.string().optional(),
+  /** Broker-specific extras (client code, TOTP secret, ...). */
+  extra: z.record(z.string(), z.string()).default({}),
+  feedUrl: z.string().optional(),
+  instruments: z.string().optional(),
+  userId: z.string().default("local"),
+  /** Adapter-specific options passed to the worker as-is (the adapter validates them). */
+  options: z.record(z.string(), z.unknown()).default({}),
+  /** May lower the adapter's declared limits. */
+  maxSymbolsPerConnection: z.number().int().positive().optional(),
+  maxConnections: z.number().int().positive().optional(),
+}).strict();
+
+/** The whole configuration. */
+export const configSchema = z.object({
+  host: z.string().min(1).default("127.0.0.1"),
+  port: portSchema.default(8765),
+  bus: z.string().regex(/^(tcp|ipc|inproc):\/\/.+/, "must be a zeromq endpoint like tcp://127.0.0.1:5555")
+    .default("tcp://127.0.0.1:5555"),
+  /** Plaintext API keys accepted from clients (hashed in memory). */
+  apiKeys: z.array(z.string().min(16, "API keys must be at least 16 characters")).default([]),
+  /** Where the generated key is stored when no key is configured. */
+  keyFile: z.string().default(".tickplex/api_key"),
+  logLevel: z.enum(["debug", "info", "warning", "error"]).default("info"),
+  broker: brokerSchema.default(() => brokerSchema.parse({})),
+  limits: limitsSchema.default(() => limitsSchema.parse({})),
+}).strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type Limits = z.infer<typeof limitsSchema>;
+
+/** A configuration problem; `message` names the field. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Formats zod issues as `field.path: problem` lines. */
+export function describeIssues(error: z.ZodError, prefix = ""): string {
+  return error.issues.map((i) => {
+    const path = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
+    return `${path || "(root)"}: ${i.message}`;
+  }).join("\n");
+}
+
+/** Flags and environment that override the file. */
+export interface ConfigOverrides {
+  host?: string;
+  port?: string;
+  bus?: string;
+  broker?: string;
+  feedUrl?: string;
+  instruments?: string;
+}
+
+const envSchema = z.object({
+  TICKPLEX_API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  TICKPLEX_HOST: z.string().min(1).optional(),
+  TICKPLEX_PORT: z.string().regex(/^\d+$/, "must be a port number").optional(),
+  TICKPLEX_BUS: z.string().optional(),
+  TICKPLEX_BROKER: z.string().min(1).optional(),
+  TICKPLEX_BROKER_API_KEY: z.string().min(1).optional(),
+  TICKPLEX_BROKER_ACCESS_TOKEN: z.string().min(1).optional(),
+  TICKPLEX_LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).optional(),
+});
+
+/**
+ * Builds the configuration from an optional JSON file, the environment and flags.
+ * Throws {@link ConfigError} naming the bad field.
+ *
+ * @example
+ * ```ts ignore
+ * const config = await loadConfig({ file: "tickplex.json", env: Deno.env.toObject(), overrides: {} });
+ * ```
+ */
+export async function loadConfig(opts: {
+  file?: string;
+  env: Record<string, string | undefined>;
+  overrides: ConfigOverrides;
+}): Promise<{ config: Config; envApiKey: string | null }> {
+  let raw: Record<string, unknown> = {};
+  if (opts.file) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(opts.file);
+    } catch (e) {
+      throw new ConfigError(`config file ${opts.file}: ${e instanceof Error ? e.message : e}`);
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError(`config file ${opts.file}: invalid JSON (${e instanceof Error ? e.message : e})`);
+    }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      throw new ConfigError(`config file ${opts.file}: must hold a JSON object`);
+    }
+  }
+  const envKeys = Object.fromEntries(
+    Object.entries(opts.env).filter(([k]) => k.startsWith("TICKPLEX_")),
+  );
+  const env = envSchema.safeParse(envKeys);
+  if (!env.success) throw new ConfigError(describeIssues(env.error));
+  const e = env.data;
+  const o = opts.overrides;
+  const broker: Record<string, unknown> = { ...(raw.broker as Record<string, unknown> ?? {}) };
+  const set = (target: Record<string, unknown>, key: string, v: unknown) => {
+    if (v !== undefined) target[key] = v;
+  };
+  set(broker, "name", o.broker ?? e.TICKPLEX_BROKER);
+  set(broker, "apiKey", e.TICKPLEX_BROKER_API_KEY);
+  set(broker, "accessToken", e.TICKPLEX_BROKER_ACCESS_TOKEN);
+  set(broker, "feedUrl", o.feedUrl);
+  set(broker, "instruments", o.instruments);
+  // TICKPLEX_BROKER_<NAME> extras (client codes, TOTP secrets) for brokers that need them.
+  const extra: Record<string, string> = { ...(broker.extra as Record<string, string> ?? {}) };
+  for (const [k, v] of Object.entries(envKeys)) {
+    const m = /^TICKPLEX_BROKER_(.+)$/.exec(k);
+    if (m && v !== undefined && !["API_KEY", "ACCESS_TOKEN"].includes(m[1])) {
+      extra[m[1].toLowerCase()] = v;
+    }
+  }
+  if (Object.keys(extra).length > 0) broker.extra = extra;
+  const merged: Record<string, unknown> = { ...raw, broker };
+  set(merged, "host", o.host ?? e.TICKPLEX_HOST);
+  const port = o.port ?? e.TICKPLEX_PORT;
+  if (port !== undefined) {
+    if (!/^\d+$/.test(port)) throw new ConfigError(`port: must be a number, got '${port}'`);
+    merged.port = Number(port);
+  }
+  set(merged, "bus", o.bus ?? e.TICKPLEX_BUS);
+  set(merged, "logLevel", e.TICKPLEX_LOG_LEVEL);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));
+  return { config: parsed.data, envApiKey: e.TICKPLEX_API_KEY ?? null };
+}

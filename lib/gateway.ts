@@ -1,0 +1,227 @@
+// Wires the components into a running gateway: adapter workers → pool → (market data service,
+// proxy fan-out, bus), with the registry on the control path, and shuts them down in order.
+
+import { getLogger } from "./log.ts";
+import type { Config } from "./config/config.ts";
+import type { AdapterDescriptor } from "./pool/adapter.ts";
+import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/pool.ts";
+import { SubscriptionRegistry } from "./subscriptions/registry.ts";
+import { ApiKeyAuth, loadOrCreateKeyFile } from "./proxy/auth.ts";
+import { ProxyServer } from "./proxy/server.ts";
+import { BusPublisher } from "./bus/publisher.ts";
+import type { Tick } from "./types.ts";
+import { addSecret } from "./log.ts";
+
+const log = getLogger(["tickplex", "gateway"]);
+
+/** How to start a gateway. */
+export interface GatewayOptions {
+  config: Config;
+  /** `TICKPLEX_API_KEY`, accepted as an API key when set (no key file is written then). */
+  envApiKey?: string | null;
+  /** Adapters by broker name. */
+  adapters: Record<string, AdapterDescriptor>;
+  /** Turns the broker config into the adapter's worker options. */
+  adapterOptions: (config: Config) => unknown;
+  /** Test hook: replaces the worker factory. */
+  linkFactory?: LinkFactory;
+  /** Pool tuning for tests (restart backoff, timeouts). */
+  poolTuning?: { restartBaseMs?: number; requestTimeoutMs?: number; readyTimeoutMs?: number };
+}
+
+/**
+ * A running gateway.
+ *
+ * @example
+ * ```ts ignore
+ * const gw = await Gateway.start({ config, adapters, adapterOptions });
+ * await gw.stop();
+ * ```
+ */
+export class Gateway {
+  readonly pool: ConnectionPool;
+  readonly registry: SubscriptionRegistry;
+  readonly proxy: ProxyServer;
+  readonly bus: BusPublisher;
+  readonly config: Config;
+  /** Where the generated API key lives, when one was generated or loaded from the key file. */
+  readonly keyFile: string | null;
+  /** Extra tick listeners (market data service, recorder, ...), called before the fan-out. */
+  readonly tickListeners: ((ticks: Tick[]) => void)[] = [];
+  #reaper: ReturnType<typeof setInterval>;
+  #stopping: Promise<void> | null = null;
+
+  private constructor(
+    parts: {
+      pool: ConnectionPool;
+      registry: SubscriptionRegistry;
+      proxy: ProxyServer;
+      bus: BusPublisher;
+      config: Config;
+      keyFile: string | null;
+    },
+  ) {
+    this.pool = parts.pool;
+    this.registry = parts.registry;
+    this.proxy = parts.proxy;
+    this.bus = parts.bus;
+    this.config = parts.config;
+    this.keyFile = parts.keyFile;
+    this.#reaper = setInterval(() => {
+      this.registry.reap().catch((err) => log.error("reap failed: {err}", { err }));
+    }, 5000);
+  }
+
+  /** Starts every component; on failure, closes what was started and throws a clear error. */
+  static async start(opts: GatewayOptions): Promise<Gateway> {
+    const { config } = opts;
+    const descriptor = opts.adapters[config.broker.name];
+    if (!descriptor) {
+      throw new Error(
+        `broker.name: unknown broker '${config.broker.name}'; supported: ${Object.keys(opts.adapters).join(", ")}`,
+      );
+    }
+    addSecret(config.broker.apiKey);
+    addSecret(config.broker.accessToken);
+    for (const v of Object.values(config.broker.extra)) addSecret(v);
+    const adapterOptions = opts.adapterOptions(config);
+    const capabilities = descriptor.capabilities(adapterOptions);
+
+    const keys = [...config.apiKeys];
+    if (opts.envApiKey) keys.push(opts.envApiKey);
+    let keyFile: string | null = null;
+    if (keys.length === 0) {
+      const { key, created } = await loadOrCreateKeyFile(config.keyFile);
+      keys.push(key);
+      keyFile = config.keyFile;
+      log.info(
+        created
+          ? "no API key configured: generated one and stored it in {path} (permissions 0600)"
+          : "using the API key stored in {path}",
+        { path: Deno.realPathSync(config.keyFile) },
+      );
+    }
+    for (const k of keys) addSecret(k);
+    const auth = await ApiKeyAuth.create(keys, {
+      maxFailures: config.limits.authFailuresPerMinute,
+      windowMs: 60_000,
+    });
+
+    const bus = await BusPublisher.open({
+      address: config.bus,
+      broker: config.broker.name,
+      onDrop: (r) => log.warn("bus dropped {n} messages ({reason})", { n: r.recent, reason: r.reason }),
+    });
+    const pool = new ConnectionPool(capabilities, opts.linkFactory ?? workerLinkFactory(descriptor), {
+      adapterOptions,
+      maxSymbolsPerConnection: config.broker.maxSymbolsPerConnection,
+      maxConnections: config.broker.maxConnections,
+      ...opts.poolTuning,
+    });
+    const registry = new SubscriptionRegistry(pool);
+    let proxy: ProxyServer;
+    try {
+      proxy = await ProxyServer.start({ host: config.host, port: config.port }, {
+        registry,
+        auth,
+        limits: config.limits,
+        broker: config.broker.name,
+        userId: config.broker.userId,
+        supportedBrokers: Object.keys(opts.adapters),
+        feedStatus: () => pool.status(),
+        http: (req) => gw?.handleHttp(req) ?? null,
+        metrics: () => gw?.metricsText() ?? "",
+      });
+    } catch (err) {
+      await bus.close();
+      throw err;
+    }
+    const gw: Gateway = new Gateway({ pool, registry, proxy, bus, config, keyFile });
+    pool.onticks = (ticks) => gw.#onTicks(ticks);
+    pool.onstatus = (index, state, detail) => {
+      log.info("broker connection {n}: {state}{detail}", {
+        n: index + 1,
+        state,
+        detail: detail ? ` (${detail})` : "",
+      });
+      for (const l of gw.statusListeners) l(index, state);
+    };
+    try {
+      await pool.start();
+    } catch (err) {
+      await gw.stop();
+      throw err;
+    }
+    return gw;
+  }
+
+  /** Connection-state listeners (the market data service's safety gate). */
+  readonly statusListeners: ((index: number, state: import("./types.ts").FeedState) => void)[] = [];
+  /** Extra HTTP routes. */
+  readonly httpRoutes: ((req: Request) => Response | null | Promise<Response | null>)[] = [];
+  /** Extra metrics text providers. */
+  readonly metricsProviders: (() => string)[] = [];
+
+  /** Answers the extra HTTP routes; null when none matched. */
+  async handleHttp(req: Request): Promise<Response | null> {
+    for (const route of this.httpRoutes) {
+      const r = await route(req);
+      if (r) return r;
+    }
+    return null;
+  }
+
+  /** Gateway-level Prometheus lines. */
+  metricsText(): string {
+    const c = this.pool.counters;
+    const lines = [
+      `# HELP tickplex_ticks_in_total Ticks received from the broker adapters.`,
+      `# TYPE tickplex_ticks_in_total counter`,
+      `tickplex_ticks_in_total ${c.ticksIn}`,
+      `# HELP tickplex_ticks_rejected_total Ticks from adapters that failed validation.`,
+      `# TYPE tickplex_ticks_rejected_total counter`,
+      `tickplex_ticks_rejected_total ${c.ticksRejected}`,
+      `# HELP tickplex_worker_restarts_total Adapter worker restarts.`,
+      `# TYPE tickplex_worker_restarts_total counter`,
+      `tickplex_worker_restarts_total ${c.restarts}`,
+      `# HELP tickplex_bus_published_total Messages published on the bus.`,
+      `# TYPE tickplex_bus_published_total counter`,
+      `tickplex_bus_published_total ${this.bus.published}`,
+      `# HELP tickplex_bus_dropped_total Bus messages dropped before the socket.`,
+      `# TYPE tickplex_bus_dropped_total counter`,
+      `tickplex_bus_dropped_total ${this.bus.dropped}`,
+    ];
+    return lines.join("\n") + "\n" + this.metricsProviders.map((p) => p()).join("");
+  }
+
+  #onTicks(ticks: Tick[]): void {
+    for (const l of this.tickListeners) {
+      try {
+        l(ticks);
+      } catch (err) {
+        log.error("tick listener failed: {err}", { err });
+      }
+    }
+    this.proxy.onTicks(ticks);
+    const registry = this.registry;
+    for (const t of ticks) {
+      const modes = registry.modesWithConsumers(t.exchange, t.symbol);
+      if (modes.length > 0) this.bus.publish(t, modes);
+    }
+  }
+
+  /**
+   * Graceful shutdown: clients get close 1001, upstream subscriptions are released, workers end,
+   * the bus closes. Nothing is left listening.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      clearInterval(this.#reaper);
+      await this.proxy.close();
+      await this.pool.close();
+      await this.bus.close();
+      log.info("gateway stopped");
+    })();
+    return this.#stopping;
+  }
+}

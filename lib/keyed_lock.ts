@@ -1,0 +1,33 @@
+// Serialises async work per key: operations on one instrument run one at a time, in call order,
+// while different instruments proceed concurrently.
+
+/** A per-key mutex. */
+export class KeyedLock {
+  #tails = new Map<string, Promise<unknown>>();
+
+  /**
+   * Runs `fn` after every earlier call for `key` has settled.
+   *
+   * @example
+   * ```ts ignore
+   * await lock.run("NSE:RELIANCE", () => pool.subscribe(...));
+   * ```
+   */
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#tails.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.then(noop, noop);
+    this.#tails.set(key, tail);
+    tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return next;
+  }
+
+  /** Number of keys with work queued or running. */
+  get size(): number {
+    return this.#tails.size;
+  }
+}
+
+function noop(): void {}

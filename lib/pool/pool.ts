@@ -1,0 +1,756 @@
+// ConnectionPool: the main-isolate owner of the broker connections (adapter workers). It fills
+// connections in order, enforces capacity, keeps the mode hierarchy (upgrade / covered / downgrade
+// with rollback) and restarts dead workers, resubscribing what they carried.
+
+import { getLogger } from "../log.ts";
+import { KeyedLock } from "../keyed_lock.ts";
+import {
+  type Capabilities,
+  type FeedState,
+  instrumentKey,
+  type InstrumentKey,
+  type Mode,
+  type Outcome,
+  type Tick,
+} from "../types.ts";
+import type { AdapterDescriptor } from "./adapter.ts";
+import { type ItemResult, parseFromWorker, type StreamItem, type ToWorker } from "./messages.ts";
+
+const log = getLogger(["tickplex", "pool"]);
+
+/** One adapter connection as the pool sees it: a Web Worker, or an in-process fake in tests. */
+export interface PoolLink {
+  send(message: ToWorker): void;
+  /** Set by the pool: every message the adapter sends (untrusted, parsed by the pool). */
+  onmessage: ((data: unknown) => void) | null;
+  /** Set by the pool: the adapter died (uncaught error, termination). */
+  onerror: ((reason: string) => void) | null;
+  terminate(): void;
+}
+
+/** Creates the link for connection `index`. */
+export type LinkFactory = (index: number, capabilities: Capabilities) => PoolLink;
+
+/** Starts adapter workers with permissions limited to the adapter's declared hosts and files. */
+export function workerLinkFactory(descriptor: AdapterDescriptor): LinkFactory {
+  return (_index, caps) => {
+    const worker = new Worker(descriptor.workerUrl, {
+      type: "module",
+      deno: {
+        permissions: {
+          net: caps.hosts.length > 0 ? caps.hosts : false,
+          read: caps.readPaths.length > 0 ? caps.readPaths : false,
+          write: false,
+          env: false,
+          run: false,
+          ffi: false,
+          sys: false,
+          import: false,
+        },
+      },
+    } as WorkerOptions);
+    const link: PoolLink = {
+      send: (m) => worker.postMessage(m),
+      onmessage: null,
+      onerror: null,
+      terminate: () => worker.terminate(),
+    };
+    worker.onmessage = (e) => link.onmessage?.(e.data);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      link.onerror?.(e.message ?? "worker error");
+    };
+    worker.onmessageerror = () => link.onerror?.("undecodable message from worker");
+    return link;
+  };
+}
+
+/** Pool tuning; anything unset comes from the adapter's capabilities or defaults. */
+export interface PoolOptions {
+  /** Adapter-specific options passed to every worker's `init`. */
+  adapterOptions?: unknown;
+  /** May lower (never raise) the adapter's limits. */
+  maxSymbolsPerConnection?: number;
+  maxConnections?: number;
+  /** How long a worker may take to answer a request before it is restarted. */
+  requestTimeoutMs?: number;
+  /** How long a worker may take to become ready. */
+  readyTimeoutMs?: number;
+  /** Restart backoff: base × 2^n, capped. */
+  restartBaseMs?: number;
+  restartMaxMs?: number;
+}
+
+/** Success details of a pool subscribe. */
+export interface SubscribeInfo {
+  depth: number;
+  /** 1-based connection number carrying the symbol. */
+  connection: number;
+  /** What the broker was asked: a new stream, a mode upgrade, or nothing (covered / already). */
+  action: "subscribed" | "upgraded" | "covered" | "already";
+}
+
+/** Success details of a pool unsubscribe. */
+export interface UnsubscribeInfo {
+  action: "unsubscribed" | "downgraded" | "tracking";
+  /** The mode streamed after a downgrade. */
+  mode?: Mode;
+}
+
+/** A snapshot of one connection for status pages. */
+export interface ConnectionStatus {
+  index: number;
+  state: FeedState;
+  symbols: number;
+  capacity: number;
+  restarts: number;
+  reconnects: number;
+  lastTickAt: number | null;
+  ticks: number;
+  detail?: string;
+}
+
+interface SymbolState {
+  exchange: string;
+  symbol: string;
+  conn: Conn;
+  /** Modes consumers asked for, each with its requested depth. */
+  modes: Map<Mode, number>;
+  /** Mode the broker streams (the highest tracked mode once confirmed). */
+  streamMode: Mode;
+  depth: number;
+  /** False while a new subscription is in flight or after a failed resubscribe. */
+  streaming: boolean;
+}
+
+interface Pending {
+  resolve: (results: ItemResult[]) => void;
+  items: { exchange: string; symbol: string }[];
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Conn {
+  index: number;
+  link: PoolLink | null;
+  state: FeedState;
+  detail?: string;
+  symbols: Map<InstrumentKey, SymbolState>;
+  ready: Promise<boolean>;
+  pending: Map<number, Pending>;
+  queued: Map<"subscribe" | "unsubscribe" | "set_mode", QueuedItem[]>;
+  flushScheduled: boolean;
+  restarts: number;
+  reconnects: number;
+  lastTickAt: number | null;
+  ticks: number;
+  generation: number;
+  closed: boolean;
+}
+
+interface QueuedItem {
+  item: StreamItem;
+  resolve: (r: ItemResult) => void;
+}
+
+/**
+ * The connection pool. Create with {@link ConnectionPool}, then `start()`.
+ *
+ * @example
+ * ```ts ignore
+ * const pool = new ConnectionPool(paperAdapter.capabilities({}), workerLinkFactory(paperAdapter));
+ * pool.onticks = (ticks) => fanout(ticks);
+ * await pool.start();
+ * await pool.subscribe("NSE", "RELIANCE", 2, 5);
+ * ```
+ */
+export class ConnectionPool {
+  readonly capabilities: Capabilities;
+  readonly maxSymbolsPerConnection: number;
+  readonly maxConnections: number;
+  /** Receives every valid tick batch, in arrival order. */
+  onticks: ((ticks: Tick[], connection: number) => void) | null = null;
+  /** Called whenever a connection's state changes. */
+  onstatus: ((connection: number, state: FeedState, detail?: string) => void) | null = null;
+  /** Counters for metrics. */
+  readonly counters = { ticksIn: 0, ticksRejected: 0, messagesRejected: 0, restarts: 0 };
+
+  #factory: LinkFactory;
+  #options: Required<Omit<PoolOptions, "adapterOptions" | "maxSymbolsPerConnection" | "maxConnections">>;
+  #adapterOptions: unknown;
+  #conns: Conn[] = [];
+  #symbols = new Map<InstrumentKey, SymbolState>();
+  #lock = new KeyedLock();
+  #nextId = 1;
+  #closed = false;
+  #opening: Promise<Conn | null> | null = null;
+
+  constructor(capabilities: Capabilities, factory: LinkFactory, options: PoolOptions = {}) {
+    this.capabilities = capabilities;
+    this.maxSymbolsPerConnection = Math.min(
+      capabilities.maxSymbolsPerConnection,
+      options.maxSymbolsPerConnection ?? Infinity,
+    );
+    this.maxConnections = Math.min(capabilities.maxConnections, options.maxConnections ?? Infinity);
+    this.#factory = factory;
+    this.#adapterOptions = options.adapterOptions ?? {};
+    this.#options = {
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+      restartBaseMs: options.restartBaseMs ?? 500,
+      restartMaxMs: options.restartMaxMs ?? 30_000,
+    };
+  }
+
+  /** Opens the first connection so the feed state is known before anyone subscribes. */
+  async start(): Promise<void> {
+    const conn = this.#newConn();
+    const ok = await conn.ready;
+    if (!ok) log.warn("first broker connection is not ready yet; it keeps retrying");
+  }
+
+  /** Total distinct symbols streamed. */
+  get symbolCount(): number {
+    return this.#symbols.size;
+  }
+
+  /** Per-connection status for health pages and the safety gate. */
+  status(): ConnectionStatus[] {
+    return this.#conns.map((c) => ({
+      index: c.index,
+      state: c.state,
+      symbols: c.symbols.size,
+      capacity: this.maxSymbolsPerConnection,
+      restarts: c.restarts,
+      reconnects: c.reconnects,
+      lastTickAt: c.lastTickAt,
+      ticks: c.ticks,
+      detail: c.detail,
+    }));
+  }
+
+  /** What the pool believes the broker streams: instrument → mode, with the tracked modes. */
+  streams(): { exchange: string; symbol: string; mode: Mode; modes: Mode[]; connection: number }[] {
+    return [...this.#symbols.values()].filter((s) => s.streaming).map((s) => ({
+      exchange: s.exchange,
+      symbol: s.symbol,
+      mode: s.streamMode,
+      modes: [...s.modes.keys()].sort(),
+      connection: s.conn.index + 1,
+    }));
+  }
+
+  /**
+   * Subscribes (exchange, symbol) at `mode`. The broker is only asked when the symbol is new
+   * (fill-in-order connection choice) or the mode is higher than what it streams (upgrade on the
+   * same connection); a lower mode is tracked as covered.
+   */
+  subscribe(
+    exchange: string,
+    symbol: string,
+    mode: Mode,
+    depth: number,
+  ): Promise<Outcome<SubscribeInfo>> {
+    const key = instrumentKey(exchange, symbol);
+    return this.#lock.run(key, () => this.#subscribe(key, exchange, symbol, mode, depth));
+  }
+
+  async #subscribe(
+    key: InstrumentKey,
+    exchange: string,
+    symbol: string,
+    mode: Mode,
+    depth: number,
+  ): Promise<Outcome<SubscribeInfo>> {
+    if (this.#closed) return fail("BROKER_ERROR", "Gateway is shutting down");
+    const st = this.#symbols.get(key);
+    if (st) {
+      const connection = st.conn.index + 1;
+      if (st.modes.has(mode)) return { ok: true, depth: st.depth, connection, action: "already" };
+      if (mode <= st.streamMode) {
+        st.modes.set(mode, depth);
+        return { ok: true, depth: st.depth, connection, action: "covered" };
+      }
+      const r = await this.#request(st.conn, "set_mode", { exchange, symbol, mode, depth });
+      if (!r.ok) return fail(r.code, r.message);
+      st.modes.set(mode, depth);
+      st.streamMode = mode;
+      st.depth = r.depth ?? depth;
+      return { ok: true, depth: st.depth, connection, action: "upgraded" };
+    }
+    const fresh: SymbolState = {
+      exchange,
+      symbol,
+      conn: null as unknown as Conn,
+      modes: new Map([[mode, depth]]),
+      streamMode: mode,
+      depth,
+      streaming: false,
+    };
+    // The slot is reserved synchronously with the capacity check, so concurrent subscribes
+    // cannot overfill a connection.
+    const conn = await this.#reserve(key, fresh);
+    if (!conn) {
+      const max = this.maxConnections * this.maxSymbolsPerConnection;
+      return fail(
+        "MAX_CAPACITY_REACHED",
+        `Maximum capacity reached: ${this.maxConnections} connections × ` +
+          `${this.maxSymbolsPerConnection} symbols = ${max} symbols. ` +
+          `Currently subscribed to ${this.#symbols.size} symbols.`,
+      );
+    }
+    if (conn === "failed") return fail("BROKER_ERROR", "Could not open a broker connection");
+    const r = await this.#request(conn, "subscribe", { exchange, symbol, mode, depth });
+    if (!r.ok) {
+      if (conn.symbols.get(key) === fresh) conn.symbols.delete(key);
+      if (this.#symbols.get(key) === fresh) this.#symbols.delete(key);
+      return fail(r.code, r.message);
+    }
+    fresh.streaming = true;
+    fresh.depth = r.depth ?? depth;
+    return { ok: true, depth: fresh.depth, connection: conn.index + 1, action: "subscribed" };
+  }
+
+  /**
+   * Releases `mode` of (exchange, symbol). The last mode unsubscribes at the broker; the top mode
+   * downgrades the stream to the next mode still tracked. A failed broker call leaves tracking as
+   * it was (the pool never believes a state the broker does not have).
+   */
+  unsubscribe(exchange: string, symbol: string, mode: Mode): Promise<Outcome<UnsubscribeInfo>> {
+    const key = instrumentKey(exchange, symbol);
+    return this.#lock.run(key, () => this.#unsubscribe(key, exchange, symbol, mode));
+  }
+
+  async #unsubscribe(
+    key: InstrumentKey,
+    exchange: string,
+    symbol: string,
+    mode: Mode,
+  ): Promise<Outcome<UnsubscribeInfo>> {
+    const st = this.#symbols.get(key);
+    if (!st || !st.modes.has(mode)) {
+      return fail("NOT_SUBSCRIBED", `Not subscribed to ${symbol}.${exchange} mode ${mode}`);
+    }
+    const rest = [...st.modes.keys()].filter((m) => m !== mode);
+    if (rest.length === 0) {
+      if (st.streaming || st.conn.state !== "disconnected") {
+        const r = await this.#request(st.conn, "unsubscribe", {
+          exchange,
+          symbol,
+          mode,
+          depth: st.depth,
+        });
+        // NOT_SUBSCRIBED from the broker means it already does not stream it: agreed state.
+        if (!r.ok && r.code !== "NOT_SUBSCRIBED") {
+          return fail("BROKER_ERROR", `Failed to unsubscribe ${symbol}.${exchange}: ${r.message}`);
+        }
+      }
+      st.conn.symbols.delete(key);
+      this.#symbols.delete(key);
+      return { ok: true, action: "unsubscribed" };
+    }
+    const top = Math.max(...rest) as Mode;
+    if (mode === st.streamMode && top < mode) {
+      const depth = st.modes.get(top) ?? st.depth;
+      const r = await this.#request(st.conn, "set_mode", { exchange, symbol, mode: top, depth });
+      if (!r.ok) {
+        return fail("DOWNGRADE_FAILED", `Failed to downgrade ${symbol}.${exchange} to mode ${top}`);
+      }
+      st.modes.delete(mode);
+      st.streamMode = top;
+      st.depth = r.depth ?? depth;
+      return { ok: true, action: "downgraded", mode: top };
+    }
+    st.modes.delete(mode);
+    return { ok: true, action: "tracking" };
+  }
+
+  /** Sends a fresh access token to every adapter (daily token rollover). */
+  updateToken(accessToken: string): void {
+    for (const c of this.#conns) c.link?.send({ type: "token", accessToken });
+  }
+
+  /** Sends a scripted fault to connection `index` (simulated adapters only). */
+  injectFault(index: number, kind: Extract<ToWorker, { type: "fault" }>["kind"]): void {
+    this.#conns[index]?.link?.send({ type: "fault", kind });
+  }
+
+  /** Kills connection `index`'s worker as a crash would; the pool restarts it. */
+  killWorker(index: number): boolean {
+    const c = this.#conns[index];
+    if (!c?.link) return false;
+    c.link.terminate();
+    this.#onDeath(c, "worker terminated by request");
+    return true;
+  }
+
+  /** Unsubscribes everything upstream, then closes every worker. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#conns.map(async (c) => {
+      const items = [...c.symbols.values()].filter((s) => s.streaming);
+      if (c.link && c.state !== "disconnected" && items.length > 0) {
+        await Promise.all(items.map((s) =>
+          this.#request(c, "unsubscribe", {
+            exchange: s.exchange,
+            symbol: s.symbol,
+            mode: s.streamMode,
+            depth: s.depth,
+          })
+        ));
+      }
+      c.closed = true;
+      c.link?.send({ type: "close" });
+    }));
+    // Give workers a moment to close their broker sockets, then make sure they are gone.
+    await new Promise((r) => setTimeout(r, 50));
+    for (const c of this.#conns) {
+      for (const p of c.pending.values()) clearTimeout(p.timer);
+      c.link?.terminate();
+      c.link = null;
+      this.#setState(c, "disconnected");
+    }
+    this.#symbols.clear();
+  }
+
+  // ---- connections --------------------------------------------------------------------------
+
+  async #reserve(key: InstrumentKey, st: SymbolState): Promise<Conn | null | "failed"> {
+    for (const c of this.#conns) {
+      if (c.symbols.size < this.maxSymbolsPerConnection) {
+        st.conn = c;
+        c.symbols.set(key, st);
+        this.#symbols.set(key, st);
+        return c;
+      }
+    }
+    if (this.#conns.length >= this.maxConnections) return null;
+    // One connection opens at a time; concurrent callers share it.
+    this.#opening ??= (async () => {
+      const c = this.#newConn();
+      const ok = await c.ready;
+      return ok ? c : null;
+    })().finally(() => {
+      this.#opening = null;
+    });
+    const c = await this.#opening;
+    if (!c) return "failed";
+    return this.#reserve(key, st);
+  }
+
+  #newConn(): Conn {
+    const conn: Conn = {
+      index: this.#conns.length,
+      link: null,
+      state: "connecting",
+      symbols: new Map(),
+      ready: Promise.resolve(false),
+      pending: new Map(),
+      queued: new Map(),
+      flushScheduled: false,
+      restarts: 0,
+      reconnects: 0,
+      lastTickAt: null,
+      ticks: 0,
+      generation: 0,
+      closed: false,
+    };
+    this.#conns.push(conn);
+    conn.ready = this.#launch(conn);
+    return conn;
+  }
+
+  #launch(conn: Conn): Promise<boolean> {
+    const generation = ++conn.generation;
+    this.#setState(conn, "connecting");
+    let link: PoolLink;
+    try {
+      link = this.#factory(conn.index, this.capabilities);
+    } catch (err) {
+      log.error("could not start adapter worker {index}: {err}", { index: conn.index, err });
+      this.#scheduleRestart(conn);
+      return Promise.resolve(false);
+    }
+    conn.link = link;
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const settle = (ok: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => {
+        if (settled || conn.generation !== generation) return;
+        log.error("adapter worker {index} not ready within {ms} ms; restarting", {
+          index: conn.index,
+          ms: this.#options.readyTimeoutMs,
+        });
+        settle(false);
+        link.terminate();
+        this.#onDeath(conn, "ready timeout");
+      }, this.#options.readyTimeoutMs);
+      link.onmessage = (data) => {
+        if (conn.generation !== generation) return;
+        this.#onMessage(conn, data, () => settle(true), (reason) => {
+          log.error("adapter worker {index} failed to initialise: {reason}", {
+            index: conn.index,
+            reason,
+          });
+          settle(false);
+        });
+      };
+      link.onerror = (reason) => {
+        if (conn.generation !== generation) return;
+        settle(false);
+        this.#onDeath(conn, reason);
+      };
+      link.send({ type: "init", connection: conn.index, options: this.#adapterOptions });
+    });
+  }
+
+  #onMessage(conn: Conn, data: unknown, onReady: () => void, onInitError: (r: string) => void) {
+    const parsed = parseFromWorker(data);
+    if (!parsed.ok) {
+      this.counters.messagesRejected++;
+      log.warn("invalid message from adapter worker {index}: {error}", {
+        index: conn.index,
+        error: parsed.error,
+      });
+      return;
+    }
+    const msg = parsed.message;
+    switch (msg.type) {
+      case "ticks": {
+        if (parsed.rejectedTicks > 0) {
+          this.counters.ticksRejected += parsed.rejectedTicks;
+          log.warn("adapter {index} sent {n} invalid ticks (first bad field: {field})", {
+            index: conn.index,
+            n: parsed.rejectedTicks,
+            field: parsed.firstTickError,
+          });
+        }
+        if (msg.ticks.length === 0) return;
+        conn.lastTickAt = Date.now();
+        conn.ticks += msg.ticks.length;
+        this.counters.ticksIn += msg.ticks.length;
+        this.onticks?.(msg.ticks, conn.index);
+        return;
+      }
+      case "ready":
+        onReady();
+        return;
+      case "ack": {
+        const p = conn.pending.get(msg.id);
+        if (!p) return;
+        conn.pending.delete(msg.id);
+        clearTimeout(p.timer);
+        if (msg.results.length !== p.items.length) {
+          p.resolve(p.items.map((i) => ({
+            ...i,
+            ok: false,
+            code: "SERVER_ERROR",
+            message: "adapter answered with the wrong number of results",
+          })));
+        } else p.resolve(msg.results);
+        return;
+      }
+      case "error": {
+        if (msg.id === undefined) {
+          if (conn.pending.size === 0 && conn.state === "connecting") onInitError(msg.message);
+          log.error("adapter {index}: {code} {message}", {
+            index: conn.index,
+            code: msg.code,
+            message: msg.message,
+          });
+          return;
+        }
+        const p = conn.pending.get(msg.id);
+        if (!p) return;
+        conn.pending.delete(msg.id);
+        clearTimeout(p.timer);
+        p.resolve(p.items.map((i) => ({ ...i, ok: false, code: msg.code, message: msg.message })));
+        return;
+      }
+      case "status":
+        if (msg.state === "reconnecting" && conn.state !== "reconnecting") conn.reconnects++;
+        this.#setState(conn, msg.state as FeedState, msg.detail);
+        return;
+      case "log": {
+        const text = `adapter ${conn.index}: ${msg.message}`;
+        if (msg.level === "error") log.error(text);
+        else if (msg.level === "warning") log.warn(text);
+        else if (msg.level === "info") log.info(text);
+        else log.debug(text);
+        return;
+      }
+    }
+  }
+
+  #setState(conn: Conn, state: FeedState, detail?: string): void {
+    if (conn.state === state && conn.detail === detail) return;
+    conn.state = state;
+    conn.detail = detail;
+    this.onstatus?.(conn.index, state, detail);
+  }
+
+  #onDeath(conn: Conn, reason: string): void {
+    if (conn.closed) return;
+    conn.generation++;
+    conn.link = null;
+    this.#failPending(conn, `adapter worker died: ${reason}`);
+    for (const s of conn.symbols.values()) s.streaming = false;
+    this.#setState(conn, "disconnected", reason);
+    log.error("adapter worker {index} died ({reason}); restarting", { index: conn.index, reason });
+    this.#scheduleRestart(conn);
+  }
+
+  #failPending(conn: Conn, message: string): void {
+    for (const [id, p] of conn.pending) {
+      clearTimeout(p.timer);
+      conn.pending.delete(id);
+      p.resolve(p.items.map((i) => ({ ...i, ok: false, code: "BROKER_ERROR", message })));
+    }
+    for (const q of conn.queued.values()) {
+      for (const { item, resolve } of q) {
+        resolve({ exchange: item.exchange, symbol: item.symbol, ok: false, code: "BROKER_ERROR", message });
+      }
+    }
+    conn.queued.clear();
+  }
+
+  #scheduleRestart(conn: Conn): void {
+    if (this.#closed || conn.closed) return;
+    const delay = Math.min(
+      this.#options.restartMaxMs,
+      this.#options.restartBaseMs * 2 ** Math.min(conn.restarts, 16),
+    );
+    conn.restarts++;
+    this.counters.restarts++;
+    const generation = conn.generation;
+    setTimeout(() => {
+      if (this.#closed || conn.closed || conn.generation !== generation) return;
+      conn.ready = this.#launch(conn).then(async (ok) => {
+        if (ok) await this.#resubscribe(conn);
+        return ok;
+      });
+    }, delay);
+  }
+
+  /** After a restart: stream every tracked symbol again at its mode. */
+  async #resubscribe(conn: Conn): Promise<void> {
+    const symbols = [...conn.symbols.values()];
+    const results = await Promise.all(symbols.map((s) =>
+      this.#request(conn, "subscribe", {
+        exchange: s.exchange,
+        symbol: s.symbol,
+        mode: s.streamMode,
+        depth: s.depth,
+      }).then((r) => ({ s, r }))
+    ));
+    let failed = 0;
+    for (const { s, r } of results) {
+      s.streaming = r.ok;
+      if (!r.ok) failed++;
+    }
+    log.info("connection {index} restarted: resubscribed {ok} symbols, {failed} failed", {
+      index: conn.index,
+      ok: symbols.length - failed,
+      failed,
+    });
+    if (failed > 0) {
+      // Not streaming is not the same as released: retry the same way as a dead worker.
+      setTimeout(() => {
+        if (!this.#closed && conn.link) void this.#resubscribeFailed(conn);
+      }, this.#options.restartBaseMs * 4);
+    }
+  }
+
+  async #resubscribeFailed(conn: Conn): Promise<void> {
+    const todo = [...conn.symbols.values()].filter((s) => !s.streaming);
+    if (todo.length === 0) return;
+    await Promise.all(todo.map(async (s) => {
+      const r = await this.#request(conn, "subscribe", {
+        exchange: s.exchange,
+        symbol: s.symbol,
+        mode: s.streamMode,
+        depth: s.depth,
+      });
+      s.streaming = r.ok;
+    }));
+  }
+
+  // ---- requests -----------------------------------------------------------------------------
+
+  /** Queues one item; all items queued in the same turn go to the worker as one message. */
+  #request(
+    conn: Conn,
+    op: "subscribe" | "unsubscribe" | "set_mode",
+    item: StreamItem,
+  ): Promise<ItemResult> {
+    if (!conn.link) {
+      return Promise.resolve({
+        exchange: item.exchange,
+        symbol: item.symbol,
+        ok: false,
+        code: "BROKER_ERROR",
+        message: `broker connection ${conn.index + 1} is ${conn.state}`,
+      });
+    }
+    return new Promise((resolve) => {
+      let q = conn.queued.get(op);
+      if (!q) conn.queued.set(op, q = []);
+      q.push({ item, resolve });
+      if (!conn.flushScheduled) {
+        conn.flushScheduled = true;
+        queueMicrotask(() => this.#flush(conn));
+      }
+    });
+  }
+
+  #flush(conn: Conn): void {
+    conn.flushScheduled = false;
+    // Unsubscribes first so a full connection frees slots before new subscribes land.
+    for (const op of ["unsubscribe", "set_mode", "subscribe"] as const) {
+      const q = conn.queued.get(op);
+      if (!q || q.length === 0) continue;
+      conn.queued.delete(op);
+      const id = this.#nextId++;
+      const items = q.map((x) => x.item);
+      const timer = setTimeout(() => {
+        const p = conn.pending.get(id);
+        if (!p) return;
+        log.error("adapter {index} did not answer {op} within {ms} ms; restarting it", {
+          index: conn.index,
+          op,
+          ms: this.#options.requestTimeoutMs,
+        });
+        conn.link?.terminate();
+        this.#onDeath(conn, `${op} timed out`);
+      }, this.#options.requestTimeoutMs);
+      conn.pending.set(id, {
+        items,
+        timer,
+        resolve: (results) => {
+          for (let i = 0; i < q.length; i++) q[i].resolve(results[i]);
+        },
+      });
+      const link = conn.link;
+      if (!link) {
+        this.#failPending(conn, `broker connection ${conn.index + 1} is ${conn.state}`);
+        return;
+      }
+      if (op === "unsubscribe") {
+        link.send({
+          type: op,
+          id,
+          items: items.map(({ exchange, symbol }) => ({ exchange, symbol })),
+        });
+      } else link.send({ type: op, id, items });
+    }
+  }
+}
+
+function fail(code: Extract<Outcome, { ok: false }>["code"], message: string): Outcome<never> {
+  return { ok: false, code, message } as Outcome<never>;
+}

@@ -1,0 +1,126 @@
+// API-key authentication for clients: keys kept as SHA-256 digests, constant-time comparison,
+// failure rate limiting per address, and the first-start key file.
+
+import { getLogger } from "../log.ts";
+
+const log = getLogger(["tickplex", "auth"]);
+
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length && i < b.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+/** Result of a key check. */
+export type AuthResult =
+  | { ok: true }
+  | { ok: false; code: "AUTHENTICATION_ERROR" | "RATE_LIMITED"; message: string };
+
+/** Rate limiting of failed attempts. */
+export interface AuthLimits {
+  /** Failures allowed per address per window before further failures are rate limited. */
+  maxFailures: number;
+  windowMs: number;
+}
+
+/**
+ * Checks API keys. Only digests are held in memory; every check compares against every key so the
+ * time taken does not depend on which key (if any) matched.
+ *
+ * @example
+ * ```ts ignore
+ * const auth = await ApiKeyAuth.create(["secret-key"], { maxFailures: 10, windowMs: 60_000 });
+ * await auth.check("secret-key", "127.0.0.1"); // { ok: true }
+ * ```
+ */
+export class ApiKeyAuth {
+  #digests: Uint8Array[];
+  #limits: AuthLimits;
+  #failures = new Map<string, { count: number; since: number }>();
+  #clock: () => number;
+  /** Failed attempts seen, and attempts refused by the rate limit. */
+  readonly counters = { failures: 0, limited: 0 };
+
+  private constructor(digests: Uint8Array[], limits: AuthLimits, clock: () => number) {
+    this.#digests = digests;
+    this.#limits = limits;
+    this.#clock = clock;
+  }
+
+  /** Builds the checker from plaintext keys (which are not kept). */
+  static async create(
+    keys: string[],
+    limits: AuthLimits,
+    clock: () => number = Date.now,
+  ): Promise<ApiKeyAuth> {
+    return new ApiKeyAuth(await Promise.all(keys.map(digest)), limits, clock);
+  }
+
+  /** Number of configured keys. */
+  get size(): number {
+    return this.#digests.length;
+  }
+
+  /** Checks `key` presented from `address`. */
+  async check(key: string | null, address: string): Promise<AuthResult> {
+    if (key === null) return { ok: false, code: "AUTHENTICATION_ERROR", message: "API key is required" };
+    const d = await digest(key);
+    let match = false;
+    for (const k of this.#digests) match = equalBytes(d, k) || match;
+    if (match) return { ok: true };
+    this.counters.failures++;
+    const now = this.#clock();
+    let f = this.#failures.get(address);
+    if (!f || now - f.since > this.#limits.windowMs) {
+      f = { count: 0, since: now };
+      this.#failures.set(address, f);
+    }
+    f.count++;
+    if (f.count > this.#limits.maxFailures) {
+      this.counters.limited++;
+      if (f.count === this.#limits.maxFailures + 1) {
+        log.warn("too many failed API keys from {address}; rate limiting", { address });
+      }
+      const retry = Math.ceil((f.since + this.#limits.windowMs - now) / 1000);
+      return {
+        ok: false,
+        code: "RATE_LIMITED",
+        message: `Too many failed authentication attempts; retry in ${retry} s`,
+      };
+    }
+    log.info("invalid API key from {address}", { address });
+    if (this.#failures.size > 10_000) this.#prune(now);
+    return { ok: false, code: "AUTHENTICATION_ERROR", message: "Invalid API key" };
+  }
+
+  #prune(now: number): void {
+    for (const [a, f] of this.#failures) {
+      if (now - f.since > this.#limits.windowMs) this.#failures.delete(a);
+    }
+  }
+}
+
+/**
+ * Returns the key stored in `path`, creating it (random, 0600 permissions) when it does not exist.
+ * `created` tells the caller to print where it is.
+ */
+export async function loadOrCreateKeyFile(path: string): Promise<{ key: string; created: boolean }> {
+  try {
+    const key = (await Deno.readTextFile(path)).trim();
+    if (key.length < 16) throw new Error(`API key file ${path} holds a key shorter than 16 characters`);
+    return { key, created: false };
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const key = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  const dir = path.replace(/[/\\][^/\\]*$/, "");
+  if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  await Deno.writeTextFile(path, key + "\n", { mode: 0o600, createNew: true });
+  await Deno.chmod(path, 0o600);
+  return { key, created: true };
+}

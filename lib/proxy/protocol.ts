@@ -1,0 +1,289 @@
+// The client protocol's parser: a raw WebSocket text frame becomes a typed request or a protocol
+// error with its catalogue code. Pure functions, no sockets — fuzzed directly by the tests.
+
+import type { ErrorCode, Mode } from "../types.ts";
+
+/** A protocol error: the code, the message, and the reply `type` the error frame carries. */
+export interface ProtocolError {
+  code: ErrorCode;
+  message: string;
+  replyType: string;
+  requestId?: unknown;
+}
+
+/** One instrument entry of a subscribe / unsubscribe request, or its per-entry error. */
+export type EntryParse =
+  | { ok: true; exchange: string; symbol: string; mode: Mode | null }
+  | { ok: false; exchange: unknown; symbol: unknown; code: ErrorCode; message: string };
+
+/** A parsed client request. */
+export type Request =
+  | { action: "authenticate"; apiKey: string | null; batch: boolean; conflate: boolean; requestId?: unknown }
+  | { action: "ping"; timestamp?: unknown; pingId?: unknown; requestId?: unknown }
+  | { action: "get_supported_brokers"; requestId?: unknown }
+  | { action: "get_broker_info"; requestId?: unknown }
+  | { action: "get_subscriptions"; requestId?: unknown }
+  | { action: "unsubscribe_all"; requestId?: unknown }
+  | {
+    action: "subscribe";
+    entries: EntryParse[];
+    mode: Mode;
+    depth: number;
+    requestId?: unknown;
+  }
+  | { action: "unsubscribe"; entries: EntryParse[]; mode: Mode | null; requestId?: unknown };
+
+/** Reply `type` per action. */
+export const REPLY_TYPE: Readonly<Record<string, string>> = {
+  authenticate: "auth",
+  auth: "auth",
+  ping: "pong",
+  get_supported_brokers: "supported_brokers",
+  get_broker_info: "broker_info",
+  get_subscriptions: "subscriptions",
+  subscribe: "subscribe",
+  unsubscribe: "unsubscribe",
+  unsubscribe_all: "unsubscribe",
+};
+
+const MAX_SYMBOL_LENGTH = 64;
+const MAX_EXCHANGE_LENGTH = 32;
+/** Largest depth anyone may ask for; brokers fall back to what they support. */
+export const MAX_DEPTH = 50;
+
+/** A mode value written with a fraction or exponent (`2.0`), which JSON.parse would hide. */
+class NonIntegerNumber {
+  constructor(readonly source: string) {}
+}
+
+const MODE_NAMES: Readonly<Record<string, Mode>> = { ltp: 1, quote: 2, depth: 3 };
+
+/**
+ * Normalises a mode: the integers 1/2/3 or `LTP`/`Quote`/`Depth` in any case, trimmed. Returns the
+ * mode or an error message naming the bad value and the accepted ones.
+ */
+export function parseMode(v: unknown): Mode | string {
+  if (typeof v === "number") {
+    if (v === 1 || v === 2 || v === 3) return v;
+    if (Number.isInteger(v)) return `Invalid mode ${v}; expected 1 (LTP), 2 (Quote), or 3 (Depth)`;
+    return `Mode must be int or str, got float (${v})`;
+  }
+  if (typeof v === "string") {
+    const m = MODE_NAMES[v.trim().toLowerCase()];
+    if (m) return m;
+    return `Invalid mode '${v.slice(0, 40)}'; expected 'LTP', 'Quote', or 'Depth' (case-insensitive)`;
+  }
+  if (v instanceof NonIntegerNumber) {
+    return `Mode must be int or str, got float (${v.source.slice(0, 40)})`;
+  }
+  return `Mode must be int or str, got ${typeName(v)}`;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "boolean") return `bool (${v})`;
+  if (Array.isArray(v)) return "array";
+  return typeof v;
+}
+
+/** Parses JSON, keeping the source text of non-integer `mode` values so `2.0` can be rejected. */
+function parseJson(text: string): unknown {
+  return JSON.parse(text, function (this: unknown, key: string, value: unknown, ctx?: { source?: string }) {
+    if (
+      (key === "mode") && typeof value === "number" && ctx?.source !== undefined &&
+      /[.eE]/.test(ctx.source)
+    ) return new NonIntegerNumber(ctx.source);
+    return value;
+  } as (key: string, value: unknown) => unknown);
+}
+
+function err(code: ErrorCode, message: string, replyType: string, requestId?: unknown): ProtocolError {
+  return requestId === undefined ? { code, message, replyType } : { code, message, replyType, requestId };
+}
+
+function parseDepth(v: unknown): number | null {
+  if (v === undefined || v === null) return 5;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > MAX_DEPTH) return null;
+  return v;
+}
+
+function parseEntry(raw: unknown, defaultMode: Mode | null): EntryParse {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return {
+      ok: false,
+      exchange: null,
+      symbol: null,
+      code: "INVALID_PARAMETERS",
+      message: "Each entry must be an object with symbol and exchange",
+    };
+  }
+  const r = raw as Record<string, unknown>;
+  const { symbol, exchange } = r;
+  const sym = typeof symbol === "string" ? symbol.trim() : "";
+  const exch = typeof exchange === "string" ? exchange.trim().toUpperCase() : "";
+  if (!sym || !exch) {
+    return {
+      ok: false,
+      exchange: exchange ?? null,
+      symbol: symbol ?? null,
+      code: "INVALID_PARAMETERS",
+      message: "Each entry needs a non-empty symbol and exchange",
+    };
+  }
+  if (sym.length > MAX_SYMBOL_LENGTH || exch.length > MAX_EXCHANGE_LENGTH) {
+    return {
+      ok: false,
+      exchange: exch.slice(0, MAX_EXCHANGE_LENGTH),
+      symbol: sym.slice(0, MAX_SYMBOL_LENGTH),
+      code: "INVALID_PARAMETERS",
+      message: `Symbol longer than ${MAX_SYMBOL_LENGTH} or exchange longer than ${MAX_EXCHANGE_LENGTH} characters`,
+    };
+  }
+  let mode = defaultMode;
+  if (r.mode !== undefined) {
+    const m = parseMode(r.mode);
+    if (typeof m === "string") {
+      return { ok: false, exchange: exch, symbol: sym, code: "INVALID_MODE", message: m };
+    }
+    mode = m;
+  }
+  return { ok: true, exchange: exch, symbol: sym, mode };
+}
+
+function parseEntries(
+  r: Record<string, unknown>,
+  defaultMode: Mode | null,
+  replyType: string,
+  maxEntries: number,
+): EntryParse[] | ProtocolError {
+  const list = r.symbols ?? r.instruments;
+  if (list !== undefined && list !== null) {
+    if (!Array.isArray(list)) {
+      return err("INVALID_PARAMETERS", "symbols must be an array", replyType, r.request_id);
+    }
+    if (list.length > maxEntries) {
+      return err(
+        "INVALID_PARAMETERS",
+        `Too many symbols in one request: ${list.length} (limit ${maxEntries})`,
+        replyType,
+        r.request_id,
+      );
+    }
+    return list.map((e) => parseEntry(e, defaultMode));
+  }
+  if (r.symbol !== undefined || r.exchange !== undefined) {
+    return [parseEntry({ symbol: r.symbol, exchange: r.exchange }, defaultMode)];
+  }
+  return [];
+}
+
+/** Limits the parser enforces. */
+export interface ParseLimits {
+  maxFrameBytes: number;
+  maxEntriesPerRequest: number;
+}
+
+/**
+ * Parses one text frame.
+ *
+ * @example
+ * ```ts ignore
+ * const r = parseRequest('{"action":"ping"}', limits); // { action: "ping" }
+ * ```
+ */
+export function parseRequest(text: string, limits: ParseLimits): Request | ProtocolError {
+  // Byte length ≥ UTF-16 length, so this check never lets an oversized frame through.
+  if (text.length > limits.maxFrameBytes) {
+    return err("INVALID_MESSAGE", `Message larger than ${limits.maxFrameBytes} bytes`, "error");
+  }
+  let raw: unknown;
+  try {
+    raw = parseJson(text);
+  } catch {
+    return err("INVALID_JSON", "Invalid JSON message", "error");
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return err("INVALID_MESSAGE", "Message must be a JSON object", "error");
+  }
+  const r = raw as Record<string, unknown>;
+  const requestId = r.request_id;
+  const action = r.action ?? r.type;
+  const replyType = typeof action === "string" ? REPLY_TYPE[action] : undefined;
+  if (typeof action !== "string" || replyType === undefined) {
+    const shown = typeof action === "string" ? action.slice(0, 64) : JSON.stringify(action ?? null);
+    return err("INVALID_ACTION", `Invalid action: ${shown}`, "error", requestId);
+  }
+  const withId = <T extends object>(x: T): T => requestId === undefined ? x : { ...x, requestId };
+  switch (action) {
+    case "authenticate":
+    case "auth": {
+      const key = r.api_key ?? r.apikey;
+      return withId({
+        action: "authenticate" as const,
+        apiKey: typeof key === "string" && key.length > 0 ? key : null,
+        batch: r.batch === true,
+        conflate: r.conflate !== false,
+      });
+    }
+    case "ping": {
+      const out: Request = { action: "ping" };
+      if (r.timestamp !== undefined) out.timestamp = r.timestamp;
+      if (r._pingId !== undefined) out.pingId = r._pingId;
+      return withId(out);
+    }
+    case "get_supported_brokers":
+    case "get_broker_info":
+    case "get_subscriptions":
+    case "unsubscribe_all":
+      return withId({ action });
+    case "subscribe": {
+      let mode: Mode = 2;
+      if (r.mode !== undefined) {
+        const m = parseMode(r.mode);
+        if (typeof m === "string") return err("INVALID_MODE", m, replyType, requestId);
+        mode = m;
+      }
+      const depth = parseDepth(r.depth ?? r.depth_level);
+      if (depth === null) {
+        return err(
+          "INVALID_DEPTH",
+          `Invalid depth ${JSON.stringify(r.depth ?? r.depth_level)?.slice(0, 40)}; expected an integer from 1 to ${MAX_DEPTH}`,
+          replyType,
+          requestId,
+        );
+      }
+      const entries = parseEntries(r, mode, replyType, limits.maxEntriesPerRequest);
+      if (!Array.isArray(entries)) return entries;
+      if (entries.length === 0) {
+        return err("INVALID_PARAMETERS", "At least one symbol must be specified", replyType, requestId);
+      }
+      return withId({ action: "subscribe" as const, entries, mode, depth });
+    }
+    case "unsubscribe": {
+      if (r.unsubscribe_all === true) return withId({ action: "unsubscribe_all" as const });
+      let mode: Mode | null = null;
+      if (r.mode !== undefined && r.mode !== null) {
+        const m = parseMode(r.mode);
+        if (typeof m === "string") return err("INVALID_MODE", m, replyType, requestId);
+        mode = m;
+      }
+      const entries = parseEntries(r, mode, replyType, limits.maxEntriesPerRequest);
+      if (!Array.isArray(entries)) return entries;
+      if (entries.length === 0) {
+        return err(
+          "INVALID_PARAMETERS",
+          "Either symbols or unsubscribe_all is required",
+          replyType,
+          requestId,
+        );
+      }
+      return withId({ action: "unsubscribe" as const, entries, mode });
+    }
+  }
+  return err("INVALID_ACTION", `Invalid action: ${action}`, "error", requestId);
+}
+
+/** True when `x` is a protocol error rather than a request. */
+export function isProtocolError(x: Request | ProtocolError): x is ProtocolError {
+  return "code" in x;
+}

@@ -1,0 +1,120 @@
+// tickplex command line: `serve` (default) runs the gateway; `sim <broker>` runs a broker
+// simulator. Thin: parses arguments and wires lib/.
+
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "./lib/config/config.ts";
+import { Gateway } from "./lib/gateway.ts";
+import { getLogger, setupLogging } from "./lib/log.ts";
+import { ADAPTERS, adapterOptionsFor, SIMULATORS } from "./adapters/mod.ts";
+
+const HELP = `tickplex — one broker market-data feed, shared by every local consumer
+
+Usage:
+  tickplex [serve] [options]     run the gateway (default broker: the paper market)
+  tickplex sim <broker> [args]   run a local broker simulator (${Object.keys(SIMULATORS).join(", ") || "none"})
+
+Options:
+  --config <file>        JSON config file (see README "Configuration")
+  --host <addr>          listen address for WebSocket + HTTP (default 127.0.0.1)
+  --port <n>             listen port (default 8765)
+  --bus <endpoint>       zeromq bus endpoint (default tcp://127.0.0.1:5555)
+  --broker <name>        broker adapter: ${Object.keys(ADAPTERS).join(", ")} (default paper)
+  --feed-url <url>       override the broker's market-data websocket URL
+  --instruments <file>   broker instrument master file (CSV)
+  -h, --help             this help
+
+Environment:
+  TICKPLEX_API_KEY                 accepted as a client API key (no key file is written then)
+  TICKPLEX_BROKER_API_KEY          broker API key
+  TICKPLEX_BROKER_ACCESS_TOKEN     broker access token
+  TICKPLEX_BROKER_<NAME>           broker-specific extras (e.g. TICKPLEX_BROKER_CLIENT_CODE)
+  TICKPLEX_HOST, TICKPLEX_PORT, TICKPLEX_BUS, TICKPLEX_BROKER, TICKPLEX_LOG_LEVEL
+`;
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      bus: { type: "string" },
+      broker: { type: "string" },
+      "feed-url": { type: "string" },
+      instruments: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const { config, envApiKey } = await loadConfig({
+    file: values.config,
+    env: Deno.env.toObject(),
+    overrides: {
+      host: values.host,
+      port: values.port,
+      bus: values.bus,
+      broker: values.broker,
+      feedUrl: values["feed-url"],
+      instruments: values.instruments,
+    },
+  });
+  await setupLogging(config.logLevel);
+  const log = getLogger(["tickplex", "main"]);
+  const gw = await Gateway.start({ config, envApiKey, adapters: ADAPTERS, adapterOptions: adapterOptionsFor });
+  const addr = gw.proxy.addr;
+  log.info("tickplex listening on ws://{host}:{port} (broker {broker}, bus {bus})", {
+    host: addr.hostname,
+    port: addr.port,
+    broker: config.broker.name,
+    bus: gw.bus.endpoint,
+  });
+  const done = Promise.withResolvers<void>();
+  const onSignal = (sig: string) => () => {
+    log.info("{sig}: shutting down", { sig });
+    gw.stop().then(() => done.resolve());
+  };
+  const sigint = onSignal("SIGINT");
+  const sigterm = onSignal("SIGTERM");
+  Deno.addSignalListener("SIGINT", sigint);
+  Deno.addSignalListener("SIGTERM", sigterm);
+  await done.promise;
+  Deno.removeSignalListener("SIGINT", sigint);
+  Deno.removeSignalListener("SIGTERM", sigterm);
+  return 0;
+}
+
+async function main(args: string[]): Promise<number> {
+  const [first, ...rest] = args;
+  if (first === "-h" || first === "--help" || first === "help") {
+    console.log(HELP);
+    return 0;
+  }
+  if (first === "sim") {
+    const [broker, ...simArgs] = rest;
+    const sim = broker ? SIMULATORS[broker] : undefined;
+    if (!sim) {
+      console.error(`usage: tickplex sim <broker>; simulators: ${Object.keys(SIMULATORS).join(", ")}`);
+      return 2;
+    }
+    await setupLogging("info");
+    await sim(simArgs);
+    return 0;
+  }
+  const serveArgs = first === "serve" ? rest : args;
+  try {
+    return await serve(serveArgs);
+  } catch (err) {
+    if (err instanceof ConfigError) console.error(`tickplex: invalid configuration:\n${err.message}`);
+    else console.error(`tickplex: ${err instanceof Error ? err.message : err}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
