@@ -5,13 +5,15 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./lib/config/config.ts";
 import { Gateway } from "./lib/gateway.ts";
 import { getLogger, setupLogging } from "./lib/log.ts";
-import { ADAPTERS, adapterOptionsFor, SIMULATORS } from "./adapters/mod.ts";
+import { adapterOptionsFor, ADAPTERS, SIMULATORS } from "./adapters/mod.ts";
 
 const HELP = `tickplex — one broker market-data feed, shared by every local consumer
 
 Usage:
   tickplex [serve] [options]     run the gateway (default broker: the paper market)
-  tickplex sim <broker> [args]   run a local broker simulator (${Object.keys(SIMULATORS).join(", ") || "none"})
+  tickplex sim <broker> [args]   run a local broker simulator (${
+  Object.keys(SIMULATORS).join(", ") || "none"
+})
 
 Options:
   --config <file>        JSON config file (see README "Configuration")
@@ -65,7 +67,12 @@ async function serve(args: string[]): Promise<number> {
   });
   await setupLogging(config.logLevel);
   const log = getLogger(["tickplex", "main"]);
-  const gw = await Gateway.start({ config, envApiKey, adapters: ADAPTERS, adapterOptions: adapterOptionsFor });
+  const gw = await Gateway.start({
+    config,
+    envApiKey,
+    adapters: ADAPTERS,
+    adapterOptions: adapterOptionsFor,
+  });
   const addr = gw.proxy.addr;
   log.info("tickplex listening on ws://{host}:{port} (broker {broker}, bus {bus})", {
     host: addr.hostname,
@@ -98,7 +105,9 @@ async function main(args: string[]): Promise<number> {
     const [broker, ...simArgs] = rest;
     const sim = broker ? SIMULATORS[broker] : undefined;
     if (!sim) {
-      console.error(`usage: tickplex sim <broker>; simulators: ${Object.keys(SIMULATORS).join(", ")}`);
+      console.error(
+        `usage: tickplex sim <broker>; simulators: ${Object.keys(SIMULATORS).join(", ")}`,
+      );
       return 2;
     }
     await setupLogging("info");
@@ -109,8 +118,9 @@ async function main(args: string[]): Promise<number> {
   try {
     return await serve(serveArgs);
   } catch (err) {
-    if (err instanceof ConfigError) console.error(`tickplex: invalid configuration:\n${err.message}`);
-    else console.error(`tickplex: ${err instanceof Error ? err.message : err}`);
+    if (err instanceof ConfigError) {
+      console.error(`tickplex: invalid configuration:\n${err.message}`);
+    } else console.error(`tickplex: ${err instanceof Error ? err.message : err}`);
     return 1;
   }
 }

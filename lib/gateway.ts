@@ -78,7 +78,9 @@ export class Gateway {
     const descriptor = opts.adapters[config.broker.name];
     if (!descriptor) {
       throw new Error(
-        `broker.name: unknown broker '${config.broker.name}'; supported: ${Object.keys(opts.adapters).join(", ")}`,
+        `broker.name: unknown broker '${config.broker.name}'; supported: ${
+          Object.keys(opts.adapters).join(", ")
+        }`,
       );
     }
     addSecret(config.broker.apiKey);
@@ -110,14 +112,19 @@ export class Gateway {
     const bus = await BusPublisher.open({
       address: config.bus,
       broker: config.broker.name,
-      onDrop: (r) => log.warn("bus dropped {n} messages ({reason})", { n: r.recent, reason: r.reason }),
+      onDrop: (r) =>
+        log.warn("bus dropped {n} messages ({reason})", { n: r.recent, reason: r.reason }),
     });
-    const pool = new ConnectionPool(capabilities, opts.linkFactory ?? workerLinkFactory(descriptor), {
-      adapterOptions,
-      maxSymbolsPerConnection: config.broker.maxSymbolsPerConnection,
-      maxConnections: config.broker.maxConnections,
-      ...opts.poolTuning,
-    });
+    const pool = new ConnectionPool(
+      capabilities,
+      opts.linkFactory ?? workerLinkFactory(descriptor),
+      {
+        adapterOptions,
+        maxSymbolsPerConnection: config.broker.maxSymbolsPerConnection,
+        maxConnections: config.broker.maxConnections,
+        ...opts.poolTuning,
+      },
+    );
     const registry = new SubscriptionRegistry(pool);
     let proxy: ProxyServer;
     try {

@@ -1,7 +1,14 @@
 // Logging setup on LogTape: one stderr sink for the whole process that masks configured secrets
 // (API keys, broker tokens) so they never reach a log line.
 
-import { configure, getLogger, type Logger, type LogLevel, type LogRecord, reset } from "@logtape/logtape";
+import {
+  configure,
+  getLogger,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+  reset,
+} from "@logtape/logtape";
 
 export { getLogger, type Logger };
 
@@ -61,7 +68,10 @@ const stderrWriter: LogWriter = (line) => {
  * getLogger(["tickplex", "pool"]).info("started");
  * ```
  */
-export async function setupLogging(level: LogLevel, writer: LogWriter = stderrWriter): Promise<void> {
+export async function setupLogging(
+  level: LogLevel,
+  writer: LogWriter = stderrWriter,
+): Promise<void> {
   await reset();
   await configure({
     sinks: { main: (record: LogRecord) => writer(render(record)) },

@@ -53,7 +53,10 @@ export const brokerSchema = z.object({
 export const configSchema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
   port: portSchema.default(8765),
-  bus: z.string().regex(/^(tcp|ipc|inproc):\/\/.+/, "must be a zeromq endpoint like tcp://127.0.0.1:5555")
+  bus: z.string().regex(
+    /^(tcp|ipc|inproc):\/\/.+/,
+    "must be a zeromq endpoint like tcp://127.0.0.1:5555",
+  )
     .default("tcp://127.0.0.1:5555"),
   /** Plaintext API keys accepted from clients (hashed in memory). */
   apiKeys: z.array(z.string().min(16, "API keys must be at least 16 characters")).default([]),
@@ -126,7 +129,9 @@ export async function loadConfig(opts: {
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      throw new ConfigError(`config file ${opts.file}: invalid JSON (${e instanceof Error ? e.message : e})`);
+      throw new ConfigError(
+        `config file ${opts.file}: invalid JSON (${e instanceof Error ? e.message : e})`,
+      );
     }
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
       throw new ConfigError(`config file ${opts.file}: must hold a JSON object`);

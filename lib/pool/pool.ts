@@ -7,8 +7,8 @@ import { KeyedLock } from "../keyed_lock.ts";
 import {
   type Capabilities,
   type FeedState,
-  instrumentKey,
   type InstrumentKey,
+  instrumentKey,
   type Mode,
   type Outcome,
   type Tick,
@@ -175,7 +175,9 @@ export class ConnectionPool {
   readonly counters = { ticksIn: 0, ticksRejected: 0, messagesRejected: 0, restarts: 0 };
 
   #factory: LinkFactory;
-  #options: Required<Omit<PoolOptions, "adapterOptions" | "maxSymbolsPerConnection" | "maxConnections">>;
+  #options: Required<
+    Omit<PoolOptions, "adapterOptions" | "maxSymbolsPerConnection" | "maxConnections">
+  >;
   #adapterOptions: unknown;
   #conns: Conn[] = [];
   #symbols = new Map<InstrumentKey, SymbolState>();
@@ -613,7 +615,13 @@ export class ConnectionPool {
     }
     for (const q of conn.queued.values()) {
       for (const { item, resolve } of q) {
-        resolve({ exchange: item.exchange, symbol: item.symbol, ok: false, code: "BROKER_ERROR", message });
+        resolve({
+          exchange: item.exchange,
+          symbol: item.symbol,
+          ok: false,
+          code: "BROKER_ERROR",
+          message,
+        });
       }
     }
     conn.queued.clear();

@@ -97,7 +97,13 @@ Deno.test("failed broker calls roll back: upgrade, downgrade, new subscribe, uns
   l.failNext.add("set_mode");
   const up = await pool.subscribe("NSE", "X", 3, 5);
   assert.ok(!up.ok && up.code === "BROKER_ERROR");
-  assert.deepEqual(pool.streams(), [{ exchange: "NSE", symbol: "X", mode: 1, modes: [1], connection: 1 }]);
+  assert.deepEqual(pool.streams(), [{
+    exchange: "NSE",
+    symbol: "X",
+    mode: 1,
+    modes: [1],
+    connection: 1,
+  }]);
 
   assert.equal((await pool.subscribe("NSE", "X", 3, 5)).ok, true);
   l.failNext.add("set_mode");

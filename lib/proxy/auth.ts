@@ -67,7 +67,9 @@ export class ApiKeyAuth {
 
   /** Checks `key` presented from `address`. */
   async check(key: string | null, address: string): Promise<AuthResult> {
-    if (key === null) return { ok: false, code: "AUTHENTICATION_ERROR", message: "API key is required" };
+    if (key === null) {
+      return { ok: false, code: "AUTHENTICATION_ERROR", message: "API key is required" };
+    }
     const d = await digest(key);
     let match = false;
     for (const k of this.#digests) match = equalBytes(d, k) || match;
@@ -108,10 +110,14 @@ export class ApiKeyAuth {
  * Returns the key stored in `path`, creating it (random, 0600 permissions) when it does not exist.
  * `created` tells the caller to print where it is.
  */
-export async function loadOrCreateKeyFile(path: string): Promise<{ key: string; created: boolean }> {
+export async function loadOrCreateKeyFile(
+  path: string,
+): Promise<{ key: string; created: boolean }> {
   try {
     const key = (await Deno.readTextFile(path)).trim();
-    if (key.length < 16) throw new Error(`API key file ${path} holds a key shorter than 16 characters`);
+    if (key.length < 16) {
+      throw new Error(`API key file ${path} holds a key shorter than 16 characters`);
+    }
     return { key, created: false };
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;

@@ -45,7 +45,10 @@ export class WsClient implements Consumer {
   batch = false;
   conflate = true;
   /** Keys this client holds, with the depth acked. */
-  readonly subscriptions = new Map<string, { exchange: string; symbol: string; mode: Mode; depth: number }>();
+  readonly subscriptions = new Map<
+    string,
+    { exchange: string; symbol: string; mode: Mode; depth: number }
+  >();
   /** Messages received, frames sent, ticks conflated away. */
   readonly counters = { received: 0, framesSent: 0, ticksSent: 0, conflated: 0 };
   /** Work chain: requests are handled one at a time, in order. */
@@ -179,7 +182,7 @@ export class WsClient implements Consumer {
       return now - this.#backlogSince > this.#limits.slowConsumerMs ? false : "pending";
     }
     const items = this.#batchList.length > 0 ? this.#batchList : [];
-    if (this.#batchMap.size > 0) for (const v of this.#batchMap.values()) items.push(v);
+    if (this.#batchMap.size > 0) { for (const v of this.#batchMap.values()) items.push(v); }
     this.socket.send(`{"type":"market_data_batch","ticks":[${items.join(",")}]}`);
     this.counters.framesSent++;
     this.counters.ticksSent += items.length;

@@ -23,7 +23,9 @@ export class TickFrames implements FrameCache {
     if (b === undefined) {
       const t = this.#tick;
       b = `"symbol":${JSON.stringify(t.symbol)},"exchange":${JSON.stringify(t.exchange)},` +
-        `"mode":${mode},"data":${JSON.stringify(projectTick(t, mode))},"broker":${this.#brokerJson}}`;
+        `"mode":${mode},"data":${
+          JSON.stringify(projectTick(t, mode))
+        },"broker":${this.#brokerJson}}`;
       this.#bodies[mode] = b;
     }
     return b;

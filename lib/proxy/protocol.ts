@@ -18,7 +18,13 @@ export type EntryParse =
 
 /** A parsed client request. */
 export type Request =
-  | { action: "authenticate"; apiKey: string | null; batch: boolean; conflate: boolean; requestId?: unknown }
+  | {
+    action: "authenticate";
+    apiKey: string | null;
+    batch: boolean;
+    conflate: boolean;
+    requestId?: unknown;
+  }
   | { action: "ping"; timestamp?: unknown; pingId?: unknown; requestId?: unknown }
   | { action: "get_supported_brokers"; requestId?: unknown }
   | { action: "get_broker_info"; requestId?: unknown }
@@ -71,7 +77,9 @@ export function parseMode(v: unknown): Mode | string {
   if (typeof v === "string") {
     const m = MODE_NAMES[v.trim().toLowerCase()];
     if (m) return m;
-    return `Invalid mode '${v.slice(0, 40)}'; expected 'LTP', 'Quote', or 'Depth' (case-insensitive)`;
+    return `Invalid mode '${
+      v.slice(0, 40)
+    }'; expected 'LTP', 'Quote', or 'Depth' (case-insensitive)`;
   }
   if (v instanceof NonIntegerNumber) {
     return `Mode must be int or str, got float (${v.source.slice(0, 40)})`;
@@ -88,17 +96,27 @@ function typeName(v: unknown): string {
 
 /** Parses JSON, keeping the source text of non-integer `mode` values so `2.0` can be rejected. */
 function parseJson(text: string): unknown {
-  return JSON.parse(text, function (this: unknown, key: string, value: unknown, ctx?: { source?: string }) {
-    if (
-      (key === "mode") && typeof value === "number" && ctx?.source !== undefined &&
-      /[.eE]/.test(ctx.source)
-    ) return new NonIntegerNumber(ctx.source);
-    return value;
-  } as (key: string, value: unknown) => unknown);
+  return JSON.parse(
+    text,
+    function (this: unknown, key: string, value: unknown, ctx?: { source?: string }) {
+      if (
+        (key === "mode") && typeof value === "number" && ctx?.source !== undefined &&
+        /[.eE]/.test(ctx.source)
+      ) return new NonIntegerNumber(ctx.source);
+      return value;
+    } as (key: string, value: unknown) => unknown,
+  );
 }
 
-function err(code: ErrorCode, message: string, replyType: string, requestId?: unknown): ProtocolError {
-  return requestId === undefined ? { code, message, replyType } : { code, message, replyType, requestId };
+function err(
+  code: ErrorCode,
+  message: string,
+  replyType: string,
+  requestId?: unknown,
+): ProtocolError {
+  return requestId === undefined
+    ? { code, message, replyType }
+    : { code, message, replyType, requestId };
 }
 
 function parseDepth(v: unknown): number | null {
@@ -136,7 +154,8 @@ function parseEntry(raw: unknown, defaultMode: Mode | null): EntryParse {
       exchange: exch.slice(0, MAX_EXCHANGE_LENGTH),
       symbol: sym.slice(0, MAX_SYMBOL_LENGTH),
       code: "INVALID_PARAMETERS",
-      message: `Symbol longer than ${MAX_SYMBOL_LENGTH} or exchange longer than ${MAX_EXCHANGE_LENGTH} characters`,
+      message:
+        `Symbol longer than ${MAX_SYMBOL_LENGTH} or exchange longer than ${MAX_EXCHANGE_LENGTH} characters`,
     };
   }
   let mode = defaultMode;
@@ -247,7 +266,9 @@ export function parseRequest(text: string, limits: ParseLimits): Request | Proto
       if (depth === null) {
         return err(
           "INVALID_DEPTH",
-          `Invalid depth ${JSON.stringify(r.depth ?? r.depth_level)?.slice(0, 40)}; expected an integer from 1 to ${MAX_DEPTH}`,
+          `Invalid depth ${
+            JSON.stringify(r.depth ?? r.depth_level)?.slice(0, 40)
+          }; expected an integer from 1 to ${MAX_DEPTH}`,
           replyType,
           requestId,
         );
@@ -255,7 +276,12 @@ export function parseRequest(text: string, limits: ParseLimits): Request | Proto
       const entries = parseEntries(r, mode, replyType, limits.maxEntriesPerRequest);
       if (!Array.isArray(entries)) return entries;
       if (entries.length === 0) {
-        return err("INVALID_PARAMETERS", "At least one symbol must be specified", replyType, requestId);
+        return err(
+          "INVALID_PARAMETERS",
+          "At least one symbol must be specified",
+          replyType,
+          requestId,
+        );
       }
       return withId({ action: "subscribe" as const, entries, mode, depth });
     }

@@ -2,7 +2,13 @@
 // random, truncated and oversized input.
 
 import assert from "node:assert/strict";
-import { isProtocolError, parseMode, parseRequest, type ProtocolError, type Request } from "./protocol.ts";
+import {
+  isProtocolError,
+  parseMode,
+  parseRequest,
+  type ProtocolError,
+  type Request,
+} from "./protocol.ts";
 import { ERROR_CODES } from "../types.ts";
 
 const limits = { maxFrameBytes: 4096, maxEntriesPerRequest: 100 };
@@ -13,7 +19,9 @@ const asError = (r: Request | ProtocolError): ProtocolError => {
 };
 
 Deno.test("modes: accepted forms map to 1/2/3", () => {
-  for (const [v, m] of [[1, 1], [2, 2], [3, 3], ["ltp", 1], ["QUOTE", 2], [" Depth ", 3], ["LtP", 1]]) {
+  for (
+    const [v, m] of [[1, 1], [2, 2], [3, 3], ["ltp", 1], ["QUOTE", 2], [" Depth ", 3], ["LtP", 1]]
+  ) {
     assert.equal(parseMode(v), m, `mode ${JSON.stringify(v)}`);
   }
 });
@@ -25,7 +33,10 @@ Deno.test("modes: rejected forms name the bad value and the accepted ones", () =
     parseMode("1"),
     "Invalid mode '1'; expected 'LTP', 'Quote', or 'Depth' (case-insensitive)",
   );
-  assert.equal(parseMode(""), "Invalid mode ''; expected 'LTP', 'Quote', or 'Depth' (case-insensitive)");
+  assert.equal(
+    parseMode(""),
+    "Invalid mode ''; expected 'LTP', 'Quote', or 'Depth' (case-insensitive)",
+  );
   assert.equal(parseMode(true), "Mode must be int or str, got bool (true)");
   assert.equal(parseMode(null), "Mode must be int or str, got null");
   assert.equal(parseMode([1]), "Mode must be int or str, got array");
@@ -40,7 +51,12 @@ Deno.test("modes: rejected forms name the bad value and the accepted ones", () =
 Deno.test("action from action or type; unknown action", () => {
   assert.equal((parse({ type: "auth", apikey: "k".repeat(20) }) as Request).action, "authenticate");
   const e = asError(parse({ action: "dance", request_id: 7 }));
-  assert.deepEqual(e, { code: "INVALID_ACTION", message: "Invalid action: dance", replyType: "error", requestId: 7 });
+  assert.deepEqual(e, {
+    code: "INVALID_ACTION",
+    message: "Invalid action: dance",
+    replyType: "error",
+    requestId: 7,
+  });
   assert.equal(asError(parse({})).message, "Invalid action: null");
   assert.equal(asError(parse("not json")).code, "INVALID_JSON");
   assert.equal(asError(parse("[1,2]")).code, "INVALID_MESSAGE");
@@ -49,7 +65,14 @@ Deno.test("action from action or type; unknown action", () => {
 });
 
 Deno.test("subscribe shapes: single, array with per-entry modes, defaults, depth alias", () => {
-  const single = parse({ action: "subscribe", symbol: "RELIANCE", exchange: "nse", mode: 1, depth: 5, request_id: "r1" });
+  const single = parse({
+    action: "subscribe",
+    symbol: "RELIANCE",
+    exchange: "nse",
+    mode: 1,
+    depth: 5,
+    request_id: "r1",
+  });
   assert.deepEqual(single, {
     action: "subscribe",
     entries: [{ ok: true, exchange: "NSE", symbol: "RELIANCE", mode: 1 }],
@@ -59,32 +82,74 @@ Deno.test("subscribe shapes: single, array with per-entry modes, defaults, depth
   });
   const arr = parse({
     action: "subscribe",
-    symbols: [{ symbol: "A", exchange: "NSE" }, { symbol: "B", exchange: "NSE", mode: "depth" }, { symbol: "C" }, 7],
+    symbols: [{ symbol: "A", exchange: "NSE" }, { symbol: "B", exchange: "NSE", mode: "depth" }, {
+      symbol: "C",
+    }, 7],
     depth_level: 20,
   }) as Extract<Request, { action: "subscribe" }>;
   assert.equal(arr.mode, 2);
   assert.equal(arr.depth, 20);
-  assert.deepEqual(arr.entries.map((e) => e.ok ? e.mode : e.code), [2, 3, "INVALID_PARAMETERS", "INVALID_PARAMETERS"]);
-  assert.equal(asError(parse({ action: "subscribe", symbols: [] })).message, "At least one symbol must be specified");
+  assert.deepEqual(arr.entries.map((e) => e.ok ? e.mode : e.code), [
+    2,
+    3,
+    "INVALID_PARAMETERS",
+    "INVALID_PARAMETERS",
+  ]);
+  assert.equal(
+    asError(parse({ action: "subscribe", symbols: [] })).message,
+    "At least one symbol must be specified",
+  );
   assert.equal(asError(parse({ action: "subscribe", symbols: "A" })).code, "INVALID_PARAMETERS");
-  assert.equal(asError(parse({ action: "subscribe", symbol: "A", exchange: "NSE", depth: 0 })).code, "INVALID_DEPTH");
-  assert.equal(asError(parse({ action: "subscribe", symbol: "A", exchange: "NSE", depth: "5" })).code, "INVALID_DEPTH");
-  const many = { action: "subscribe", symbols: Array.from({ length: 101 }, (_, i) => ({ symbol: `S${i}`, exchange: "NSE" })) };
+  assert.equal(
+    asError(parse({ action: "subscribe", symbol: "A", exchange: "NSE", depth: 0 })).code,
+    "INVALID_DEPTH",
+  );
+  assert.equal(
+    asError(parse({ action: "subscribe", symbol: "A", exchange: "NSE", depth: "5" })).code,
+    "INVALID_DEPTH",
+  );
+  const many = {
+    action: "subscribe",
+    symbols: Array.from({ length: 101 }, (_, i) => ({ symbol: `S${i}`, exchange: "NSE" })),
+  };
   assert.match(asError(parse(many)).message, /Too many symbols/);
 });
 
 Deno.test("unsubscribe: top-level mode applies to array entries; no mode means all modes", () => {
-  const r = parse({ action: "unsubscribe", mode: 1, symbols: [{ symbol: "A", exchange: "NSE" }, { symbol: "B", exchange: "NSE", mode: 3 }] });
-  assert.deepEqual((r as Extract<Request, { action: "unsubscribe" }>).entries.map((e) => e.ok && e.mode), [1, 3]);
-  const all = parse({ action: "unsubscribe", symbol: "A", exchange: "NSE" }) as Extract<Request, { action: "unsubscribe" }>;
+  const r = parse({
+    action: "unsubscribe",
+    mode: 1,
+    symbols: [{ symbol: "A", exchange: "NSE" }, { symbol: "B", exchange: "NSE", mode: 3 }],
+  });
+  assert.deepEqual(
+    (r as Extract<Request, { action: "unsubscribe" }>).entries.map((e) => e.ok && e.mode),
+    [1, 3],
+  );
+  const all = parse({ action: "unsubscribe", symbol: "A", exchange: "NSE" }) as Extract<
+    Request,
+    { action: "unsubscribe" }
+  >;
   assert.equal(all.entries[0].ok && all.entries[0].mode, null);
-  assert.equal((parse({ action: "unsubscribe", unsubscribe_all: true }) as Request).action, "unsubscribe_all");
-  assert.equal(asError(parse({ action: "unsubscribe" })).message, "Either symbols or unsubscribe_all is required");
-  assert.equal(asError(parse({ action: "unsubscribe", symbol: "A", exchange: "NSE", mode: 9 })).code, "INVALID_MODE");
+  assert.equal(
+    (parse({ action: "unsubscribe", unsubscribe_all: true }) as Request).action,
+    "unsubscribe_all",
+  );
+  assert.equal(
+    asError(parse({ action: "unsubscribe" })).message,
+    "Either symbols or unsubscribe_all is required",
+  );
+  assert.equal(
+    asError(parse({ action: "unsubscribe", symbol: "A", exchange: "NSE", mode: 9 })).code,
+    "INVALID_MODE",
+  );
 });
 
 Deno.test("ping and authenticate fields", () => {
-  assert.deepEqual(parse({ action: "ping", timestamp: 5, _pingId: "p" }), { action: "ping", timestamp: 5, pingId: "p" });
+  assert.deepEqual(parse({ action: "ping", timestamp: 5, _pingId: "p" }), {
+    action: "ping",
+    timestamp: 5,
+    pingId: "p",
+  });
   assert.deepEqual(parse({ action: "authenticate", api_key: "", batch: true }), {
     action: "authenticate",
     apiKey: null,
@@ -107,17 +172,50 @@ function rng(seed: number) {
 function randomValue(r: () => number, depth = 0): unknown {
   const k = Math.floor(r() * (depth > 3 ? 6 : 9));
   switch (k) {
-    case 0: return null;
-    case 1: return r() < 0.5;
-    case 2: return Math.floor(r() * 10) - 3;
-    case 3: return r() * 1e6 - 5e5;
-    case 4: return ["subscribe", "unsubscribe", "auth", "ping", "LTP", "NSE", "", "💥", "a".repeat(100)][Math.floor(r() * 9)];
-    case 5: return String.fromCharCode(...Array.from({ length: Math.floor(r() * 20) }, () => Math.floor(r() * 0xffff)));
-    case 6: return Array.from({ length: Math.floor(r() * 5) }, () => randomValue(r, depth + 1));
+    case 0:
+      return null;
+    case 1:
+      return r() < 0.5;
+    case 2:
+      return Math.floor(r() * 10) - 3;
+    case 3:
+      return r() * 1e6 - 5e5;
+    case 4:
+      return [
+        "subscribe",
+        "unsubscribe",
+        "auth",
+        "ping",
+        "LTP",
+        "NSE",
+        "",
+        "💥",
+        "a".repeat(100),
+      ][Math.floor(r() * 9)];
+    case 5:
+      return String.fromCharCode(
+        ...Array.from({ length: Math.floor(r() * 20) }, () => Math.floor(r() * 0xffff)),
+      );
+    case 6:
+      return Array.from({ length: Math.floor(r() * 5) }, () => randomValue(r, depth + 1));
     default: {
-      const keys = ["action", "type", "symbols", "symbol", "exchange", "mode", "depth", "api_key", "request_id", "_pingId", "timestamp"];
+      const keys = [
+        "action",
+        "type",
+        "symbols",
+        "symbol",
+        "exchange",
+        "mode",
+        "depth",
+        "api_key",
+        "request_id",
+        "_pingId",
+        "timestamp",
+      ];
       const o: Record<string, unknown> = {};
-      for (let i = 0; i < r() * 6; i++) o[keys[Math.floor(r() * keys.length)]] = randomValue(r, depth + 1);
+      for (let i = 0; i < r() * 6; i++) {
+        o[keys[Math.floor(r() * keys.length)]] = randomValue(r, depth + 1);
+      }
       return o;
     }
   }
@@ -139,9 +237,19 @@ Deno.test("fuzz: 20k random, truncated and mutated frames never throw and always
       text = v.slice(0, Math.floor(r() * v.length));
     } else if (kind === 2) {
       const v = valid[i % valid.length].split("");
-      for (let j = 0; j < 3; j++) v[Math.floor(r() * v.length)] = String.fromCharCode(Math.floor(r() * 128));
+      for (let j = 0; j < 3; j++) {
+        v[Math.floor(r() * v.length)] = String.fromCharCode(Math.floor(r() * 128));
+      }
       text = v.join("");
-    } else text = JSON.stringify({ action: ["subscribe", "unsubscribe", "authenticate", "ping"][i % 4 === 3 ? Math.floor(r() * 4) : 0], ...(randomValue(r) as object) });
+    } else {text = JSON.stringify({
+        action: [
+          "subscribe",
+          "unsubscribe",
+          "authenticate",
+          "ping",
+        ][i % 4 === 3 ? Math.floor(r() * 4) : 0],
+        ...(randomValue(r) as object),
+      });}
     const out = parseRequest(text, limits);
     if (isProtocolError(out)) {
       assert.ok(ERROR_CODES.includes(out.code), `unknown code ${out.code}`);

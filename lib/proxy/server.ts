@@ -5,11 +5,17 @@ import { getLogger } from "../log.ts";
 import type { Limits } from "../config/config.ts";
 import type { ConnectionStatus } from "../pool/pool.ts";
 import type { SubscriptionRegistry } from "../subscriptions/registry.ts";
-import { type FeedState, MODE_LABEL, type Mode, type Tick } from "../types.ts";
+import { type FeedState, type Mode, MODE_LABEL, type Tick } from "../types.ts";
 import type { ApiKeyAuth } from "./auth.ts";
 import { type SendScheduler, subKey, WsClient } from "./client.ts";
 import { TickFrames } from "./frames.ts";
-import { type EntryParse, isProtocolError, parseRequest, type ProtocolError, type Request } from "./protocol.ts";
+import {
+  type EntryParse,
+  isProtocolError,
+  parseRequest,
+  type ProtocolError,
+  type Request,
+} from "./protocol.ts";
 
 const log = getLogger(["tickplex", "proxy"]);
 
@@ -241,7 +247,10 @@ export class ProxyServer implements SendScheduler {
     }
     const extra = await this.#deps.http?.(req, { address });
     if (extra) return extra;
-    return json({ status: "error", code: "NOT_FOUND", message: `No route for ${url.pathname}` }, 404);
+    return json(
+      { status: "error", code: "NOT_FOUND", message: `No route for ${url.pathname}` },
+      404,
+    );
   }
 
   async #httpAuth(req: Request_, address: string): Promise<Response | null> {
@@ -249,7 +258,10 @@ export class ProxyServer implements SendScheduler {
     const key = header?.startsWith("Bearer ") ? header.slice(7) : req.headers.get("x-api-key");
     const r = await this.#deps.auth.check(key ?? null, address);
     if (r.ok) return null;
-    return json({ status: "error", code: r.code, message: r.message }, r.code === "RATE_LIMITED" ? 429 : 401);
+    return json(
+      { status: "error", code: r.code, message: r.message },
+      r.code === "RATE_LIMITED" ? 429 : 401,
+    );
   }
 
   /** The `/health` body. */
@@ -275,17 +287,51 @@ export class ProxyServer implements SendScheduler {
       lines.push(`tickplex_${name} ${value}`);
     };
     add("clients", "gauge", "Connected WebSocket clients.", this.#clients.size);
-    add("client_connections_total", "counter", "WebSocket connections accepted.", this.counters.connections);
+    add(
+      "client_connections_total",
+      "counter",
+      "WebSocket connections accepted.",
+      this.counters.connections,
+    );
     add("client_messages_total", "counter", "Client messages received.", this.counters.messages);
-    add("protocol_errors_total", "counter", "Client messages answered with an error.", this.counters.protocolErrors);
-    add("deliveries_total", "counter", "Ticks delivered to consumers.", this.counters.ticksFannedOut);
-    add("slow_consumers_closed_total", "counter", "Clients closed as slow consumers.", this.counters.slowConsumersClosed);
-    add("flooders_closed_total", "counter", "Clients closed for flooding.", this.counters.floodersClosed);
-    add("subscription_keys", "gauge", "Distinct (exchange, symbol, mode) keys held.", this.#deps.registry.list().length);
+    add(
+      "protocol_errors_total",
+      "counter",
+      "Client messages answered with an error.",
+      this.counters.protocolErrors,
+    );
+    add(
+      "deliveries_total",
+      "counter",
+      "Ticks delivered to consumers.",
+      this.counters.ticksFannedOut,
+    );
+    add(
+      "slow_consumers_closed_total",
+      "counter",
+      "Clients closed as slow consumers.",
+      this.counters.slowConsumersClosed,
+    );
+    add(
+      "flooders_closed_total",
+      "counter",
+      "Clients closed for flooding.",
+      this.counters.floodersClosed,
+    );
+    add(
+      "subscription_keys",
+      "gauge",
+      "Distinct (exchange, symbol, mode) keys held.",
+      this.#deps.registry.list().length,
+    );
     for (const c of this.#deps.feedStatus()) {
       lines.push(`tickplex_connection_symbols{connection="${c.index + 1}"} ${c.symbols}`);
       lines.push(`tickplex_connection_ticks_total{connection="${c.index + 1}"} ${c.ticks}`);
-      lines.push(`tickplex_connection_up{connection="${c.index + 1}",state="${c.state}"} ${c.state === "connected" ? 1 : 0}`);
+      lines.push(
+        `tickplex_connection_up{connection="${c.index + 1}",state="${c.state}"} ${
+          c.state === "connected" ? 1 : 0
+        }`,
+      );
     }
     return lines.join("\n") + "\n";
   }
@@ -294,13 +340,22 @@ export class ProxyServer implements SendScheduler {
 
   #accept(socket: WebSocket, address: string): void {
     const limits = this.#deps.limits;
-    const client = new WsClient(`c${this.#nextId++}`, address, socket, limits, this, limits.messageBurst);
+    const client = new WsClient(
+      `c${this.#nextId++}`,
+      address,
+      socket,
+      limits,
+      this,
+      limits.messageBurst,
+    );
     this.counters.connections++;
     let graceTimer: ReturnType<typeof setTimeout> | null = null;
     socket.onopen = () => {
       this.#clients.add(client);
       graceTimer = setTimeout(() => {
-        if (!client.authenticated && !client.closed) this.#closeClient(client, 4401, "auth timeout");
+        if (!client.authenticated && !client.closed) {
+          this.#closeClient(client, 4401, "auth timeout");
+        }
       }, limits.authGraceMs);
     };
     socket.onmessage = (e) => {
@@ -331,7 +386,12 @@ export class ProxyServer implements SendScheduler {
       client.pendingRequests++;
       client.chain = client.chain.then(() => this.#onText(client, text)).catch((err) => {
         log.error("request from {id} failed: {err}", { id: client.id, err });
-        this.#reply(client, { type: "error", status: "error", code: "SERVER_ERROR", message: "Internal error" });
+        this.#reply(client, {
+          type: "error",
+          status: "error",
+          code: "SERVER_ERROR",
+          message: "Internal error",
+        });
       }).finally(() => {
         client.pendingRequests--;
       });
@@ -374,7 +434,8 @@ export class ProxyServer implements SendScheduler {
         type: "error",
         status: "error",
         code: "RATE_LIMITED",
-        message: `Too many messages; limit ${limits.messagesPerSecond}/s (burst ${limits.messageBurst}). ` +
+        message:
+          `Too many messages; limit ${limits.messagesPerSecond}/s (burst ${limits.messageBurst}). ` +
           `Dropped messages since: ${client.flooded}`,
       });
     }
@@ -431,20 +492,26 @@ export class ProxyServer implements SendScheduler {
         return this.#reply(client, withRequestId(frame, req));
       }
       case "get_supported_brokers":
-        return this.#reply(client, withRequestId({
-          type: "supported_brokers",
-          status: "success",
-          brokers: this.#deps.supportedBrokers,
-          count: this.#deps.supportedBrokers.length,
-        }, req));
+        return this.#reply(
+          client,
+          withRequestId({
+            type: "supported_brokers",
+            status: "success",
+            brokers: this.#deps.supportedBrokers,
+            count: this.#deps.supportedBrokers.length,
+          }, req),
+        );
       case "get_broker_info":
-        return this.#reply(client, withRequestId({
-          type: "broker_info",
-          status: "success",
-          broker: this.#deps.broker,
-          adapter_status: overallState(this.#deps.feedStatus()),
-          user_id: this.#deps.userId,
-        }, req));
+        return this.#reply(
+          client,
+          withRequestId({
+            type: "broker_info",
+            status: "success",
+            broker: this.#deps.broker,
+            adapter_status: overallState(this.#deps.feedStatus()),
+            user_id: this.#deps.userId,
+          }, req),
+        );
       case "get_subscriptions": {
         const subs = [...client.subscriptions.values()].map((s) => ({
           symbol: s.symbol,
@@ -452,12 +519,15 @@ export class ProxyServer implements SendScheduler {
           mode: MODE_LABEL[s.mode],
           depth: s.depth,
         }));
-        return this.#reply(client, withRequestId({
-          type: "subscriptions",
-          status: "success",
-          subscriptions: subs,
-          count: subs.length,
-        }, req));
+        return this.#reply(
+          client,
+          withRequestId({
+            type: "subscriptions",
+            status: "success",
+            subscriptions: subs,
+            count: subs.length,
+          }, req),
+        );
       }
       case "subscribe":
         return await this.#subscribe(client, req);
@@ -481,14 +551,17 @@ export class ProxyServer implements SendScheduler {
     client.authenticated = true;
     client.batch = req.batch;
     client.conflate = req.conflate;
-    this.#reply(client, withRequestId({
-      type: "auth",
-      status: "success",
-      message: "Authentication successful",
-      broker: this.#deps.broker,
-      user_id: this.#deps.userId,
-      supported_features: { ltp: true, quote: true, depth: true, batch: true },
-    }, req));
+    this.#reply(
+      client,
+      withRequestId({
+        type: "auth",
+        status: "success",
+        message: "Authentication successful",
+        broker: this.#deps.broker,
+        user_id: this.#deps.userId,
+        supported_features: { ltp: true, quote: true, depth: true, batch: true },
+      }, req),
+    );
   }
 
   async #subscribe(client: WsClient, req: Extract<Request, { action: "subscribe" }>) {
@@ -511,7 +584,12 @@ export class ProxyServer implements SendScheduler {
         };
       }
       // Reserve the slot before awaiting so one request cannot overshoot the per-client limit.
-      client.subscriptions.set(key, { exchange: e.exchange, symbol: e.symbol, mode, depth: req.depth });
+      client.subscriptions.set(key, {
+        exchange: e.exchange,
+        symbol: e.symbol,
+        mode,
+        depth: req.depth,
+      });
       const r = await this.#deps.registry.acquire(client, e.exchange, e.symbol, mode, req.depth);
       if (!r.ok || client.closed) {
         client.subscriptions.delete(key);
@@ -529,18 +607,29 @@ export class ProxyServer implements SendScheduler {
             broker,
           };
         }
-        return entryError({ ...e, ok: false, code: "SERVER_ERROR", message: "Client closed" }, broker);
+        return entryError(
+          { ...e, ok: false, code: "SERVER_ERROR", message: "Client closed" },
+          broker,
+        );
       }
-      client.subscriptions.set(key, { exchange: e.exchange, symbol: e.symbol, mode, depth: r.depth });
+      client.subscriptions.set(key, {
+        exchange: e.exchange,
+        symbol: e.symbol,
+        mode,
+        depth: r.depth,
+      });
       return success(e, mode, r.depth, broker);
     }));
-    this.#reply(client, withRequestId({
-      type: "subscribe",
-      status: overall(results),
-      message: "Subscription processing complete",
-      broker,
-      subscriptions: results,
-    }, req));
+    this.#reply(
+      client,
+      withRequestId({
+        type: "subscribe",
+        status: overall(results),
+        message: "Subscription processing complete",
+        broker,
+        subscriptions: results,
+      }, req),
+    );
   }
 
   async #unsubscribe(client: WsClient, req: Extract<Request, { action: "unsubscribe" }>) {
@@ -554,8 +643,13 @@ export class ProxyServer implements SendScheduler {
       }
       const modes: Mode[] = e.mode !== null
         ? [e.mode]
-        : ([1, 2, 3] as Mode[]).filter((m) => client.subscriptions.has(subKey(e.exchange, e.symbol, m)));
-      if (modes.length === 0 || !modes.every((m) => client.subscriptions.has(subKey(e.exchange, e.symbol, m)))) {
+        : ([1, 2, 3] as Mode[]).filter((m) =>
+          client.subscriptions.has(subKey(e.exchange, e.symbol, m))
+        );
+      if (
+        modes.length === 0 ||
+        !modes.every((m) => client.subscriptions.has(subKey(e.exchange, e.symbol, m)))
+      ) {
         failed.push({
           symbol: e.symbol,
           exchange: e.exchange,
@@ -590,14 +684,17 @@ export class ProxyServer implements SendScheduler {
         });
       } else successful.push({ symbol: e.symbol, exchange: e.exchange, status: "success", broker });
     }));
-    this.#reply(client, withRequestId({
-      type: "unsubscribe",
-      status: failed.length === 0 ? "success" : successful.length === 0 ? "error" : "partial",
-      message: "Unsubscription processing complete",
-      successful,
-      failed,
-      broker,
-    }, req));
+    this.#reply(
+      client,
+      withRequestId({
+        type: "unsubscribe",
+        status: failed.length === 0 ? "success" : successful.length === 0 ? "error" : "partial",
+        message: "Unsubscription processing complete",
+        successful,
+        failed,
+        broker,
+      }, req),
+    );
   }
 
   async #unsubscribeAll(client: WsClient, req: { requestId?: unknown }) {
@@ -613,14 +710,17 @@ export class ProxyServer implements SendScheduler {
       seen.add(k);
       successful.push({ symbol: s.symbol, exchange: s.exchange, status: "success", broker });
     }
-    this.#reply(client, withRequestId({
-      type: "unsubscribe",
-      status: "success",
-      message: "Unsubscription processing complete",
-      successful,
-      failed: [],
-      broker,
-    }, req));
+    this.#reply(
+      client,
+      withRequestId({
+        type: "unsubscribe",
+        status: "success",
+        message: "Unsubscription processing complete",
+        successful,
+        failed: [],
+        broker,
+      }, req),
+    );
   }
 
   #closeClient(client: WsClient, code: number, reason: string): void {
@@ -671,7 +771,12 @@ function withRequestId(frame: Record<string, unknown>, req: { requestId?: unknow
   return frame;
 }
 
-function success(e: { symbol: string; exchange: string }, mode: Mode, depth: number, broker: string) {
+function success(
+  e: { symbol: string; exchange: string },
+  mode: Mode,
+  depth: number,
+  broker: string,
+) {
   return {
     symbol: e.symbol,
     exchange: e.exchange,

@@ -3,7 +3,7 @@
 
 import { getLogger } from "../log.ts";
 import { KeyedLock } from "../keyed_lock.ts";
-import { instrumentKey, type InstrumentKey, type Mode, type Outcome, type Tick } from "../types.ts";
+import { type InstrumentKey, instrumentKey, type Mode, type Outcome, type Tick } from "../types.ts";
 
 const log = getLogger(["tickplex", "subscriptions"]);
 
@@ -169,13 +169,15 @@ export class SubscriptionRegistry {
   /** Retries the upstream release of keys nobody holds any more. Returns how many were freed. */
   async reap(): Promise<number> {
     let freed = 0;
-    await Promise.all([...this.#orphans].map((e) =>
-      this.#lock.run(instrumentKey(e.exchange, e.symbol), async () => {
-        if (!this.#orphans.has(e) || e.consumers.size > 0) return;
-        const r = await this.#releaseUpstream(e);
-        if (r.ok) freed++;
-      })
-    ));
+    await Promise.all(
+      [...this.#orphans].map((e) =>
+        this.#lock.run(instrumentKey(e.exchange, e.symbol), async () => {
+          if (!this.#orphans.has(e) || e.consumers.size > 0) return;
+          const r = await this.#releaseUpstream(e);
+          if (r.ok) freed++;
+        })
+      ),
+    );
     return freed;
   }
 
@@ -187,7 +189,10 @@ export class SubscriptionRegistry {
   }
 
   /** The fan-out index for one instrument: mode → consumers. Do not mutate. */
-  consumersOf(exchange: string, symbol: string): ReadonlyMap<Mode, { consumers: Set<Consumer> }> | undefined {
+  consumersOf(
+    exchange: string,
+    symbol: string,
+  ): ReadonlyMap<Mode, { consumers: Set<Consumer> }> | undefined {
     return this.#byInstrument.get(instrumentKey(exchange, symbol));
   }
 

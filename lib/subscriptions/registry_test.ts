@@ -27,7 +27,13 @@ Deno.test("two consumers on one key: one upstream subscribe, one upstream unsubs
   ]);
   assert.ok(ra.ok && rb.ok);
   assert.equal(upstreamCalls(link, "subscribe"), 1);
-  assert.deepEqual(registry.list(), [{ exchange: "NSE", symbol: "A", mode: 2, depth: 5, consumers: 2 }]);
+  assert.deepEqual(registry.list(), [{
+    exchange: "NSE",
+    symbol: "A",
+    mode: 2,
+    depth: 5,
+    consumers: 2,
+  }]);
   assert.equal((await registry.release(a, "NSE", "A", 2)).ok, true);
   assert.equal(upstreamCalls(link, "unsubscribe"), 0);
   assert.equal((await registry.release(b, "NSE", "A", 2)).ok, true);
@@ -62,7 +68,13 @@ Deno.test("a failed upstream release leaves an orphan that reap() frees later", 
   link.failNext.add("unsubscribe");
   const r = await registry.release(a, "NSE", "A", 2);
   assert.ok(!r.ok && r.code === "BROKER_ERROR");
-  assert.deepEqual(registry.list(), [{ exchange: "NSE", symbol: "A", mode: 2, depth: 5, consumers: 0 }]);
+  assert.deepEqual(registry.list(), [{
+    exchange: "NSE",
+    symbol: "A",
+    mode: 2,
+    depth: 5,
+    consumers: 0,
+  }]);
   assert.equal(link.streams.size, 1, "the broker still streams it; the registry says so too");
   assert.equal(await registry.reap(), 1);
   assert.deepEqual(registry.list(), []);

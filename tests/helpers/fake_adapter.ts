@@ -25,7 +25,8 @@ export class FakeLink implements PoolLink {
   /** What the fake broker streams on this connection: "EX:SYM" → mode. */
   readonly streams = new Map<string, Mode>();
   /** Every request received, in order. */
-  readonly calls: { type: string; items: { exchange: string; symbol: string; mode?: Mode }[] }[] = [];
+  readonly calls: { type: string; items: { exchange: string; symbol: string; mode?: Mode }[] }[] =
+    [];
   /** Ops that fail on their next call. */
   readonly failNext = new Set<"subscribe" | "unsubscribe" | "set_mode">();
   readonly known: Set<string> | null;
@@ -63,7 +64,12 @@ export class FakeLink implements PoolLink {
           }
           if (m.type === "subscribe") {
             if (this.known && !this.known.has(k)) {
-              return { ...base(i), ok: false, code: "SYMBOL_NOT_FOUND", message: `Symbol not found: ${i.symbol} on ${i.exchange}` };
+              return {
+                ...base(i),
+                ok: false,
+                code: "SYMBOL_NOT_FOUND",
+                message: `Symbol not found: ${i.symbol} on ${i.exchange}`,
+              };
             }
             this.streams.set(k, (i as { mode: Mode }).mode);
             return { ...base(i), ok: true, depth: 5 };

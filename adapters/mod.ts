@@ -1,0 +1,32 @@
+// The broker adapters compiled into tickplex, and how the configuration becomes each one's
+// worker options.
+
+import type { Config } from "../lib/config/config.ts";
+import type { AdapterDescriptor } from "../lib/pool/adapter.ts";
+import { paperAdapter } from "./paper/mod.ts";
+
+/** Adapters by broker name. */
+export const ADAPTERS: Record<string, AdapterDescriptor> = {
+  paper: paperAdapter,
+};
+
+/** Builds the worker options of the configured broker from the configuration. */
+export function adapterOptionsFor(config: Config): unknown {
+  const b = config.broker;
+  switch (b.name) {
+    case "paper":
+      return b.options;
+    default:
+      return {
+        ...b.options,
+        ...(b.apiKey !== undefined ? { apiKey: b.apiKey } : {}),
+        ...(b.accessToken !== undefined ? { accessToken: b.accessToken } : {}),
+        ...(b.feedUrl !== undefined ? { feedUrl: b.feedUrl } : {}),
+        ...(b.instruments !== undefined ? { instrumentsPath: b.instruments } : {}),
+        ...b.extra,
+      };
+  }
+}
+
+/** Broker simulators runnable with `deno task sim <broker>`. */
+export const SIMULATORS: Record<string, (args: string[]) => Promise<void>> = {};
