@@ -5,12 +5,15 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./lib/config/config.ts";
 import { Gateway } from "./lib/gateway.ts";
 import { getLogger, setupLogging } from "./lib/log.ts";
+import { hashKey } from "./lib/proxy/auth.ts";
 import { adapterOptionsFor, ADAPTERS, SIMULATORS } from "./adapters/mod.ts";
 
 const HELP = `tickplex — one broker market-data feed, shared by every local consumer
 
 Usage:
   tickplex [serve] [options]     run the gateway (default broker: the paper market)
+  tickplex hash-key [key]        print the sha256: form of an API key for "apiKeys" (reads stdin
+                                 when no key is given)
   tickplex sim <broker> [args]   run a local broker simulator (${
   Object.keys(SIMULATORS).join(", ") || "none"
 })
@@ -99,6 +102,15 @@ async function main(args: string[]): Promise<number> {
   const [first, ...rest] = args;
   if (first === "-h" || first === "--help" || first === "help") {
     console.log(HELP);
+    return 0;
+  }
+  if (first === "hash-key") {
+    const key = rest[0] ?? (await new Response(Deno.stdin.readable).text()).trim();
+    if (key.length < 16) {
+      console.error("tickplex: API keys must be at least 16 characters");
+      return 2;
+    }
+    console.log(await hashKey(key));
     return 0;
   }
   if (first === "sim") {

@@ -14,6 +14,14 @@ import { addSecret } from "./log.ts";
 
 const log = getLogger(["tickplex", "gateway"]);
 
+async function readPem(path: string, field: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new Error(`${field}: cannot read ${path}: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
 /** How to start a gateway. */
 export interface GatewayOptions {
   config: Config;
@@ -112,6 +120,7 @@ export class Gateway {
     const bus = await BusPublisher.open({
       address: config.bus,
       broker: config.broker.name,
+      curve: config.busCurve,
       onDrop: (r) =>
         log.warn("bus dropped {n} messages ({reason})", { n: r.recent, reason: r.reason }),
     });
@@ -128,7 +137,11 @@ export class Gateway {
     const registry = new SubscriptionRegistry(pool);
     let proxy: ProxyServer;
     try {
-      proxy = await ProxyServer.start({ host: config.host, port: config.port }, {
+      const tls = config.tls
+        ? { cert: await readPem(config.tls.cert, "tls.cert"), key: await readPem(config.tls.key, "tls.key") }
+        : {};
+      proxy = await ProxyServer.start({ host: config.host, port: config.port, ...tls }, {
+        allowedOrigins: config.allowedOrigins,
         registry,
         auth,
         limits: config.limits,

@@ -58,8 +58,26 @@ export const configSchema = z.object({
     "must be a zeromq endpoint like tcp://127.0.0.1:5555",
   )
     .default("tcp://127.0.0.1:5555"),
-  /** Plaintext API keys accepted from clients (hashed in memory). */
-  apiKeys: z.array(z.string().min(16, "API keys must be at least 16 characters")).default([]),
+  /**
+   * API keys accepted from clients: `sha256:<64 hex>` digests (preferred — `tickplex hash-key`
+   * prints one) or plaintext keys of at least 16 characters (hashed in memory at start).
+   */
+  apiKeys: z.array(
+    z.string().refine(
+      (k) => /^sha256:[0-9a-f]{64}$/.test(k) || (!k.startsWith("sha256:") && k.length >= 16),
+      "API keys must be at least 16 characters, or sha256:<64 lowercase hex digits>",
+    ),
+  ).default([]),
+  /** TLS for :8765 (wss:// and https://): PEM file paths. */
+  tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+  /**
+   * Browser origins allowed to open a WebSocket (e.g. `https://dash.example.com`). Clients
+   * without an Origin header (scripts, SDKs) and same-origin pages are always allowed.
+   */
+  allowedOrigins: z.array(z.string().url()).default([]),
+  /** CURVE server keys (Z85); required when the bus binds a non-loopback address. */
+  busCurve: z.object({ publicKey: z.string().length(40), secretKey: z.string().length(40) })
+    .strict().optional(),
   /** Where the generated key is stored when no key is configured. */
   keyFile: z.string().default(".tickplex/api_key"),
   logLevel: z.enum(["debug", "info", "warning", "error"]).default("info"),

@@ -9,6 +9,18 @@ async function digest(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
+function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** The `sha256:<hex>` form of a key, for storing keys hashed in the config. */
+export async function hashKey(key: string): Promise<string> {
+  const d = await digest(key);
+  return "sha256:" + Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   let diff = a.length ^ b.length;
   for (let i = 0; i < a.length && i < b.length; i++) diff |= a[i] ^ b[i];
@@ -51,13 +63,20 @@ export class ApiKeyAuth {
     this.#clock = clock;
   }
 
-  /** Builds the checker from plaintext keys (which are not kept). */
+  /**
+   * Builds the checker from keys: `sha256:<hex>` digests are used as they are, plaintext keys
+   * are hashed and not kept.
+   */
   static async create(
     keys: string[],
     limits: AuthLimits,
     clock: () => number = Date.now,
   ): Promise<ApiKeyAuth> {
-    return new ApiKeyAuth(await Promise.all(keys.map(digest)), limits, clock);
+    const digests = await Promise.all(keys.map((k) => {
+      const m = /^sha256:([0-9a-f]{64})$/.exec(k);
+      return m ? Promise.resolve(fromHex(m[1])) : digest(k);
+    }));
+    return new ApiKeyAuth(digests, limits, clock);
   }
 
   /** Number of configured keys. */

@@ -24,6 +24,8 @@ export interface ProxyDeps {
   registry: SubscriptionRegistry;
   auth: ApiKeyAuth;
   limits: Limits;
+  /** Browser origins allowed besides same-origin pages and clients without an Origin header. */
+  allowedOrigins?: string[];
   broker: string;
   userId: string;
   supportedBrokers: string[];
@@ -224,6 +226,13 @@ export class ProxyServer implements SendScheduler {
     const address = info.remoteAddr.hostname;
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
       if (this.#closing) return new Response("shutting down", { status: 503 });
+      if (!this.#originAllowed(req)) {
+        log.warn("refused WebSocket from origin {origin} ({address})", {
+          origin: req.headers.get("origin"),
+          address,
+        });
+        return new Response("origin not allowed", { status: 403 });
+      }
       if (this.#clients.size >= this.#deps.limits.maxClients) {
         return new Response("too many clients", { status: 503 });
       }
@@ -251,6 +260,19 @@ export class ProxyServer implements SendScheduler {
       { status: "error", code: "NOT_FOUND", message: `No route for ${url.pathname}` },
       404,
     );
+  }
+
+  #originAllowed(req: Request_): boolean {
+    const origin = req.headers.get("origin");
+    if (origin === null) return true;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return false;
+    }
+    if (host === req.headers.get("host")) return true;
+    return (this.#deps.allowedOrigins ?? []).some((o) => new URL(o).origin === origin);
   }
 
   async #httpAuth(req: Request_, address: string): Promise<Response | null> {

@@ -1,0 +1,325 @@
+// The paper adapter's Web Worker: streams simulated ticks for this connection's subscriptions at
+// the configured rate and plays scripted faults (failed requests, stalls, crashes) for tests.
+
+import type { FaultKind, ItemResult, StreamItem } from "../../lib/pool/messages.ts";
+import {
+  type AdapterHandlers,
+  type AdapterOutput,
+  runAdapter,
+} from "../../lib/pool/worker_runtime.ts";
+import {
+  type Capabilities,
+  type InstrumentKey,
+  instrumentKey,
+  type Mode,
+  type Tick,
+} from "../../lib/types.ts";
+import {
+  buildUniverse,
+  mix32,
+  PAPER_DEPTH_LEVELS,
+  paperCapabilities,
+  PaperMarket,
+  type PaperOptions,
+  parsePaperOptions,
+  Prng,
+} from "./mod.ts";
+
+/** After the worker fell behind (busy machine, debugger), at most this much backlog is caught up. */
+const MAX_CATCH_UP_MS = 250;
+
+type RequestKind = "subscribe" | "unsubscribe" | "set_mode";
+
+interface Stream {
+  readonly key: InstrumentKey;
+  readonly exchange: string;
+  readonly symbol: string;
+  mode: Mode;
+  /** Next due time (performance.now() ms) when every symbol has its own rate. */
+  due: number;
+}
+
+interface Instrument {
+  exchange: string;
+  symbol: string;
+}
+
+function failure(
+  item: Instrument,
+  code: "SYMBOL_NOT_FOUND" | "NOT_SUBSCRIBED" | "MAX_CAPACITY_REACHED" | "BROKER_ERROR",
+  message: string,
+): ItemResult {
+  return { exchange: item.exchange, symbol: item.symbol, ok: false, code, message };
+}
+
+function notSubscribed(item: Instrument): ItemResult {
+  return failure(item, "NOT_SUBSCRIBED", `Not subscribed: ${item.symbol} on ${item.exchange}`);
+}
+
+/** The simulated broker connection. */
+class PaperConnection implements AdapterHandlers {
+  #out: AdapterOutput | null = null;
+  #options: PaperOptions | null = null;
+  #market: PaperMarket | null = null;
+  #phase = new Prng(0);
+  readonly #streams = new Map<InstrumentKey, Stream>();
+  /** Streams in subscription order, for round-robin under `totalRate`. */
+  readonly #order: Stream[] = [];
+  #cursor = 0;
+  /** Streams owed a tick on the next interval (new, re-moded, or resumed). */
+  readonly #immediate = new Set<Stream>();
+  readonly #failNext: Record<RequestKind, boolean> = {
+    subscribe: false,
+    unsubscribe: false,
+    set_mode: false,
+  };
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #nextAt = 0;
+  #rateStart = 0;
+  #emitted = 0;
+  #stalled = false;
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  init(connection: number, options: unknown, out: AdapterOutput): Capabilities {
+    const opts = parsePaperOptions(options);
+    this.#out = out;
+    this.#options = opts;
+    out.status("connecting");
+    const seed = opts.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
+    const universe = buildUniverse({
+      now: opts.now ?? Date.now(),
+      extraSymbols: opts.extraSymbols,
+    });
+    this.#market = new PaperMarket({ seed, universe });
+    this.#phase = new Prng(mix32(seed ^ mix32(connection + 1)));
+    out.log(
+      "info",
+      `paper connection ${connection}: ${universe.size} instruments, seed ${seed}, ` +
+        (opts.totalRate !== undefined
+          ? `${opts.totalRate} ticks/s in total`
+          : `${opts.ticksPerSecond} ticks/s per symbol`),
+    );
+    out.status("connected");
+    return paperCapabilities(opts);
+  }
+
+  subscribe(items: StreamItem[]): Promise<ItemResult[]> {
+    const market = this.#market!;
+    if (this.#takeFailure("subscribe")) return Promise.resolve(items.map(simulatedFailure));
+    const max = this.#options!.maxSymbolsPerConnection;
+    const results = items.map((item): ItemResult => {
+      const inst = market.universe.get(item.exchange, item.symbol);
+      if (inst === undefined) {
+        return failure(
+          item,
+          "SYMBOL_NOT_FOUND",
+          `Symbol not found: ${item.symbol} on ${item.exchange}`,
+        );
+      }
+      let s = this.#streams.get(inst.key);
+      if (s !== undefined) {
+        s.mode = item.mode;
+      } else if (this.#streams.size >= max) {
+        return failure(
+          item,
+          "MAX_CAPACITY_REACHED",
+          `Connection full: ${this.#streams.size}/${max} symbols`,
+        );
+      } else {
+        s = {
+          key: inst.key,
+          exchange: inst.exchange,
+          symbol: inst.symbol,
+          mode: item.mode,
+          due: Infinity,
+        };
+        this.#streams.set(s.key, s);
+        this.#order.push(s);
+      }
+      this.#immediate.add(s);
+      return {
+        exchange: item.exchange,
+        symbol: item.symbol,
+        ok: true,
+        depth: Math.min(item.depth, PAPER_DEPTH_LEVELS),
+      };
+    });
+    this.#startTimer();
+    return Promise.resolve(results);
+  }
+
+  unsubscribe(items: Instrument[]): Promise<ItemResult[]> {
+    if (this.#takeFailure("unsubscribe")) return Promise.resolve(items.map(simulatedFailure));
+    const results = items.map((item): ItemResult => {
+      const s = this.#streams.get(instrumentKey(item.exchange, item.symbol));
+      if (s === undefined) return notSubscribed(item);
+      this.#streams.delete(s.key);
+      this.#order.splice(this.#order.indexOf(s), 1);
+      this.#immediate.delete(s);
+      return { exchange: item.exchange, symbol: item.symbol, ok: true };
+    });
+    if (this.#streams.size === 0) this.#stopTimer();
+    return Promise.resolve(results);
+  }
+
+  setMode(items: StreamItem[]): Promise<ItemResult[]> {
+    if (this.#takeFailure("set_mode")) return Promise.resolve(items.map(simulatedFailure));
+    const results = items.map((item): ItemResult => {
+      const s = this.#streams.get(instrumentKey(item.exchange, item.symbol));
+      if (s === undefined) return notSubscribed(item);
+      s.mode = item.mode;
+      // Like a broker's snapshot after a mode change: the richer fields show up at once.
+      this.#immediate.add(s);
+      return {
+        exchange: item.exchange,
+        symbol: item.symbol,
+        ok: true,
+        depth: Math.min(item.depth, PAPER_DEPTH_LEVELS),
+      };
+    });
+    this.#startTimer();
+    return Promise.resolve(results);
+  }
+
+  token(_accessToken: string): void {
+    // The paper market needs no credentials.
+  }
+
+  fault(kind: FaultKind): void {
+    switch (kind) {
+      case "fail_next_subscribe":
+        this.#failNext.subscribe = true;
+        return;
+      case "fail_next_unsubscribe":
+        this.#failNext.unsubscribe = true;
+        return;
+      case "fail_next_set_mode":
+        this.#failNext.set_mode = true;
+        return;
+      case "stall": {
+        if (this.#stalled) return;
+        this.#stalled = true;
+        this.#stopTimer();
+        const after = this.#options?.stallAfterMs ?? 0;
+        this.#stallTimer = setTimeout(() => {
+          this.#stallTimer = undefined;
+          this.#out?.status("stalled", `no ticks for ${after} ms (simulated stall)`);
+        }, after);
+        return;
+      }
+      case "resume":
+        clearTimeout(this.#stallTimer);
+        this.#stallTimer = undefined;
+        if (this.#stalled) {
+          this.#stalled = false;
+          for (const s of this.#order) this.#immediate.add(s);
+        }
+        this.#out?.status("connected");
+        this.#startTimer();
+        return;
+      case "crash":
+        // An uncaught error outside the message handler kills the worker, as a real bug would.
+        setTimeout(() => {
+          throw new Error("paper: simulated crash");
+        }, 0);
+        return;
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#stopTimer();
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+    return Promise.resolve();
+  }
+
+  #takeFailure(kind: RequestKind): boolean {
+    const fail = this.#failNext[kind];
+    this.#failNext[kind] = false;
+    return fail;
+  }
+
+  #startTimer(): void {
+    if (this.#timer !== undefined || this.#stalled || this.#closed || this.#streams.size === 0) {
+      return;
+    }
+    const t = performance.now();
+    // Rates restart from now: nothing is owed for the time the timer was off.
+    this.#nextAt = t;
+    this.#rateStart = t;
+    this.#emitted = 0;
+    for (const s of this.#order) if (s.due < t) s.due = t;
+    this.#timer = setTimeout(this.#onTimer, 0);
+  }
+
+  #stopTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    if (this.#closed || this.#stalled || this.#streams.size === 0) return;
+    const t = performance.now();
+    this.#emit(t);
+    const interval = this.#options!.intervalMs;
+    this.#nextAt += interval;
+    // Overran a whole interval: skip ahead. How many ticks are due comes from elapsed time, so
+    // skipped wake-ups cost no ticks.
+    if (this.#nextAt <= t) this.#nextAt = t + interval;
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, this.#nextAt - performance.now()));
+  };
+
+  /** Emits, as one batch, every tick due at monotonic time `t`. */
+  #emit(t: number): void {
+    const market = this.#market!;
+    const opts = this.#options!;
+    const now = Date.now();
+    const batch: Tick[] = [];
+    const period = 1000 / opts.ticksPerSecond;
+    for (const s of this.#immediate) {
+      batch.push(market.nextTick(s.exchange, s.symbol, s.mode, now));
+      // Random phase, so symbols subscribed together do not all tick in the same interval.
+      if (opts.totalRate === undefined) s.due = t + period * (0.5 + 0.5 * this.#phase.next());
+    }
+    this.#immediate.clear();
+
+    const order = this.#order;
+    if (opts.totalRate !== undefined) {
+      const rate = opts.totalRate;
+      let due = Math.floor(((t - this.#rateStart) * rate) / 1000) - this.#emitted;
+      const cap = Math.ceil((rate * MAX_CATCH_UP_MS) / 1000);
+      if (due > cap) {
+        this.#emitted += due - cap;
+        due = cap;
+      }
+      this.#emitted += due;
+      const n = order.length;
+      let c = this.#cursor;
+      for (let i = 0; i < due; i++) {
+        if (c >= n) c = 0;
+        const s = order[c++];
+        batch.push(market.nextTick(s.exchange, s.symbol, s.mode, now));
+      }
+      this.#cursor = c;
+    } else {
+      const oldest = t - MAX_CATCH_UP_MS;
+      for (const s of order) {
+        if (s.due < oldest) s.due = oldest;
+        while (s.due <= t) {
+          batch.push(market.nextTick(s.exchange, s.symbol, s.mode, now));
+          s.due += period;
+        }
+      }
+    }
+    this.#out!.ticks(batch);
+  }
+}
+
+function simulatedFailure(item: Instrument): ItemResult {
+  return failure(item, "BROKER_ERROR", "simulated broker failure");
+}
+
+runAdapter(new PaperConnection());
