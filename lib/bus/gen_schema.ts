@@ -1,0 +1,28 @@
+// Generates docs/bus-envelope.schema.json from the zod envelope schema. Run after changing
+// envelope.ts: `deno run -P=test lib/bus/gen_schema.ts`; a test fails when the shipped file drifts.
+
+import { z } from "zod";
+import { busEnvelopeSchema } from "./envelope.ts";
+
+/** Where the generated JSON Schema is shipped. */
+export const SCHEMA_PATH: URL = new URL("../../docs/bus-envelope.schema.json", import.meta.url);
+
+/**
+ * Renders the JSON Schema (draft 2020-12) of the bus envelope as the text of the shipped file.
+ * Uses the schema's input side so that unknown (future, additive) fields are allowed.
+ *
+ * @example
+ * ```ts ignore
+ * await Deno.writeTextFile(SCHEMA_PATH, renderEnvelopeJsonSchema());
+ * ```
+ */
+export function renderEnvelopeJsonSchema(): string {
+  const schema = z.toJSONSchema(busEnvelopeSchema, { io: "input" });
+  return `${JSON.stringify({ $id: "tickplex:bus-envelope:v1", ...schema }, null, 2)}\n`;
+}
+
+if (import.meta.main) {
+  await Deno.mkdir(new URL(".", SCHEMA_PATH), { recursive: true });
+  await Deno.writeTextFile(SCHEMA_PATH, renderEnvelopeJsonSchema());
+  console.log(`wrote ${SCHEMA_PATH.pathname}`);
+}

@@ -1,0 +1,429 @@
+// The bus publisher: a zeromq PUB socket bound to a loopback address that publishes each tick once
+// per mode topic. `publish` never blocks; a single pump loop drains a bounded queue into the socket.
+
+import { setImmediate } from "node:timers";
+import { type Observer, Publisher } from "zeromq";
+import type { Clock, Mode, Tick } from "../types.ts";
+import { buildEnvelope, encodeEnvelope } from "./envelope.ts";
+import { formatTopic } from "./topic.ts";
+
+/** Z85-encoded CURVE server keys (40 characters each), e.g. from zeromq's `curveKeyPair()`. */
+export interface BusCurveServerKeys {
+  publicKey: string;
+  secretKey: string;
+}
+
+/** Why messages were dropped. */
+export type BusDropReason = "queue_full" | "send_failed" | "invalid_topic";
+
+/** Sent to `onDrop` at most once per second while messages are being dropped. */
+export interface BusDropReport {
+  /** Messages dropped since the previous report. */
+  recent: number;
+  /** Messages dropped since the publisher opened. */
+  total: number;
+  /** Why the latest message was dropped. */
+  reason: BusDropReason;
+  /** Detail of the latest drop (an error message), when there is one. */
+  detail: string | null;
+}
+
+/** Options of {@link BusPublisher.open}. */
+export interface BusPublisherOptions {
+  /** zeromq endpoint to bind, e.g. `tcp://127.0.0.1:5555`; port `*` picks a free port. */
+  address: string;
+  /** Broker name stamped on every envelope. */
+  broker: string;
+  /** zeromq send high-water mark per subscriber (messages); default 100000. */
+  sndHwm?: number;
+  /** Bound of the in-process queue in front of the socket; the oldest is dropped beyond it. */
+  maxQueue?: number;
+  /** CURVE server keys; required to bind anything but a loopback/ipc/inproc address. */
+  curve?: BusCurveServerKeys;
+  /** Called at most once per second while dropping, and once at close for unreported drops. */
+  onDrop?: (report: BusDropReport) => void;
+  /** Clock for `published`; default `Date.now`. */
+  clock?: Clock;
+}
+
+/** Why {@link BusPublisher.open} failed. */
+export type BusBindFailure =
+  | "invalid_address"
+  | "curve_required"
+  | "address_in_use"
+  | "bind_failed";
+
+/** The bus could not be bound; `reason` says why, the message names the address. */
+export class BusBindError extends Error {
+  override name = "BusBindError";
+  constructor(
+    message: string,
+    readonly address: string,
+    readonly reason: BusBindFailure,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+const DEFAULT_HWM = 100_000;
+const DEFAULT_MAX_QUEUE = 100_000;
+/** How long zeromq keeps trying to deliver queued messages after close. */
+const LINGER_MS = 100;
+/** The pump yields to the event loop after this many sends so a long drain cannot starve timers. */
+const YIELD_EVERY = 256;
+const DROP_REPORT_INTERVAL_MS = 1000;
+/** Upper bound on waiting for zeromq to release the listening port at close. */
+const RELEASE_TIMEOUT_MS = 2000;
+
+const MODE_LIST: readonly Mode[] = [1, 2, 3];
+
+/**
+ * Publishes ticks on the bus: two frames, topic `EXCHANGE_SYMBOL_MODE` and a JSON
+ * {@link import("./envelope.ts").BusEnvelope}. `seq` counts per topic within this publisher's
+ * `session`, so a reader filtering by topic can still detect gaps.
+ *
+ * zeromq's PUB drops (it never blocks) when one subscriber's high-water mark is reached; readers
+ * see that as a `seq` gap. Drops before the socket (queue overflow) are counted here.
+ *
+ * @example
+ * ```ts ignore
+ * const bus = await BusPublisher.open({ address: "tcp://127.0.0.1:5555", broker: "zerodha" });
+ * bus.publish(tick, [1, 3]); // NSE_RELIANCE_LTP and NSE_RELIANCE_DEPTH
+ * await bus.close();
+ * ```
+ */
+export class BusPublisher {
+  /** The endpoint actually bound (the resolved port when `*` was asked for). */
+  readonly endpoint: string;
+  /** Random id of this publisher; a new session on the bus means the gateway restarted. */
+  readonly session: string = crypto.randomUUID();
+  readonly broker: string;
+
+  #socket: Publisher;
+  #queue: FrameQueue;
+  #clock: Clock;
+  #onDrop: ((report: BusDropReport) => void) | undefined;
+  #seqs = new Map<string, number>();
+  #published = 0;
+  #dropped = 0;
+  #reportedDropped = 0;
+  #lastDropReport = Number.NEGATIVE_INFINITY;
+  #lastDropReason: BusDropReason = "queue_full";
+  #lastDropDetail: string | null = null;
+  #dropTimer: ReturnType<typeof setTimeout> | undefined;
+  #pump: Promise<void> | null = null;
+  #closing: Promise<void> | null = null;
+  #released = Promise.withResolvers<void>();
+
+  private constructor(socket: Publisher, endpoint: string, options: BusPublisherOptions) {
+    this.#socket = socket;
+    this.endpoint = endpoint;
+    this.broker = options.broker;
+    this.#queue = new FrameQueue(options.maxQueue ?? DEFAULT_MAX_QUEUE);
+    this.#clock = options.clock ?? Date.now;
+    this.#onDrop = options.onDrop;
+    this.#watch(socket.events);
+  }
+
+  /**
+   * Binds a PUB socket. Rejects with a {@link BusBindError} naming the address when the address is
+   * malformed, not loopback without CURVE keys, already in use, or otherwise unbindable.
+   *
+   * @example
+   * ```ts ignore
+   * const bus = await BusPublisher.open({ address: "tcp://127.0.0.1:*", broker: "paper" });
+   * console.log(bus.endpoint); // tcp://127.0.0.1:41234
+   * ```
+   */
+  static async open(options: BusPublisherOptions): Promise<BusPublisher> {
+    const { address, curve } = options;
+    const locality = addressLocality(address);
+    if (locality === "invalid") {
+      throw new BusBindError(
+        `bus: invalid address "${address}" (expected e.g. tcp://127.0.0.1:5555)`,
+        address,
+        "invalid_address",
+      );
+    }
+    if (locality === "remote" && curve === undefined) {
+      throw new BusBindError(
+        `bus: refusing to bind ${address}: CURVE keys are required to bind a non-loopback address`,
+        address,
+        "curve_required",
+      );
+    }
+    const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
+    if (!Number.isInteger(maxQueue) || maxQueue < 1) {
+      throw new RangeError(`bus: maxQueue must be a positive integer, got ${maxQueue}`);
+    }
+    let socket: Publisher;
+    try {
+      socket = new Publisher({
+        linger: LINGER_MS,
+        sendHighWaterMark: options.sndHwm ?? DEFAULT_HWM,
+        ...(curve === undefined ? {} : {
+          curveServer: true,
+          curvePublicKey: curve.publicKey,
+          curveSecretKey: curve.secretKey,
+        }),
+      });
+    } catch (error) {
+      throw new BusBindError(
+        `bus: cannot configure socket for ${address}: ${(error as Error).message}`,
+        address,
+        "bind_failed",
+        { cause: error },
+      );
+    }
+    try {
+      await socket.bind(address);
+    } catch (error) {
+      socket.close();
+      const inUse = (error as { code?: string }).code === "EADDRINUSE";
+      throw new BusBindError(
+        inUse
+          ? `bus: cannot bind ${address}: address already in use (another tickplex or bus publisher?)`
+          : `bus: cannot bind ${address}: ${(error as Error).message}`,
+        address,
+        inUse ? "address_in_use" : "bind_failed",
+        { cause: error },
+      );
+    }
+    return new BusPublisher(socket, socket.lastEndpoint ?? address, options);
+  }
+
+  /** Messages handed to the socket. */
+  get published(): number {
+    return this.#published;
+  }
+
+  /** Messages dropped before reaching the socket (queue overflow, send failure, bad topic). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Messages waiting in the queue. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** True once {@link close} was called. */
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  /**
+   * Queues `tick` under the topic of each of `modes` that the tick is rich enough for
+   * (`mode <= tick.mode`; richer modes are skipped). Returns the number of messages queued.
+   * Never blocks and never throws for a bad tick (it is counted as dropped). After
+   * {@link close} it queues nothing and returns 0.
+   *
+   * @example
+   * ```ts ignore
+   * bus.publish(depthTick, [1, 2, 3]); // three messages, each with its mode's fields
+   * ```
+   */
+  publish(tick: Tick, modes: Iterable<Mode>): number {
+    if (this.#closing !== null) return 0;
+    let wanted = 0;
+    for (const mode of modes) wanted |= 1 << mode;
+    const published = this.#clock();
+    let queued = 0;
+    for (const mode of MODE_LIST) {
+      if ((wanted & (1 << mode)) === 0 || mode > tick.mode) continue;
+      let topic: string;
+      try {
+        topic = formatTopic(tick.exchange, tick.symbol, mode);
+      } catch (error) {
+        this.#drop(1, "invalid_topic", (error as Error).message);
+        continue;
+      }
+      const seq = this.#seqs.get(topic) ?? 0;
+      this.#seqs.set(topic, seq + 1);
+      const payload = encodeEnvelope(
+        buildEnvelope(tick, mode, { seq, session: this.session, broker: this.broker, published }),
+      );
+      if (this.#queue.push(topic, payload)) this.#drop(1, "queue_full", null);
+      queued++;
+    }
+    if (queued > 0 && this.#pump === null) this.#pump = this.#run();
+    return queued;
+  }
+
+  /**
+   * Sends what is queued, closes the socket and resolves once the listening address is released
+   * (bounded wait). Idempotent.
+   *
+   * @example
+   * ```ts ignore
+   * await bus.close();
+   * ```
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  /** Same as {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #shutdown(): Promise<void> {
+    // PUB sends never wait on peers, so draining what is queued is quick and bounded by maxQueue.
+    await this.#pump;
+    clearTimeout(this.#dropTimer);
+    this.#reportDrops();
+    this.#socket.close();
+    const timer = setTimeout(() => this.#released.resolve(), RELEASE_TIMEOUT_MS);
+    await this.#released.promise;
+    clearTimeout(timer);
+  }
+
+  /** Resolves `#released` once zeromq reports the listener closed (the port is free again). */
+  async #watch(events: Observer): Promise<void> {
+    // Iterated by hand: the observer's event-emitter mode leaks an unhandled rejection when the
+    // socket closes under it.
+    try {
+      for await (const event of events) {
+        if (event.type === "end") break;
+        if (event.type === "close" && this.#closing !== null && event.address === this.endpoint) {
+          break;
+        }
+      }
+    } catch {
+      // The monitor died with the socket; close() still bounds its wait.
+    }
+    this.#released.resolve();
+  }
+
+  async #run(): Promise<void> {
+    let sinceYield = 0;
+    try {
+      for (;;) {
+        const frames = this.#queue.shift();
+        if (frames === undefined) return;
+        try {
+          // zeromq.js allows one pending send per socket: await each before the next.
+          await this.#socket.send(frames);
+          this.#published++;
+        } catch (error) {
+          this.#drop(1, "send_failed", (error as Error).message);
+        }
+        if (++sinceYield === YIELD_EVERY) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
+    } finally {
+      this.#pump = null;
+    }
+  }
+
+  #drop(count: number, reason: BusDropReason, detail: string | null): void {
+    this.#dropped += count;
+    this.#lastDropReason = reason;
+    this.#lastDropDetail = detail;
+    if (this.#onDrop === undefined || this.#dropTimer !== undefined) return;
+    const wait = this.#lastDropReport + DROP_REPORT_INTERVAL_MS - this.#clock();
+    if (wait <= 0) {
+      this.#reportDrops();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#dropTimer = undefined;
+      this.#reportDrops();
+    }, wait);
+    // Reporting must not keep the process alive.
+    Deno.unrefTimer(timer);
+    this.#dropTimer = timer;
+  }
+
+  #reportDrops(): void {
+    const recent = this.#dropped - this.#reportedDropped;
+    if (recent === 0 || this.#onDrop === undefined) return;
+    this.#reportedDropped = this.#dropped;
+    this.#lastDropReport = this.#clock();
+    try {
+      this.#onDrop({
+        recent,
+        total: this.#dropped,
+        reason: this.#lastDropReason,
+        detail: this.#lastDropDetail,
+      });
+    } catch {
+      // A failing reporter must not stop publishing; the counters still hold the truth.
+    }
+  }
+}
+
+/**
+ * Whether binding `address` stays on this machine: `local` for loopback TCP (127.0.0.0/8, ::1,
+ * localhost), ipc and inproc; `remote` for any other host or transport; `invalid` when malformed.
+ *
+ * @example
+ * ```ts ignore
+ * addressLocality("tcp://127.0.0.1:5555"); // "local"
+ * addressLocality("tcp://*:5555"); // "remote"
+ * ```
+ */
+export function addressLocality(address: string): "local" | "remote" | "invalid" {
+  const match = /^([a-z]+):\/\/(.+)$/.exec(address);
+  if (match === null) return "invalid";
+  const [, transport, rest] = match;
+  if (transport === "ipc" || transport === "inproc") return "local";
+  if (transport !== "tcp") return "remote";
+  const hostPort = /^(\[[^\]]+\]|[^:\[\]]+):(\d{1,5}|\*)$/.exec(rest);
+  if (hostPort === null) return "invalid";
+  const host = hostPort[1].toLowerCase();
+  const loopback = host === "localhost" || host === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return loopback ? "local" : "remote";
+}
+
+/** A bounded FIFO of [topic, payload] frames that overwrites the oldest entry when full. */
+class FrameQueue {
+  #items: ([string, string] | undefined)[] = [];
+  #head = 0;
+  #length = 0;
+
+  constructor(readonly capacity: number) {}
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Appends a message; returns true when the oldest one was dropped to make room. */
+  push(topic: string, payload: string): boolean {
+    if (this.#length === this.capacity) {
+      this.#items[this.#head] = [topic, payload];
+      this.#head = (this.#head + 1) % this.capacity;
+      return true;
+    }
+    if (this.#length === this.#items.length) this.#grow();
+    this.#items[(this.#head + this.#length) % this.#items.length] = [topic, payload];
+    this.#length++;
+    return false;
+  }
+
+  shift(): [string, string] | undefined {
+    if (this.#length === 0) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#items.length;
+    this.#length--;
+    return item;
+  }
+
+  #grow(): void {
+    // Grow lazily (a quiet bus never allocates the full capacity) and unwrap while copying.
+    const size = Math.min(this.capacity, Math.max(64, this.#items.length * 2));
+    const items = new Array<[string, string] | undefined>(size);
+    for (let i = 0; i < this.#length; i++) {
+      items[i] = this.#items[(this.#head + i) % this.#items.length];
+    }
+    this.#items = items;
+    this.#head = 0;
+  }
+}

@@ -1,0 +1,112 @@
+// Bus topic names: `EXCHANGE_SYMBOL_MODE` (e.g. `NSE_RELIANCE_QUOTE`, `NSE_INDEX_NIFTY_LTP`), the
+// format users of the reference implementation already know. Pure functions, no I/O.
+
+import { type Mode, MODE_TOPIC } from "../types.ts";
+
+/** Exchanges whose name is two `_`-separated segments; a topic starting with one keeps both. */
+export const TWO_SEGMENT_EXCHANGES: ReadonlySet<string> = new Set([
+  "NSE_INDEX",
+  "BSE_INDEX",
+  "MCX_INDEX",
+  "GLOBAL_INDEX",
+  "NSEIX_INDEX",
+]);
+
+/** The instrument and mode a market-data topic names. */
+export interface ParsedTopic {
+  exchange: string;
+  symbol: string;
+  mode: Mode;
+}
+
+/**
+ * What a topic is: `market` (a parseable `EXCHANGE_SYMBOL_MODE`), `orders` (`*_orders`), `control`
+ * (`CACHE_INVALIDATE_*`, `*_positions`, `*_margins`) or `invalid` (anything else).
+ */
+export type TopicKind = "market" | "orders" | "control" | "invalid";
+
+const MODE_BY_NAME: Readonly<Record<string, Mode>> = { LTP: 1, QUOTE: 2, DEPTH: 3 };
+
+/**
+ * Builds the bus topic of an instrument at a mode.
+ *
+ * Throws a RangeError when the topic could not be parsed back into the same instrument: an empty
+ * exchange or symbol, an exchange containing `_` that is not one of {@link TWO_SEGMENT_EXCHANGES},
+ * or a symbol that would merge with the exchange into one (`NSE` + `INDEX_X`).
+ *
+ * @example
+ * ```ts ignore
+ * formatTopic("NSE", "RELIANCE", 2); // "NSE_RELIANCE_QUOTE"
+ * formatTopic("NSE_INDEX", "NIFTY", 1); // "NSE_INDEX_NIFTY_LTP"
+ * ```
+ */
+export function formatTopic(exchange: string, symbol: string, mode: Mode): string {
+  if (
+    exchange === "" || symbol === "" ||
+    (exchange.includes("_") ? !TWO_SEGMENT_EXCHANGES.has(exchange) : mergesWith(exchange, symbol))
+  ) {
+    throw new RangeError(`cannot build a bus topic for exchange "${exchange}" symbol "${symbol}"`);
+  }
+  const label = MODE_TOPIC[mode];
+  if (label === undefined) throw new RangeError(`invalid mode ${mode}`);
+  return `${exchange}_${symbol}_${label}`;
+}
+
+/**
+ * Parses a market-data topic. The last segment is the mode (case-insensitive); the exchange is
+ * the first segment, or the first two for {@link TWO_SEGMENT_EXCHANGES}; the symbol is the rest
+ * re-joined with `_`. Returns null for control and order topics, fewer than three segments, an
+ * empty exchange or symbol, or an unknown mode.
+ *
+ * @example
+ * ```ts ignore
+ * parseTopic("CRYPTO_SOL_INR_LTP"); // { exchange: "CRYPTO", symbol: "SOL_INR", mode: 1 }
+ * parseTopic("NSE_INDEX_NIFTY_ltp"); // { exchange: "NSE_INDEX", symbol: "NIFTY", mode: 1 }
+ * parseTopic("CACHE_INVALIDATE_ALL_7"); // null
+ * ```
+ */
+export function parseTopic(topic: string): ParsedTopic | null {
+  if (controlKind(topic) !== null) return null;
+  const parts = topic.split("_");
+  if (parts.length < 3) return null;
+  const mode = MODE_BY_NAME[parts[parts.length - 1].toUpperCase()];
+  if (mode === undefined) return null;
+  const twoSegments = TWO_SEGMENT_EXCHANGES.has(`${parts[0]}_${parts[1]}`);
+  const exchange = twoSegments ? `${parts[0]}_${parts[1]}` : parts[0];
+  const symbol = parts.slice(twoSegments ? 2 : 1, -1).join("_");
+  if (exchange === "" || symbol === "") return null;
+  return { exchange, symbol, mode };
+}
+
+/**
+ * Classifies a topic the way a bus listener dispatches it.
+ *
+ * @example
+ * ```ts ignore
+ * classifyTopic("NSE_RELIANCE_QUOTE"); // "market"
+ * classifyTopic("ZERODHA_U42_orders"); // "orders"
+ * classifyTopic("CACHE_INVALIDATE_FEED_U42"); // "control"
+ * classifyTopic("NSE_RELIANCE_FULL"); // "invalid"
+ * ```
+ */
+export function classifyTopic(topic: string): TopicKind {
+  return controlKind(topic) ?? (parseTopic(topic) === null ? "invalid" : "market");
+}
+
+const TWO_SEGMENT_HEADS: ReadonlySet<string> = new Set(
+  [...TWO_SEGMENT_EXCHANGES].map((exchange) => exchange.slice(0, exchange.indexOf("_"))),
+);
+
+/** True when `EXCHANGE_SYMBOL` would read as a two-segment exchange (`NSE` + `INDEX_X`). */
+function mergesWith(exchange: string, symbol: string): boolean {
+  if (!TWO_SEGMENT_HEADS.has(exchange)) return false;
+  const end = symbol.indexOf("_");
+  return TWO_SEGMENT_EXCHANGES.has(`${exchange}_${end === -1 ? symbol : symbol.slice(0, end)}`);
+}
+
+function controlKind(topic: string): "orders" | "control" | null {
+  if (topic.startsWith("CACHE_INVALIDATE")) return "control";
+  if (topic.endsWith("_orders")) return "orders";
+  if (topic.endsWith("_positions") || topic.endsWith("_margins")) return "control";
+  return null;
+}
