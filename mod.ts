@@ -13,12 +13,23 @@ export type {
   Tick,
 } from "./lib/types.ts";
 export { instrumentKey, MODE_LABEL, MODE_TOPIC, MODES } from "./lib/types.ts";
-export { type DepthData, type LtpData, projectTick, type QuoteData, type TickData } from "./lib/project.ts";
+export {
+  type DepthData,
+  type LtpData,
+  projectTick,
+  type QuoteData,
+  type TickData,
+} from "./lib/project.ts";
 export * from "./lib/bus/mod.ts";
 export { type Config, ConfigError, configSchema, loadConfig } from "./lib/config/config.ts";
 export { Gateway, type GatewayOptions } from "./lib/gateway.ts";
-export { ConnectionPool, type ConnectionStatus, type PoolLink, workerLinkFactory } from "./lib/pool/pool.ts";
+export {
+  ConnectionPool,
+  type ConnectionStatus,
+  type PoolLink,
+  workerLinkFactory,
+} from "./lib/pool/pool.ts";
 export type { AdapterDescriptor } from "./lib/pool/adapter.ts";
 export { type AdapterHandlers, type AdapterOutput, runAdapter } from "./lib/pool/worker_runtime.ts";
 export { type Consumer, SubscriptionRegistry } from "./lib/subscriptions/registry.ts";
-export { ADAPTERS, adapterOptionsFor } from "./adapters/mod.ts";
+export { adapterOptionsFor, ADAPTERS } from "./adapters/mod.ts";

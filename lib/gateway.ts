@@ -138,7 +138,10 @@ export class Gateway {
     let proxy: ProxyServer;
     try {
       const tls = config.tls
-        ? { cert: await readPem(config.tls.cert, "tls.cert"), key: await readPem(config.tls.key, "tls.key") }
+        ? {
+          cert: await readPem(config.tls.cert, "tls.cert"),
+          key: await readPem(config.tls.key, "tls.key"),
+        }
         : {};
       proxy = await ProxyServer.start({ host: config.host, port: config.port, ...tls }, {
         allowedOrigins: config.allowedOrigins,

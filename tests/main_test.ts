@@ -14,9 +14,20 @@ interface Proc {
   status: Promise<Deno.CommandStatus>;
 }
 
-function spawn(args: string[], opts: { env?: Record<string, string>; perms?: string[]; cwd?: string } = {}): Proc {
+function spawn(
+  args: string[],
+  opts: { env?: Record<string, string>; perms?: string[]; cwd?: string } = {},
+): Proc {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(opts.perms ?? ["-P=gateway"]), "--unstable-worker-options", "--config", `${ROOT}deno.json`, `${ROOT}main.ts`, ...args],
+    args: [
+      "run",
+      ...(opts.perms ?? ["-P=gateway"]),
+      "--unstable-worker-options",
+      "--config",
+      `${ROOT}deno.json`,
+      `${ROOT}main.ts`,
+      ...args,
+    ],
     cwd: opts.cwd ?? ROOT,
     env: { NO_COLOR: "1", ...opts.env },
     stdout: "piped",
@@ -46,7 +57,7 @@ async function waitHealthy(port: number, proc: Proc, timeoutMs = 20_000): Promis
   throw new Error(`gateway did not become healthy; output:\n${proc.output()}`);
 }
 
-async function portFree(port: number): Promise<boolean> {
+function portFree(port: number): boolean {
   try {
     const l = Deno.listen({ hostname: "127.0.0.1", port });
     l.close();
@@ -58,12 +69,19 @@ async function portFree(port: number): Promise<boolean> {
 
 Deno.test("process: serves the paper market, SIGTERM closes clients with 1001 and exits 0", async () => {
   const port = freePort(), busPort = freePort();
-  const proc = spawn(["--port", String(port), "--bus", `tcp://127.0.0.1:${busPort}`], { env: { TICKPLEX_API_KEY: KEY } });
+  const proc = spawn(["--port", String(port), "--bus", `tcp://127.0.0.1:${busPort}`], {
+    env: { TICKPLEX_API_KEY: KEY },
+  });
   try {
     await waitHealthy(port, proc);
     const c = await TestClient.connect(port);
     await c.auth(KEY);
-    const ack = await c.request({ action: "subscribe", symbol: "RELIANCE", exchange: "NSE", mode: 2 }, "subscribe");
+    const ack = await c.request({
+      action: "subscribe",
+      symbol: "RELIANCE",
+      exchange: "NSE",
+      mode: 2,
+    }, "subscribe");
     assert.equal(ack.status, "success");
     const tick = await c.waitFor((f) => f.type === "market_data", 10_000);
     assert.ok((tick.data as { ltp: number }).ltp > 0);
@@ -74,8 +92,8 @@ Deno.test("process: serves the paper market, SIGTERM closes clients with 1001 an
     const status = await proc.status;
     assert.equal(status.code, 0, proc.output());
     assert.ok(Date.now() - started < 10_000, "shutdown within 10 s");
-    assert.ok(await portFree(port), "nothing left listening on the WebSocket port");
-    assert.ok(await portFree(busPort), "nothing left listening on the bus port");
+    assert.ok(portFree(port), "nothing left listening on the WebSocket port");
+    assert.ok(portFree(busPort), "nothing left listening on the bus port");
     assert.match(proc.output(), /gateway stopped/);
     assert.ok(!proc.output().includes(KEY), "the API key never appears in logs");
   } finally {
@@ -92,12 +110,16 @@ Deno.test("process: a taken WebSocket port or bus port fails clearly with a non-
   const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const taken = (blocker.addr as Deno.NetAddr).port;
   try {
-    const p1 = spawn(["--port", String(taken), "--bus", `tcp://127.0.0.1:${freePort()}`], { env: { TICKPLEX_API_KEY: KEY } });
+    const p1 = spawn(["--port", String(taken), "--bus", `tcp://127.0.0.1:${freePort()}`], {
+      env: { TICKPLEX_API_KEY: KEY },
+    });
     const s1 = await p1.status;
     assert.notEqual(s1.code, 0);
     assert.match(p1.output(), new RegExp(`127\\.0\\.0\\.1:${taken} is already in use`));
     assert.match(p1.output(), /does not fall back/);
-    const p2 = spawn(["--port", String(freePort()), "--bus", `tcp://127.0.0.1:${taken}`], { env: { TICKPLEX_API_KEY: KEY } });
+    const p2 = spawn(["--port", String(freePort()), "--bus", `tcp://127.0.0.1:${taken}`], {
+      env: { TICKPLEX_API_KEY: KEY },
+    });
     const s2 = await p2.status;
     assert.notEqual(s2.code, 0);
     assert.match(p2.output(), new RegExp(`tcp://127\\.0\\.0\\.1:${taken}`));
@@ -122,7 +144,14 @@ Deno.test("process: bad configuration fails at start naming the field", async ()
     const p3 = spawn(["--bogus-flag"], { env: { TICKPLEX_API_KEY: KEY } });
     assert.equal((await p3.status).code, 1);
     assert.match(p3.output(), /bogus-flag/);
-    const p4 = spawn(["--broker", "nosuchbroker", "--port", String(freePort()), "--bus", `tcp://127.0.0.1:${freePort()}`], { env: { TICKPLEX_API_KEY: KEY } });
+    const p4 = spawn([
+      "--broker",
+      "nosuchbroker",
+      "--port",
+      String(freePort()),
+      "--bus",
+      `tcp://127.0.0.1:${freePort()}`,
+    ], { env: { TICKPLEX_API_KEY: KEY } });
     assert.equal((await p4.status).code, 1);
     assert.match(p4.output(), /broker\.name: unknown broker 'nosuchbroker'/);
   } finally {
@@ -135,8 +164,22 @@ Deno.test("process: with no key configured, one is generated into a 0600 file an
   const port = freePort();
   const keyFile = `${dir}/keys/api_key`;
   await Deno.writeTextFile(`${dir}/cfg.json`, JSON.stringify({ keyFile }));
-  const proc = spawn(["--config", `${dir}/cfg.json`, "--port", String(port), "--bus", `tcp://127.0.0.1:${freePort()}`], {
-    perms: [`--allow-net=127.0.0.1`, `--allow-read`, `--allow-write=${dir}`, "--allow-env", "--allow-ffi", "--allow-sys"],
+  const proc = spawn([
+    "--config",
+    `${dir}/cfg.json`,
+    "--port",
+    String(port),
+    "--bus",
+    `tcp://127.0.0.1:${freePort()}`,
+  ], {
+    perms: [
+      `--allow-net=127.0.0.1`,
+      `--allow-read`,
+      `--allow-write=${dir}`,
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+    ],
   });
   try {
     await waitHealthy(port, proc);
@@ -144,7 +187,10 @@ Deno.test("process: with no key configured, one is generated into a 0600 file an
     assert.equal(st.mode! & 0o777, 0o600);
     const key = (await Deno.readTextFile(keyFile)).trim();
     assert.equal(key.length, 64);
-    assert.match(proc.output(), new RegExp(`stored it in ${keyFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    assert.match(
+      proc.output(),
+      new RegExp(`stored it in ${keyFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
+    );
     assert.ok(!proc.output().includes(key), "the generated key itself is not logged");
     const c = await TestClient.connect(port);
     assert.equal((await c.auth(key)).status, "success");

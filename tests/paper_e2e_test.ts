@@ -6,20 +6,36 @@ import { startGateway, TestClient, until } from "./helpers/gateway.ts";
 import { BusReader } from "../lib/bus/reader.ts";
 
 Deno.test("paper feed: ticks reach clients and the bus; a killed worker restarts and resubscribes", async () => {
-  const gw = await startGateway({ broker: { name: "paper", options: { ticksPerSecond: 20, intervalMs: 20, seed: 7 } } });
+  const gw = await startGateway({
+    broker: { name: "paper", options: { ticksPerSecond: 20, intervalMs: 20, seed: 7 } },
+  });
   const reader = BusReader.connect({ address: gw.bus.endpoint, topics: ["NSE_RELIANCE_"] });
   try {
     const a = await TestClient.connect(gw), b = await TestClient.connect(gw);
     await a.auth();
     await b.auth();
-    await a.request({ action: "subscribe", symbols: [{ symbol: "RELIANCE", exchange: "NSE" }, { symbol: "NIFTY", exchange: "NSE_INDEX" }], mode: 2 }, "subscribe");
-    await b.request({ action: "subscribe", symbol: "RELIANCE", exchange: "NSE", mode: 3 }, "subscribe");
-    assert.deepEqual(gw.pool.streams().map((s) => `${s.exchange}:${s.symbol}:${s.mode}`).sort(), ["NSE:RELIANCE:3", "NSE_INDEX:NIFTY:2"]);
+    await a.request({
+      action: "subscribe",
+      symbols: [{ symbol: "RELIANCE", exchange: "NSE" }, {
+        symbol: "NIFTY",
+        exchange: "NSE_INDEX",
+      }],
+      mode: 2,
+    }, "subscribe");
+    await b.request(
+      { action: "subscribe", symbol: "RELIANCE", exchange: "NSE", mode: 3 },
+      "subscribe",
+    );
+    assert.deepEqual(gw.pool.streams().map((s) => `${s.exchange}:${s.symbol}:${s.mode}`).sort(), [
+      "NSE:RELIANCE:3",
+      "NSE_INDEX:NIFTY:2",
+    ]);
     const q = await a.waitFor((f) => f.type === "market_data" && f.symbol === "RELIANCE");
     assert.equal(q.mode, 2);
     assert.ok(!("depth" in (q.data as object)), "a Quote client gets the Quote payload, not Depth");
     const d = await b.waitFor((f) => f.type === "market_data");
-    const depth = (d.data as { depth: { buy: { price: number }[]; sell: { price: number }[] } }).depth;
+    const depth =
+      (d.data as { depth: { buy: { price: number }[]; sell: { price: number }[] } }).depth;
     assert.equal(depth.buy.length, 5);
     assert.ok(depth.buy[0].price < depth.sell[0].price, "best bid below best ask");
 
@@ -37,7 +53,11 @@ Deno.test("paper feed: ticks reach clients and the bus; a killed worker restarts
     // Kill the adapter worker: the pool restarts it and resubscribes; clients do nothing.
     assert.ok(gw.pool.killWorker(0));
     assert.equal(gw.pool.status()[0].state, "disconnected");
-    await until(() => gw.pool.status()[0].state === "connected" && gw.pool.streams().length === 2, 10_000, "restart");
+    await until(
+      () => gw.pool.status()[0].state === "connected" && gw.pool.streams().length === 2,
+      10_000,
+      "restart",
+    );
     const mark = b.frames.length;
     await b.waitFor((f) => f.type === "market_data", 5000, mark);
     const markA = a.frames.length;
@@ -54,7 +74,9 @@ Deno.test("paper feed: ticks reach clients and the bus; a killed worker restarts
 });
 
 Deno.test("paper feed: a worker that crashes on its own is restarted too", async () => {
-  const gw = await startGateway({ broker: { name: "paper", options: { ticksPerSecond: 20, intervalMs: 20 } } });
+  const gw = await startGateway({
+    broker: { name: "paper", options: { ticksPerSecond: 20, intervalMs: 20 } },
+  });
   try {
     const c = await TestClient.connect(gw);
     await c.auth();

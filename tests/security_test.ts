@@ -10,8 +10,12 @@ import type { Capabilities } from "../lib/types.ts";
 const DATA = new URL("./testdata/", import.meta.url).pathname;
 
 Deno.test("TLS: the same port serves https (and so wss) with the configured certificate", async () => {
-  const gw = await startGateway({ tls: { cert: `${DATA}tls_cert.pem`, key: `${DATA}tls_key.pem` } });
-  const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(`${DATA}ca_cert.pem`)] });
+  const gw = await startGateway({
+    tls: { cert: `${DATA}tls_cert.pem`, key: `${DATA}tls_key.pem` },
+  });
+  const client = Deno.createHttpClient({
+    caCerts: [await Deno.readTextFile(`${DATA}ca_cert.pem`)],
+  });
   try {
     const r = await fetch(`https://127.0.0.1:${gw.proxy.addr.port}/health`, { client });
     assert.equal((await r.json()).broker, "paper");
@@ -23,7 +27,10 @@ Deno.test("TLS: the same port serves https (and so wss) with the configured cert
 });
 
 Deno.test("TLS: unreadable certificate paths fail at start naming the field", async () => {
-  await assert.rejects(startGateway({ tls: { cert: "/nonexistent/cert.pem", key: `${DATA}tls_key.pem` } }), /tls\.cert: cannot read/);
+  await assert.rejects(
+    startGateway({ tls: { cert: "/nonexistent/cert.pem", key: `${DATA}tls_key.pem` } }),
+    /tls\.cert: cannot read/,
+  );
 });
 
 async function upgradeStatus(port: number, origin: string | null): Promise<number> {
@@ -70,7 +77,11 @@ Deno.test("API keys configured as sha256 digests authenticate; the plaintext is 
     assert.equal((await c.auth("a-key-that-only-the-client-knows")).status, "success");
     const d = await TestClient.connect(gw);
     assert.equal((await d.auth(TEST_KEY)).code, "AUTHENTICATION_ERROR");
-    assert.equal((await d.auth(hashed)).code, "AUTHENTICATION_ERROR", "the digest itself is not a key");
+    assert.equal(
+      (await d.auth(hashed)).code,
+      "AUTHENTICATION_ERROR",
+      "the digest itself is not a key",
+    );
     await c.close();
     await d.close();
   } finally {
