@@ -21,6 +21,8 @@ export interface SendLimits {
 
 /** Holds the parts of the client that the proxy schedules. */
 export interface SendScheduler {
+  /** Totals across every client, for throughput figures. */
+  readonly totals: { framesOut: number; ticksOut: number };
   /** The client has queued data that could not be written yet. */
   backlogged(client: WsClient): void;
   /** The client has a batch waiting for its flush interval. */
@@ -95,6 +97,7 @@ export class WsClient implements Consumer {
     try {
       this.socket.send(frame);
       this.counters.framesSent++;
+      this.#scheduler.totals.framesOut++;
     } catch {
       // closed under us; the close handler cleans up
     }
@@ -120,6 +123,8 @@ export class WsClient implements Consumer {
       this.socket.send(frames.market(mode));
       this.counters.framesSent++;
       this.counters.ticksSent++;
+      this.#scheduler.totals.framesOut++;
+      this.#scheduler.totals.ticksOut++;
       return;
     }
     const key = subKey(tick.exchange, tick.symbol, mode);
@@ -155,6 +160,10 @@ export class WsClient implements Consumer {
       this.socket.send(frame);
       this.counters.framesSent++;
       this.counters.ticksSent++;
+      this.#scheduler.totals.framesOut++;
+      this.#scheduler.totals.ticksOut++;
+      this.#scheduler.totals.framesOut++;
+      this.#scheduler.totals.ticksOut++;
       this.#queue.delete(key);
     }
     if (this.#queue.size === 0) {
@@ -186,6 +195,8 @@ export class WsClient implements Consumer {
     this.socket.send(`{"type":"market_data_batch","ticks":[${items.join(",")}]}`);
     this.counters.framesSent++;
     this.counters.ticksSent += items.length;
+    this.#scheduler.totals.framesOut++;
+    this.#scheduler.totals.ticksOut += items.length;
     this.#batchMap.clear();
     this.#batchList = [];
     this.#backlogSince = 0;

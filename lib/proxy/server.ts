@@ -73,6 +73,8 @@ export class ProxyServer implements SendScheduler {
     slowConsumersClosed: 0,
     floodersClosed: 0,
   };
+  /** Frames and ticks written to clients, all clients together. */
+  readonly totals = { framesOut: 0, ticksOut: 0 };
   #deps: ProxyDeps;
   #server!: Deno.HttpServer<Deno.NetAddr>;
   #clients = new Set<WsClient>();
