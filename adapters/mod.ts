@@ -4,10 +4,12 @@
 import type { Config } from "../lib/config/config.ts";
 import type { AdapterDescriptor } from "../lib/pool/adapter.ts";
 import { paperAdapter } from "./paper/mod.ts";
+import { simulatorMain as zerodhaSimulator, zerodhaAdapter } from "./zerodha/mod.ts";
 
 /** Adapters by broker name. */
 export const ADAPTERS: Record<string, AdapterDescriptor> = {
   paper: paperAdapter,
+  zerodha: zerodhaAdapter,
 };
 
 /** Builds the worker options of the configured broker from the configuration. */
@@ -16,6 +18,15 @@ export function adapterOptionsFor(config: Config): unknown {
   switch (b.name) {
     case "paper":
       return b.options;
+    case "zerodha":
+      // Credentials come from TICKPLEX_BROKER_API_KEY / TICKPLEX_BROKER_ACCESS_TOKEN or the file.
+      return {
+        ...b.options,
+        ...(b.apiKey !== undefined ? { apiKey: b.apiKey } : {}),
+        ...(b.accessToken !== undefined ? { accessToken: b.accessToken } : {}),
+        ...(b.feedUrl !== undefined ? { feedUrl: b.feedUrl } : {}),
+        ...(b.instruments !== undefined ? { instrumentsPath: b.instruments } : {}),
+      };
     default:
       return {
         ...b.options,
@@ -29,4 +40,6 @@ export function adapterOptionsFor(config: Config): unknown {
 }
 
 /** Broker simulators runnable with `deno task sim <broker>`. */
-export const SIMULATORS: Record<string, (args: string[]) => Promise<void>> = {};
+export const SIMULATORS: Record<string, (args: string[]) => Promise<void>> = {
+  zerodha: zerodhaSimulator,
+};

@@ -10,9 +10,17 @@ import { ApiKeyAuth, loadOrCreateKeyFile } from "./proxy/auth.ts";
 import { ProxyServer } from "./proxy/server.ts";
 import { BusPublisher } from "./bus/publisher.ts";
 import type { Tick } from "./types.ts";
+import { MarketDataService } from "./market_data/mod.ts";
 import { addSecret } from "./log.ts";
 
 const log = getLogger(["tickplex", "gateway"]);
+
+function jsonResponse(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
 
 async function readPem(path: string, field: string): Promise<string> {
   try {
@@ -51,6 +59,8 @@ export class Gateway {
   readonly registry: SubscriptionRegistry;
   readonly proxy: ProxyServer;
   readonly bus: BusPublisher;
+  /** The in-process market data service (cache, priority callbacks, safety gate). */
+  readonly marketData: MarketDataService;
   readonly config: Config;
   /** Where the generated API key lives, when one was generated or loaded from the key file. */
   readonly keyFile: string | null;
@@ -65,10 +75,12 @@ export class Gateway {
       registry: SubscriptionRegistry;
       proxy: ProxyServer;
       bus: BusPublisher;
+      marketData: MarketDataService;
       config: Config;
       keyFile: string | null;
     },
   ) {
+    this.marketData = parts.marketData;
     this.pool = parts.pool;
     this.registry = parts.registry;
     this.proxy = parts.proxy;
@@ -135,6 +147,16 @@ export class Gateway {
       },
     );
     const registry = new SubscriptionRegistry(pool);
+    const md = config.marketData;
+    const marketData = new MarketDataService({
+      registry,
+      feed: pool,
+      checkIntervalMs: md.checkIntervalMs,
+      staleAfterMs: md.staleAfterMs,
+      maxJumpPercent: md.maxJumpPercent,
+      maxExchangeAgeMs: md.maxExchangeAgeMs,
+      ring: { size: md.ringSize, maxAgeMs: md.ringMaxAgeMs },
+    });
     let proxy: ProxyServer;
     try {
       const tls = config.tls
@@ -152,14 +174,20 @@ export class Gateway {
         userId: config.broker.userId,
         supportedBrokers: Object.keys(opts.adapters),
         feedStatus: () => pool.status(),
-        http: (req) => gw?.handleHttp(req) ?? null,
+        http: (req, info) => gw?.handleHttp(req, info) ?? null,
         metrics: () => gw?.metricsText() ?? "",
       });
     } catch (err) {
       await bus.close();
       throw err;
     }
-    const gw: Gateway = new Gateway({ pool, registry, proxy, bus, config, keyFile });
+    const gw: Gateway = new Gateway({ pool, registry, proxy, bus, marketData, config, keyFile });
+    gw.tickListeners.push((ticks) => marketData.onTicks(ticks));
+    gw.statusListeners.push((index, state) => marketData.onFeedStatus(index, state));
+    gw.httpRoutes.push((req) => marketData.handleHttp(req));
+    gw.httpRoutes.push((req, info) => gw.#tokenRoute(req, info));
+    gw.metricsProviders.push(() => marketData.metricsText());
+    marketData.start();
     pool.onticks = (ticks) => gw.#onTicks(ticks);
     pool.onstatus = (index, state, detail) => {
       log.info("broker connection {n}: {state}{detail}", {
@@ -180,18 +208,62 @@ export class Gateway {
 
   /** Connection-state listeners (the market data service's safety gate). */
   readonly statusListeners: ((index: number, state: import("./types.ts").FeedState) => void)[] = [];
-  /** Extra HTTP routes. */
-  readonly httpRoutes: ((req: Request) => Response | null | Promise<Response | null>)[] = [];
+  /** Extra HTTP routes; `info.address` is the client's IP. Use {@link authorize} for API-key checks. */
+  readonly httpRoutes: ((
+    req: Request,
+    info: { address: string },
+  ) => Response | null | Promise<Response | null>)[] = [];
+
+  /** Null when the request carries a valid API key, else the 401/429 response to return. */
+  authorize(req: Request, info: { address: string }): Promise<Response | null> {
+    return this.proxy.authorizeHttp(req, info.address);
+  }
   /** Extra metrics text providers. */
   readonly metricsProviders: (() => string)[] = [];
 
   /** Answers the extra HTTP routes; null when none matched. */
-  async handleHttp(req: Request): Promise<Response | null> {
+  async handleHttp(req: Request, info: { address: string }): Promise<Response | null> {
     for (const route of this.httpRoutes) {
-      const r = await route(req);
+      const r = await route(req, info);
       if (r) return r;
     }
     return null;
+  }
+
+  /**
+   * `POST /api/v1/broker/token` `{"accessToken": "..."}` (API key required): hands a fresh broker
+   * token to every adapter, e.g. after the daily rollover, without a restart.
+   */
+  async #tokenRoute(req: Request, info: { address: string }): Promise<Response | null> {
+    if (new URL(req.url).pathname !== "/api/v1/broker/token") return null;
+    if (req.method !== "POST") {
+      return jsonResponse({ status: "error", code: "INVALID_ACTION", message: "Use POST" }, 405);
+    }
+    const denied = await this.authorize(req, info);
+    if (denied) return denied;
+    let body: unknown;
+    try {
+      body = await req.json();
+    } catch {
+      return jsonResponse(
+        { status: "error", code: "INVALID_JSON", message: "Invalid JSON body" },
+        400,
+      );
+    }
+    const token = (body as { accessToken?: unknown })?.accessToken;
+    if (typeof token !== "string" || token.length === 0 || token.length > 4096) {
+      return jsonResponse({
+        status: "error",
+        code: "INVALID_PARAMETERS",
+        message: "accessToken must be a non-empty string",
+      }, 400);
+    }
+    addSecret(token);
+    this.pool.updateToken(token);
+    log.info("fresh broker access token handed to {n} connection(s)", {
+      n: this.pool.status().length,
+    });
+    return jsonResponse({ status: "success", connections: this.pool.status().length });
   }
 
   /** Gateway-level Prometheus lines. */
@@ -241,6 +313,7 @@ export class Gateway {
     this.#stopping ??= (async () => {
       clearInterval(this.#reaper);
       await this.proxy.close();
+      await this.marketData.close();
       await this.pool.close();
       await this.bus.close();
       log.info("gateway stopped");

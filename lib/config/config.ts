@@ -82,6 +82,22 @@ export const configSchema = z.object({
   keyFile: z.string().default(".tickplex/api_key"),
   logLevel: z.enum(["debug", "info", "warning", "error"]).default("info"),
   broker: brokerSchema.default(() => brokerSchema.parse({})),
+  /** MarketDataService: safety-gate monitor and validation bounds. */
+  marketData: z.object({
+    checkIntervalMs: z.number().int().positive().default(5_000),
+    staleAfterMs: z.number().int().positive().default(30_000),
+    maxJumpPercent: z.number().positive().default(20),
+    maxExchangeAgeMs: z.number().int().positive().default(60_000),
+    ringSize: z.number().int().positive().default(1000),
+    ringMaxAgeMs: z.number().int().positive().default(600_000),
+  }).strict().default(() => ({
+    checkIntervalMs: 5_000,
+    staleAfterMs: 30_000,
+    maxJumpPercent: 20,
+    maxExchangeAgeMs: 60_000,
+    ringSize: 1000,
+    ringMaxAgeMs: 600_000,
+  })),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
 }).strict();
 

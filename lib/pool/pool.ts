@@ -368,6 +368,11 @@ export class ConnectionPool {
 
   /** Sends a fresh access token to every adapter (daily token rollover). */
   updateToken(accessToken: string): void {
+    // Workers started later (new connections, restarts) must get the fresh token too.
+    const o = this.#adapterOptions;
+    if (typeof o === "object" && o !== null && "accessToken" in o) {
+      this.#adapterOptions = { ...o, accessToken };
+    }
     for (const c of this.#conns) c.link?.send({ type: "token", accessToken });
   }
 

@@ -277,6 +277,14 @@ export class ProxyServer implements SendScheduler {
     return (this.#deps.allowedOrigins ?? []).some((o) => new URL(o).origin === origin);
   }
 
+  /**
+   * Checks the API key of an HTTP request (`Authorization: Bearer <key>` or `X-API-Key`).
+   * Returns null when allowed, else the 401/429 response to send.
+   */
+  authorizeHttp(req: Request_, address: string): Promise<Response | null> {
+    return this.#httpAuth(req, address);
+  }
+
   async #httpAuth(req: Request_, address: string): Promise<Response | null> {
     const header = req.headers.get("authorization");
     const key = header?.startsWith("Bearer ") ? header.slice(7) : req.headers.get("x-api-key");

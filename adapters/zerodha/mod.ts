@@ -1,0 +1,41 @@
+// The Zerodha (Kite Connect v3) adapter as the pool sees it: descriptor, options schema, and the
+// simulator entry points.
+
+import type { AdapterDescriptor } from "../../lib/pool/adapter.ts";
+import type { Capabilities } from "../../lib/types.ts";
+import { parseZerodhaOptions, zerodhaCapabilities } from "./options.ts";
+
+export {
+  KITE_FEED_URL,
+  KITE_LIMITS,
+  parseZerodhaOptions,
+  zerodhaCapabilities,
+  type ZerodhaOptions,
+  zerodhaOptionsSchema,
+} from "./options.ts";
+export { InstrumentMaster, KITE_INSTRUMENTS_URL, loadInstrumentsFile } from "./instruments.ts";
+export {
+  main as simulatorMain,
+  SIM_ACCESS_TOKEN,
+  SIM_API_KEY,
+  startZerodhaSimulator,
+  type ZerodhaSimulator,
+  type ZerodhaSimulatorOptions,
+} from "./simulator.ts";
+
+/**
+ * The Zerodha adapter: its worker and its capabilities (Kite's 3000 instruments × 3 connections,
+ * 200 tokens per frame, 5 depth levels), lowered by options where they ask.
+ *
+ * @example
+ * ```ts ignore
+ * const caps = zerodhaAdapter.capabilities({ apiKey, accessToken, instrumentsPath });
+ * ```
+ */
+export const zerodhaAdapter: AdapterDescriptor = {
+  name: "zerodha",
+  workerUrl: new URL("./worker.ts", import.meta.url),
+  capabilities(options: unknown): Capabilities {
+    return zerodhaCapabilities(parseZerodhaOptions(options));
+  },
+};
