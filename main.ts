@@ -3,7 +3,6 @@
 
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./lib/config/config.ts";
-import { Gateway } from "./lib/gateway.ts";
 import { getLogger, setupLogging } from "./lib/log.ts";
 import { hashKey } from "./lib/proxy/auth.ts";
 import { adapterOptionsFor, ADAPTERS, SIMULATORS } from "./adapters/mod.ts";
@@ -70,6 +69,8 @@ async function serve(args: string[]): Promise<number> {
   });
   await setupLogging(config.logLevel);
   const log = getLogger(["tickplex", "main"]);
+  // Loaded here so `sim` runs without the native zeromq addon (and without ffi permission).
+  const { Gateway } = await import("./lib/gateway.ts");
   const gw = await Gateway.start({
     config,
     envApiKey,

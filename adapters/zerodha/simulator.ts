@@ -589,7 +589,7 @@ export async function main(args: string[]): Promise<void> {
   if (instrumentsCsv !== undefined) console.log(`  instruments URL: ${sim.instrumentsUrl}`);
   console.log(
     `  deno task start --broker zerodha --feed-url ${sim.url.replace(/\/$/, "")}` +
-      (values.instruments ? ` --instruments ${values.instruments}` : ""),
+      ` --instruments ${values.instruments ?? "adapters/zerodha/testdata/instruments.csv"}`,
   );
   console.log("Ctrl+C to stop.");
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
