@@ -4,58 +4,9 @@
 
 import assert from "node:assert/strict";
 import { freePort, TestClient } from "./helpers/gateway.ts";
+import { spawnGateway as spawn, waitHealthy } from "./helpers/process.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const KEY = "process-test-key-0123456789";
-
-interface Proc {
-  child: Deno.ChildProcess;
-  output: () => string;
-  status: Promise<Deno.CommandStatus>;
-}
-
-function spawn(
-  args: string[],
-  opts: { env?: Record<string, string>; perms?: string[]; cwd?: string } = {},
-): Proc {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...(opts.perms ?? ["-P=gateway"]),
-      "--unstable-worker-options",
-      "--config",
-      `${ROOT}deno.json`,
-      `${ROOT}main.ts`,
-      ...args,
-    ],
-    cwd: opts.cwd ?? ROOT,
-    env: { NO_COLOR: "1", ...opts.env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  const dec = new TextDecoder();
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) out += dec.decode(chunk);
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  return { child, output: () => out, status: child.status.then(async (s) => (await pumps, s)) };
-}
-
-async function waitHealthy(port: number, proc: Proc, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/health`);
-      const body = await r.json();
-      if (body.feed_state === "connected") return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gateway did not become healthy; output:\n${proc.output()}`);
-}
 
 function portFree(port: number): boolean {
   try {

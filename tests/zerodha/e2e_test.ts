@@ -11,23 +11,12 @@ import {
 } from "../../adapters/zerodha/mod.ts";
 import { SAMPLE_INSTRUMENTS } from "./harness.ts";
 import type { Gateway } from "../../lib/gateway.ts";
+import { assertConsistent, kiteView } from "../helpers/invariant.ts";
 
 type Sim = Awaited<ReturnType<typeof startZerodhaSimulator>>;
 
-/** The invariant every fault must preserve: registry keys, pool streams and the broker agree. */
 function assertAgree(gw: Gateway, sim: Sim): void {
-  const registry = new Map<string, number>();
-  for (const r of gw.registry.list()) {
-    const k = `${r.exchange}:${r.symbol}`;
-    registry.set(k, Math.max(registry.get(k) ?? 0, r.mode));
-  }
-  const pool = new Map(gw.pool.streams().map((s) => [`${s.exchange}:${s.symbol}`, s.mode]));
-  assert.deepEqual(pool, registry, "pool streams = highest registry mode per instrument");
-  const brokerTokens = sim.subscriptions().filter((c) => c.open).reduce(
-    (n, c) => n + c.tokens.size,
-    0,
-  );
-  assert.equal(brokerTokens, pool.size, "the broker streams exactly what the pool believes");
+  assertConsistent(gw, kiteView(sim));
 }
 
 async function setup(
