@@ -124,3 +124,37 @@ Deno.test("adapter workers reach only their declared hosts", async () => {
     other.close();
   }
 });
+
+Deno.test("the gateway permission set: the main isolate cannot reach an undeclared host", async () => {
+  const a = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const b = Deno.listen({ hostname: "127.0.0.2", port: 0 });
+  try {
+    const root = new URL("..", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-P=gateway",
+        "--config",
+        `${root}deno.json`,
+        `${root}tests/helpers/net_probe_main.ts`,
+        String((a.addr as Deno.NetAddr).port),
+        String((b.addr as Deno.NetAddr).port),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const r = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(r["127.0.0.1"], "connected");
+    assert.match(r["127.0.0.2"], /NotCapable|Requires net access/);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+Deno.test("the bus refuses a non-loopback bind without CURVE keys", async () => {
+  await assert.rejects(
+    startGateway({ bus: "tcp://0.0.0.0:0" }),
+    /CURVE keys are required to bind a non-loopback address/,
+  );
+});

@@ -345,6 +345,7 @@ Deno.test("fault: SIGTERM under load → every client gets 1001, upstream unsubs
       TICKPLEX_API_KEY: TEST_KEY,
       TICKPLEX_BROKER_API_KEY: SIM_API_KEY,
       TICKPLEX_BROKER_ACCESS_TOKEN: SIM_ACCESS_TOKEN,
+      TICKPLEX_LOG_LEVEL: "debug",
     },
     // The broker here is the simulator on 127.0.0.1, so the gateway set's net list suffices.
   });
@@ -378,6 +379,12 @@ Deno.test("fault: SIGTERM under load → every client gets 1001, upstream unsubs
     const unsubscribed = sim.requests().filter((r) => r.text.includes('"unsubscribe"'));
     const tokens = new Set(unsubscribed.flatMap((r) => JSON.parse(r.text).v as number[]));
     assert.equal(tokens.size, 5, "every streamed token was unsubscribed upstream before exit");
+    for (const secret of [TEST_KEY, SIM_API_KEY, SIM_ACCESS_TOKEN]) {
+      assert.ok(
+        !proc.output().includes(secret),
+        `debug logs must not contain the secret ${secret.slice(0, 3)}…`,
+      );
+    }
   } finally {
     try {
       proc.child.kill("SIGKILL");
