@@ -147,3 +147,43 @@ export interface Capabilities {
 
 /** Epoch milliseconds now. */
 export type Clock = () => number;
+
+/**
+ * A tick with only the LTP fields set and every other field null — the base every adapter fills
+ * in for richer modes (a field the broker does not send stays null, never a fabricated 0).
+ *
+ * @example
+ * ```ts ignore
+ * const t = baseTick("NSE", "RELIANCE", 1, 2940.7, null, Date.now());
+ * ```
+ */
+export function baseTick(
+  exchange: string,
+  symbol: string,
+  mode: Mode,
+  ltp: number,
+  ltt: number | null,
+  timestamp: number,
+): Tick {
+  return {
+    exchange,
+    symbol,
+    mode,
+    ltp,
+    ltt,
+    timestamp,
+    open: null,
+    high: null,
+    low: null,
+    close: null,
+    volume: null,
+    last_trade_quantity: null,
+    avg_trade_price: null,
+    total_buy_quantity: null,
+    total_sell_quantity: null,
+    oi: null,
+    change: null,
+    change_percent: null,
+    depth: null,
+  };
+}

@@ -1,7 +1,7 @@
 // The simulated market behind the paper adapter: seeded prices, session statistics and 5-level
 // depth per instrument, projected onto a mode's fields. Pure: time comes in as `now`, no timers.
 
-import type { DepthLevel, Mode, Tick } from "../../lib/types.ts";
+import { baseTick, type DepthLevel, type Mode, type Tick } from "../../lib/types.ts";
 import type { InstrumentUniverse, PaperInstrument } from "./instruments.ts";
 
 /** Depth levels the paper market quotes on each side. */
@@ -239,27 +239,7 @@ export class PaperMarket {
     if (ltp < st.low) st.low = ltp;
     if (inst.tradable) this.#trade(st, ltp);
 
-    const tick: Tick = {
-      exchange: inst.exchange,
-      symbol: inst.symbol,
-      mode,
-      ltp,
-      ltt: now,
-      timestamp: now,
-      open: null,
-      high: null,
-      low: null,
-      close: null,
-      volume: null,
-      last_trade_quantity: null,
-      avg_trade_price: null,
-      total_buy_quantity: null,
-      total_sell_quantity: null,
-      oi: null,
-      change: null,
-      change_percent: null,
-      depth: null,
-    };
+    const tick: Tick = baseTick(inst.exchange, inst.symbol, mode, ltp, now, now);
     if (mode === 1) return tick;
 
     tick.open = st.open;

@@ -1,7 +1,7 @@
 // Kite Ticker v3 wire codec: pure functions from binary frames to normalised ticks, the JSON
 // requests the adapter sends, and the inverse encoders the simulator uses. No I/O here.
 
-import type { Depth, DepthLevel, Mode, Tick } from "../../lib/types.ts";
+import { baseTick, type Depth, type DepthLevel, type Mode, type Tick } from "../../lib/types.ts";
 
 /** Kite streaming mode names. */
 export type KiteMode = "ltp" | "quote" | "full";
@@ -187,27 +187,7 @@ function decodePacket(
 ): Tick {
   const div = priceDivisor(token);
   const rawLtp = v.getInt32(o + 4);
-  const tick: Tick = {
-    exchange: ref.exchange,
-    symbol: ref.symbol,
-    mode: 1,
-    ltp: rawLtp / div,
-    ltt: null,
-    timestamp: now,
-    open: null,
-    high: null,
-    low: null,
-    close: null,
-    volume: null,
-    last_trade_quantity: null,
-    avg_trade_price: null,
-    total_buy_quantity: null,
-    total_sell_quantity: null,
-    oi: null,
-    change: null,
-    change_percent: null,
-    depth: null,
-  };
+  const tick: Tick = baseTick(ref.exchange, ref.symbol, 1, rawLtp / div, null, now);
   if (len === 8) return tick;
   if (len === 28 || len === 32) {
     // Index packets order the prices high, low, open, close (unlike the 44-byte quote). The raw

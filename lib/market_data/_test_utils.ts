@@ -3,34 +3,13 @@
 
 import type { ConnectionStatus } from "../pool/pool.ts";
 import type { Consumer } from "../subscriptions/registry.ts";
-import type { FeedState, Mode, Outcome, Tick } from "../types.ts";
+import { baseTick, type FeedState, type Mode, type Outcome, type Tick } from "../types.ts";
 import { MarketDataService } from "./service.ts";
 import type { MarketDataRegistry, MarketDataServiceOptions } from "./types.ts";
 
 /** A tick with every optional field null; override what the test cares about. */
 export function tick(over: Partial<Tick> & { symbol?: string } = {}): Tick {
-  return {
-    exchange: "NSE",
-    symbol: "RELIANCE",
-    mode: 1,
-    ltp: 100,
-    ltt: null,
-    timestamp: 0,
-    open: null,
-    high: null,
-    low: null,
-    close: null,
-    volume: null,
-    last_trade_quantity: null,
-    avg_trade_price: null,
-    total_buy_quantity: null,
-    total_sell_quantity: null,
-    oi: null,
-    change: null,
-    change_percent: null,
-    depth: null,
-    ...over,
-  };
+  return { ...baseTick("NSE", "RELIANCE", 1, 100, null, 0), ...over };
 }
 
 /** A manually advanced clock. */
