@@ -11,6 +11,7 @@ import { ProxyServer } from "./proxy/server.ts";
 import { BusPublisher } from "./bus/publisher.ts";
 import type { Tick } from "./types.ts";
 import { MarketDataService } from "./market_data/mod.ts";
+import { installDashboard } from "./dashboard/mod.ts";
 import { addSecret } from "./log.ts";
 
 const log = getLogger(["tickplex", "gateway"]);
@@ -188,6 +189,7 @@ export class Gateway {
     gw.httpRoutes.push((req, info) => gw.#tokenRoute(req, info));
     gw.metricsProviders.push(() => marketData.metricsText());
     marketData.start();
+    installDashboard(gw);
     pool.onticks = (ticks) => gw.#onTicks(ticks);
     pool.onstatus = (index, state, detail) => {
       log.info("broker connection {n}: {state}{detail}", {

@@ -1,7 +1,12 @@
 // A worker that tries to reach the ports it is given (and to read a file and the environment) and
 // reports what its permissions allowed — used to prove adapter workers are confined.
 
-self.onmessage = async (e: MessageEvent) => {
+const scope = globalThis as unknown as {
+  onmessage: ((e: MessageEvent) => void) | null;
+  postMessage(m: unknown): void;
+};
+
+scope.onmessage = async (e: MessageEvent) => {
   const ports: number[] = e.data.options.ports;
   const out: Record<string, string> = {};
   for (const port of ports) {
@@ -25,5 +30,5 @@ self.onmessage = async (e: MessageEvent) => {
   } catch (err) {
     out.env = String(err);
   }
-  self.postMessage(out);
+  scope.postMessage(out);
 };

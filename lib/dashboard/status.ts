@@ -1,0 +1,184 @@
+// Builds the dashboard's status document from the gateway's parts: pool connections, the safety
+// gate, the registry, client count and throughput, plus a short log of gate and connection events.
+
+import type { ConnectionStatus } from "../pool/pool.ts";
+import type { HealthReport } from "../market_data/types.ts";
+import type { GateEvent } from "../market_data/types.ts";
+import type { SubscriptionRow } from "../subscriptions/registry.ts";
+import type { FeedState } from "../types.ts";
+import type {
+  ConnectionView,
+  DashboardStatus,
+  StatusEvent,
+  SubscriptionView,
+} from "./status_types.ts";
+import { ThroughputHistory } from "./throughput.ts";
+
+/** What the status needs from the gateway (the `Gateway` satisfies it; tests can fake it). */
+export interface StatusSources {
+  broker: string;
+  userId: string;
+  pool: {
+    status(): ConnectionStatus[];
+    streams(): { exchange: string; symbol: string; connection: number }[];
+    readonly counters: { readonly ticksIn: number };
+  };
+  registry: { list(): SubscriptionRow[] };
+  proxy: {
+    readonly clientCount: number;
+    readonly totals: { readonly framesOut: number; readonly ticksOut: number };
+  };
+  /** The MarketDataService: its health report carries the gate and per-connection ages. */
+  marketData: { health(): HealthReport };
+}
+
+/** How many events the log keeps. */
+export const MAX_EVENTS = 50;
+
+const STATE_LEVEL: Record<FeedState, StatusEvent["level"]> = {
+  connected: "ok",
+  connecting: "warn",
+  reconnecting: "warn",
+  stalled: "warn",
+  disconnected: "error",
+  auth_failed: "error",
+};
+
+/**
+ * Collects the status document and remembers what a one-second poll would miss: throughput
+ * history and the recent gate / connection transitions (a worker restart can pause and release
+ * the gate within a few hundred milliseconds).
+ *
+ * @example
+ * ```ts ignore
+ * const collector = new StatusCollector(sources);
+ * gw.tickListeners.push(() => collector.sample());
+ * gw.statusListeners.push((i, state) => collector.connectionChanged(i, state));
+ * gw.marketData.onGateChange((e) => collector.gateChanged(e));
+ * const body = collector.snapshot();
+ * ```
+ */
+export class StatusCollector {
+  readonly throughput: ThroughputHistory;
+  #sources: StatusSources;
+  #clock: () => number;
+  #events: StatusEvent[] = [];
+
+  constructor(
+    sources: StatusSources,
+    options: { clock?: () => number; throughput?: ThroughputHistory } = {},
+  ) {
+    this.#sources = sources;
+    this.#clock = options.clock ?? Date.now;
+    this.throughput = options.throughput ?? new ThroughputHistory();
+  }
+
+  /** Offers the counters to the throughput history (cheap; call it on every tick batch). */
+  sample(now: number = this.#clock()): void {
+    this.throughput.observe(now, {
+      ticksIn: this.#sources.pool.counters.ticksIn,
+      framesOut: this.#sources.proxy.totals.framesOut,
+    });
+  }
+
+  /** Records a connection state change (from the gateway's status listeners). */
+  connectionChanged(index: number, state: FeedState): void {
+    // The pool keeps the last problem as `detail`; it explains only the states that are not up.
+    const detail = state === "connected" ? undefined : this.#sources.pool.status()[index]?.detail;
+    this.#push({
+      at: this.#clock(),
+      kind: "connection",
+      level: STATE_LEVEL[state] ?? "warn",
+      text: `Connection ${index + 1}: ${state.replace("_", " ")}${detail ? ` (${detail})` : ""}`,
+    });
+  }
+
+  /** Records a safety-gate transition (from `marketData.onGateChange`). */
+  gateChanged(e: GateEvent): void {
+    let text: string;
+    if (!e.safe) text = `Paused: ${e.reason}`;
+    else if (e.cause === "no_subscriptions") text = "Safe: nothing subscribed";
+    else {
+      text = e.pausedForMs === undefined
+        ? "Safe again"
+        : `Safe again after ${(e.pausedForMs / 1000).toFixed(1)} s`;
+    }
+    this.#push({ at: e.at, kind: "gate", level: e.safe ? "ok" : "error", text });
+  }
+
+  /** Recent events, oldest first (a copy). */
+  events(): StatusEvent[] {
+    return this.#events.slice();
+  }
+
+  /** The `GET /api/v1/status` body. */
+  snapshot(): DashboardStatus {
+    const now = this.#clock();
+    this.sample(now);
+    const s = this.#sources;
+    const health = s.marketData.health();
+    const streaming = new Map<string, number>();
+    for (const st of s.pool.streams()) {
+      streaming.set(`${st.exchange}\u0000${st.symbol}`, st.connection);
+    }
+    const subscriptions: SubscriptionView[] = s.registry.list().map((r) => ({
+      exchange: r.exchange,
+      symbol: r.symbol,
+      mode: r.mode,
+      depth: r.depth,
+      consumers: r.consumers,
+      connection: streaming.get(`${r.exchange}\u0000${r.symbol}`) ?? null,
+    }));
+    subscriptions.sort(compareSubscriptions);
+    const connections: ConnectionView[] = health.connections.map((c) => ({
+      index: c.index,
+      state: c.state,
+      symbols: c.symbols,
+      capacity: c.capacity,
+      restarts: c.restarts,
+      reconnects: c.reconnects,
+      last_tick_at: c.last_tick_at,
+      last_tick_age_ms: c.last_tick_age_ms,
+      ticks: c.ticks,
+      detail: c.detail,
+    }));
+    return {
+      broker: s.broker,
+      user_id: s.userId,
+      server_time: now,
+      feed_state: health.feed_state,
+      connections,
+      gate: {
+        safe: health.safe,
+        reason: health.reason,
+        data_fresh: health.data_fresh,
+        paused_since: health.paused_since,
+        pauses: health.counters.pauses,
+      },
+      events: this.events(),
+      clients: s.proxy.clientCount,
+      subscriptions,
+      throughput: {
+        interval_ms: this.throughput.intervalMs,
+        window_ms: this.throughput.windowMs,
+        samples: this.throughput.samples(),
+      },
+      totals: {
+        ticks_in: s.pool.counters.ticksIn,
+        frames_out: s.proxy.totals.framesOut,
+        ticks_out: s.proxy.totals.ticksOut,
+      },
+    };
+  }
+
+  #push(e: StatusEvent): void {
+    this.#events.push(e);
+    if (this.#events.length > MAX_EVENTS) this.#events.splice(0, this.#events.length - MAX_EVENTS);
+  }
+}
+
+function compareSubscriptions(a: SubscriptionView, b: SubscriptionView): number {
+  if (a.exchange !== b.exchange) return a.exchange < b.exchange ? -1 : 1;
+  if (a.symbol !== b.symbol) return a.symbol < b.symbol ? -1 : 1;
+  return a.mode - b.mode;
+}

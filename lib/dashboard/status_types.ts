@@ -1,0 +1,81 @@
+// The body of `GET /api/v1/status`: the dashboard's one status document, shared by the server that
+// builds it and the page that renders it (so both sides are type-checked against the same shape).
+
+/** A broker connection state, as the pool reports it. */
+export type ConnectionState =
+  | "connecting"
+  | "connected"
+  | "stalled"
+  | "reconnecting"
+  | "disconnected"
+  | "auth_failed";
+
+/** One pool connection (adapter worker). Times are epoch ms, ages ms. */
+export interface ConnectionView {
+  /** 0-based; the page shows it 1-based, as the logs do. */
+  index: number;
+  state: ConnectionState;
+  symbols: number;
+  capacity: number;
+  restarts: number;
+  reconnects: number;
+  last_tick_at: number | null;
+  last_tick_age_ms: number | null;
+  ticks: number;
+  detail: string | null;
+}
+
+/** The trade-management safety gate of the MarketDataService. */
+export interface GateView {
+  safe: boolean;
+  /** Empty when safe. */
+  reason: string;
+  data_fresh: boolean;
+  paused_since: number | null;
+  /** Safe → paused transitions since start. */
+  pauses: number;
+}
+
+/** A gate transition or connection state change, newest last. */
+export interface StatusEvent {
+  at: number;
+  kind: "gate" | "connection";
+  /** `ok` for recoveries, `warn` for transient states, `error` for losses and pauses. */
+  level: "ok" | "warn" | "error";
+  text: string;
+}
+
+/** One (exchange, symbol, mode) key of the subscription registry. */
+export interface SubscriptionView {
+  exchange: string;
+  symbol: string;
+  mode: 1 | 2 | 3;
+  depth: number;
+  consumers: number;
+  /** 1-based connection that streams the instrument, null while it is not streaming. */
+  connection: number | null;
+}
+
+/** Rates over one sampling interval ending at `t`. */
+export interface ThroughputSample {
+  t: number;
+  /** Ticks per second received from the broker adapters. */
+  ticks_in: number;
+  /** Frames per second written to WebSocket clients (all clients together). */
+  frames_out: number;
+}
+
+/** The whole status document. */
+export interface DashboardStatus {
+  broker: string;
+  user_id: string;
+  server_time: number;
+  feed_state: ConnectionState;
+  connections: ConnectionView[];
+  gate: GateView;
+  events: StatusEvent[];
+  clients: number;
+  subscriptions: SubscriptionView[];
+  throughput: { interval_ms: number; window_ms: number; samples: ThroughputSample[] };
+  totals: { ticks_in: number; frames_out: number; ticks_out: number };
+}
