@@ -13,6 +13,8 @@ Usage:
   tickplex [serve] [options]     run the gateway (default broker: the paper market)
   tickplex hash-key [key]        print the sha256: form of an API key for "apiKeys" (reads stdin
                                  when no key is given)
+  tickplex record [options]      record the bus into DuckDB/Parquet, stats, replay files
+                                 (tickplex record --help)
   tickplex sim <broker> [args]   run a local broker simulator (${
   Object.keys(SIMULATORS).join(", ") || "none"
 })
@@ -71,6 +73,13 @@ async function serve(args: string[]): Promise<number> {
   const log = getLogger(["tickplex", "main"]);
   // Loaded here so `sim` runs without the native zeromq addon (and without ffi permission).
   const { Gateway } = await import("./lib/gateway.ts");
+  // Signal handlers go in before anything listens, so a SIGTERM during start-up still shuts down
+  // cleanly (once start has finished) instead of killing the process mid-way.
+  const signalled = Promise.withResolvers<string>();
+  const sigint = () => signalled.resolve("SIGINT");
+  const sigterm = () => signalled.resolve("SIGTERM");
+  Deno.addSignalListener("SIGINT", sigint);
+  Deno.addSignalListener("SIGTERM", sigterm);
   const gw = await Gateway.start({
     config,
     envApiKey,
@@ -84,16 +93,9 @@ async function serve(args: string[]): Promise<number> {
     broker: config.broker.name,
     bus: gw.bus.endpoint,
   });
-  const done = Promise.withResolvers<void>();
-  const onSignal = (sig: string) => () => {
-    log.info("{sig}: shutting down", { sig });
-    gw.stop().then(() => done.resolve());
-  };
-  const sigint = onSignal("SIGINT");
-  const sigterm = onSignal("SIGTERM");
-  Deno.addSignalListener("SIGINT", sigint);
-  Deno.addSignalListener("SIGTERM", sigterm);
-  await done.promise;
+  const sig = await signalled.promise;
+  log.info("{sig}: shutting down", { sig });
+  await gw.stop();
   Deno.removeSignalListener("SIGINT", sigint);
   Deno.removeSignalListener("SIGTERM", sigterm);
   return 0;
@@ -113,6 +115,11 @@ async function main(args: string[]): Promise<number> {
     }
     console.log(await hashKey(key));
     return 0;
+  }
+  if (first === "record") {
+    // Loaded on demand: the recorder's DuckDB addon needs FFI, which the other commands lack.
+    const { recordMain } = await import("./lib/recorder/cli.ts");
+    return await recordMain(rest);
   }
   if (first === "sim") {
     const [broker, ...simArgs] = rest;

@@ -24,6 +24,11 @@ export class KeyedLock {
     return next;
   }
 
+  /** True while work for `key` is queued or running. */
+  busy(key: string): boolean {
+    return this.#tails.has(key);
+  }
+
   /** Number of keys with work queued or running. */
   get size(): number {
     return this.#tails.size;

@@ -16,7 +16,7 @@ export const limitsSchema = z.object({
   /** Subscriptions one client may hold (keys). */
   maxSubscriptionsPerClient: z.number().int().positive().default(5000),
   /** Socket backlog (bytes) above which ticks are conflated per key instead of written. */
-  sendHighWaterBytes: z.number().int().positive().default(1_048_576),
+  sendHighWaterBytes: z.number().int().positive().default(262_144),
   /** A client whose backlog stays above the high-water mark this long is closed (1008). */
   slowConsumerMs: z.number().int().positive().default(10_000),
   /** Interval of batched frames for clients that opted in. */
@@ -90,6 +90,7 @@ export const configSchema = z.object({
     maxExchangeAgeMs: z.number().int().positive().default(60_000),
     ringSize: z.number().int().positive().default(64),
     ringMaxAgeMs: z.number().int().positive().default(300_000),
+    ringAllSymbols: z.boolean().default(false),
   }).strict().default(() => ({
     checkIntervalMs: 5_000,
     staleAfterMs: 30_000,
@@ -97,6 +98,7 @@ export const configSchema = z.object({
     maxExchangeAgeMs: 60_000,
     ringSize: 64,
     ringMaxAgeMs: 300_000,
+    ringAllSymbols: false,
   })),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
 }).strict();

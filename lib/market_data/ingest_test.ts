@@ -136,7 +136,10 @@ Deno.test("cache reads, freshness and idle expiry through the service", async ()
 });
 
 Deno.test("recent() returns the ring buffer of an instrument, optionally since a time", async () => {
-  const { service, clock, fresh } = makeService({ ring: { size: 3, maxAgeMs: 10_000 } });
+  const { service, clock, fresh } = makeService({
+    ring: { size: 3, maxAgeMs: 10_000 },
+    ringAllSymbols: true,
+  });
   for (let i = 1; i <= 5; i++) {
     service.onTicks([fresh({ ltp: i })]);
     clock.advance(1_000);
@@ -155,4 +158,21 @@ Deno.test("onTicks ignores a non-array and anything after close", async () => {
   await service.close();
   service.onTicks([fresh()]);
   assert.equal(service.getLtp("NSE", "RELIANCE"), null);
+});
+
+Deno.test("recent ticks are kept only for watched instruments unless ringAllSymbols", async () => {
+  const { service, fresh } = makeService({ ring: { size: 3, maxAgeMs: 10_000 } });
+  service.onTicks([fresh({ symbol: "TCS", ltp: 1 })]);
+  assert.deepEqual(service.recent("NSE", "TCS"), [], "nobody in the service watches TCS");
+  const h = await service.subscribe({
+    priority: "HIGH",
+    kind: "ltp",
+    symbols: [{ exchange: "NSE", symbol: "TCS" }],
+    name: "watch",
+    callback: () => {},
+  });
+  service.onTicks([fresh({ symbol: "TCS", ltp: 2 })]);
+  assert.deepEqual(service.recent("NSE", "TCS").map((e) => e.tick.ltp), [2]);
+  await h.unsubscribe();
+  await service.close();
 });

@@ -63,6 +63,8 @@ const optionsSchema = z.object({
     maxAgeMs: z.number().positive().default(600_000),
   }).default({ size: 1_000, maxAgeMs: 600_000 }),
   replayLimit: z.number().int().positive().default(1_000),
+  /** Keep recent ticks for every streamed instrument, not only those service subscribers watch. */
+  ringAllSymbols: z.boolean().default(false),
   queueLimit: z.number().int().positive().default(1_000),
 });
 
@@ -692,7 +694,12 @@ export class MarketDataService {
     if (flags !== NO_FLAGS) this.#noteFlags(tick, flags, now - v.exchangeTime);
     this.#counters.ticks++;
     const seq = ++this.#seq;
-    this.#recent.push({ seq, tick, flags, receivedAt: now }, now);
+    // Recent ticks are kept for instruments the service's subscribers watch (or for all, when
+    // configured): buffering every streamed symbol would cost ringSize ticks × thousands of symbols.
+    if (
+      this.#opts.ringAllSymbols || this.#wildcards.size > 0 ||
+      this.#bySymbol.get(tick.exchange, tick.symbol) !== undefined
+    ) this.#recent.push({ seq, tick, flags, receivedAt: now }, now);
     this.#lastDataAt = now;
     if (this.#gate.cause !== null && !flags.staleExchangeTime) this.#tryRelease(now, seq);
     this.#dispatch(tick, flags);

@@ -249,6 +249,11 @@ export interface MarketDataServiceOptions {
   /** Ring-buffer bounds. */
   ring?: RingOptions;
   /** Most ticks replayed to one subscriber on release (default 1000). */
+  /**
+   * Keep recent ticks for every streamed instrument (default false: only instruments a service
+   * subscriber watches, or all while a subscriber without a symbol filter exists).
+   */
+  ringAllSymbols?: boolean;
   replayLimit?: number;
   /** Most instruments waiting in one NORMAL/LOW subscriber's queue (default 1000). */
   queueLimit?: number;

@@ -104,13 +104,14 @@ export class WsClient implements Consumer {
   }
 
   /** Registry delivery: one tick for one key this client holds. */
-  deliver(tick: Tick, mode: Mode, frames: FrameCache): void {
+  deliver(_tick: Tick, mode: Mode, frames: FrameCache): void {
     if (this.closed) return;
     if (this.batch) {
       if (this.conflate || this.#batchList.length >= MAX_UNCONFLATED) {
-        const key = subKey(tick.exchange, tick.symbol, mode);
-        if (this.#batchMap.has(key)) this.counters.conflated++;
+        const key = frames.key(mode);
+        const size = this.#batchMap.size;
         this.#batchMap.set(key, frames.batchItem(mode));
+        if (this.#batchMap.size === size) this.counters.conflated++;
       } else this.#batchList.push(frames.batchItem(mode));
       if (!this.batchScheduled) {
         this.batchScheduled = true;
@@ -127,7 +128,7 @@ export class WsClient implements Consumer {
       this.#scheduler.totals.ticksOut++;
       return;
     }
-    const key = subKey(tick.exchange, tick.symbol, mode);
+    const key = frames.key(mode);
     if (this.#queue.has(key)) {
       this.counters.conflated++;
       // Newest wins, but a replaced key moves to the back so fresh keys are not starved.

@@ -11,6 +11,7 @@ export class TickFrames implements FrameCache {
   #bodies: (string | undefined)[] = [];
   #markets: (string | undefined)[] = [];
   #items: (string | undefined)[] = [];
+  #keys: (string | undefined)[] = [];
 
   /** `brokerJson` is the JSON string of the broker name, serialised once per gateway. */
   constructor(tick: Tick, brokerJson: string) {
@@ -34,6 +35,11 @@ export class TickFrames implements FrameCache {
   /** `{"type":"market_data",...}` for a client subscribed at `mode`. */
   market(mode: Mode): string {
     return this.#markets[mode] ??= `{"type":"market_data",${this.#body(mode)}`;
+  }
+
+  /** `EXCHANGE|SYMBOL|mode`: the per-client conflation key. */
+  key(mode: Mode): string {
+    return this.#keys[mode] ??= `${this.#tick.exchange}|${this.#tick.symbol}|${mode}`;
   }
 
   /** One element of a `market_data_batch` frame's `ticks` array. */

@@ -1,6 +1,7 @@
 // The :8765 server: WebSocket clients speaking the OpenAlgo-compatible protocol, the tick fan-out
 // to them, and the HTTP endpoints (health, metrics, status) on the same port.
 
+import { setImmediate } from "node:timers";
 import { getLogger } from "../log.ts";
 import type { Limits } from "../config/config.ts";
 import type { ConnectionStatus } from "../pool/pool.ts";
@@ -18,6 +19,11 @@ import {
 } from "./protocol.ts";
 
 const log = getLogger(["tickplex", "proxy"]);
+
+/** Deliveries fanned out before yielding to the event loop. */
+const FANOUT_SLICE = 2048;
+/** Ticks waiting for fan-out beyond which the backlog is conflated per instrument. */
+const MAX_FANOUT_BACKLOG = 100_000;
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
@@ -72,7 +78,11 @@ export class ProxyServer implements SendScheduler {
     ticksFannedOut: 0,
     slowConsumersClosed: 0,
     floodersClosed: 0,
+    ticksConflatedBehind: 0,
   };
+  #fanBacklog: Tick[][] = [];
+  #fanBacklogTicks = 0;
+  #lastBehindWarning = 0;
   /** Frames and ticks written to clients, all clients together. */
   readonly totals = { framesOut: 0, ticksOut: 0 };
   #deps: ProxyDeps;
@@ -136,11 +146,69 @@ export class ProxyServer implements SendScheduler {
 
   // ---- fan-out ------------------------------------------------------------------------------
 
-  /** Delivers a batch of ticks to every consumer holding their keys. */
+  /**
+   * Delivers a batch of ticks to every consumer holding their keys. Large batches are fanned out
+   * in slices with a yield between them so socket writes, timers and client requests keep moving;
+   * if the backlog of slices grows past {@link MAX_FANOUT_BACKLOG} ticks it is conflated to the
+   * newest tick per instrument (what a slow client gets anyway) and the drop is counted.
+   */
   onTicks(ticks: Tick[]): void {
+    if (this.#fanBacklog.length > 0) {
+      this.#fanBacklog.push(ticks);
+      this.#fanBacklogTicks += ticks.length;
+      if (this.#fanBacklogTicks > MAX_FANOUT_BACKLOG) this.#conflateBacklog();
+      return;
+    }
+    const done = this.#fanOut(ticks, 0);
+    if (done < ticks.length) {
+      this.#fanBacklog.push(done === 0 ? ticks : ticks.slice(done));
+      this.#fanBacklogTicks += ticks.length - done;
+      setImmediate(this.#pump);
+    }
+  }
+
+  #pump = (): void => {
+    const first = this.#fanBacklog[0];
+    if (!first) return;
+    const done = this.#fanOut(first, 0);
+    this.#fanBacklogTicks -= done;
+    if (done < first.length) this.#fanBacklog[0] = first.slice(done);
+    else this.#fanBacklog.shift();
+    if (this.#fanBacklog.length > 0) setImmediate(this.#pump);
+  };
+
+  #conflateBacklog(): void {
+    const newest = new Map<string, Tick>();
+    let total = 0;
+    for (const batch of this.#fanBacklog) {
+      for (const t of batch) {
+        total++;
+        const k = `${t.exchange}|${t.symbol}`;
+        newest.delete(k);
+        newest.set(k, t);
+      }
+    }
+    this.counters.ticksConflatedBehind += total - newest.size;
+    this.#fanBacklog = [[...newest.values()]];
+    this.#fanBacklogTicks = newest.size;
+    const now = Date.now();
+    if (now - this.#lastBehindWarning > 5000) {
+      this.#lastBehindWarning = now;
+      log.warn(
+        "fan-out fell behind the feed: conflated the backlog to the newest tick per instrument " +
+          "({dropped} ticks dropped so far)",
+        { dropped: this.counters.ticksConflatedBehind },
+      );
+    }
+  }
+
+  /** Fans out ticks from `start` until the delivery budget is spent; returns where it stopped. */
+  #fanOut(ticks: Tick[], start: number): number {
     const registry = this.#deps.registry;
     let fanned = 0;
-    for (const tick of ticks) {
+    let i = start;
+    for (; i < ticks.length && fanned < FANOUT_SLICE; i++) {
+      const tick = ticks[i];
       const modes = registry.consumersOf(tick.exchange, tick.symbol);
       if (!modes) continue;
       const frames = new TickFrames(tick, this.#brokerJson);
@@ -160,6 +228,7 @@ export class ProxyServer implements SendScheduler {
     }
     this.counters.ticksFannedOut += fanned;
     if (this.#batchDue.size > 0) this.#flushBatches();
+    return i;
   }
 
   backlogged(client: WsClient): void {
@@ -308,6 +377,7 @@ export class ProxyServer implements SendScheduler {
       clients: this.#clients.size,
       subscriptions: this.#deps.registry.list().length,
       uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
+      memory_mb: memoryMb(),
     };
   }
 
@@ -789,6 +859,17 @@ export class ProxyServer implements SendScheduler {
     await new Promise((r) => setTimeout(r, 20));
     await this.#server.shutdown();
   }
+}
+
+function memoryMb(): Record<string, number> {
+  const m = Deno.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1048576);
+  return {
+    rss: mb(m.rss),
+    heap_total: mb(m.heapTotal),
+    heap_used: mb(m.heapUsed),
+    external: mb(m.external),
+  };
 }
 
 function json(body: unknown, status = 200): Response {

@@ -23,6 +23,8 @@ export interface FrameCache {
   market(mode: Mode): string;
   /** The same tick as one element of a `market_data_batch` frame. */
   batchItem(mode: Mode): string;
+  /** The conflation key of (exchange, symbol, mode), built once per tick and mode. */
+  key(mode: Mode): string;
 }
 
 /** What the registry needs from the pool. */
@@ -94,6 +96,16 @@ export class SubscriptionRegistry {
     depth: number,
   ): Promise<Outcome<AcquireInfo>> {
     const ik = instrumentKey(exchange, symbol);
+    // Fast path: the key is already streaming and nothing is in flight for the instrument — the
+    // common case of many clients sharing a symbol needs no lock, no upstream call.
+    const live = this.#lock.busy(ik) ? undefined : this.#byInstrument.get(ik)?.get(mode);
+    if (live) {
+      const already = live.consumers.has(consumer);
+      const shared = live.consumers.size > 0 && !already;
+      this.#add(live, consumer);
+      this.#orphans.delete(live);
+      return Promise.resolve({ ok: true, depth: live.depth, shared, already });
+    }
     return this.#lock.run(ik, async () => {
       const modes = this.#byInstrument.get(ik);
       const entry = modes?.get(mode);
