@@ -4,11 +4,13 @@
 import type { Config } from "../lib/config/config.ts";
 import type { AdapterDescriptor } from "../lib/pool/adapter.ts";
 import { paperAdapter } from "./paper/mod.ts";
+import { replayAdapter } from "./replay/mod.ts";
 import { simulatorMain as zerodhaSimulator, zerodhaAdapter } from "./zerodha/mod.ts";
 
 /** Adapters by broker name. */
 export const ADAPTERS: Record<string, AdapterDescriptor> = {
   paper: paperAdapter,
+  replay: replayAdapter,
   zerodha: zerodhaAdapter,
 };
 
@@ -17,6 +19,7 @@ export function adapterOptionsFor(config: Config): unknown {
   const b = config.broker;
   switch (b.name) {
     case "paper":
+    case "replay":
       return b.options;
     case "zerodha":
       // Credentials come from TICKPLEX_BROKER_API_KEY / TICKPLEX_BROKER_ACCESS_TOKEN or the file.

@@ -12,6 +12,7 @@ import { BusPublisher } from "./bus/publisher.ts";
 import type { Tick } from "./types.ts";
 import { MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
+import { installCapture } from "./recorder/capture.ts";
 import { addSecret } from "./log.ts";
 
 const log = getLogger(["tickplex", "gateway"]);
@@ -157,6 +158,7 @@ export class Gateway {
       maxJumpPercent: md.maxJumpPercent,
       maxExchangeAgeMs: md.maxExchangeAgeMs,
       ring: { size: md.ringSize, maxAgeMs: md.ringMaxAgeMs },
+      ringAllSymbols: md.ringAllSymbols,
     });
     let proxy: ProxyServer;
     try {
@@ -190,6 +192,7 @@ export class Gateway {
     gw.metricsProviders.push(() => marketData.metricsText());
     marketData.start();
     installDashboard(gw);
+    installCapture(gw);
     pool.onticks = (ticks) => gw.#onTicks(ticks);
     pool.onstatus = (index, state, detail) => {
       log.info("broker connection {n}: {state}{detail}", {
