@@ -554,3 +554,31 @@ Deno.test("bus: a 50k burst queued at once drains without loss", async () => {
   assert.equal(pub.queued, 0);
   assert.ok(pub.published >= total);
 });
+
+Deno.test("reader keeps receiving after the publisher restarts while a receive is pending", async () => {
+  const address = freeAddress();
+  let pub = await BusPublisher.open({ address, broker: "paper" });
+  const reader = BusReader.connect({ address });
+  const poller = events(reader);
+  try {
+    const tick = makeTick("NSE", "RIL", 1);
+    await syncUntil(poller, () => pub.publish(tick, [1]), (e) => e?.kind === "tick");
+    const firstSession = pub.session;
+    // The receive is now pending while the publisher goes away (a gateway restart).
+    const pending = poller.poll(200);
+    await pub.close();
+    assert.equal(await pending, TIMEOUT);
+    pub = await BusPublisher.open({ address, broker: "paper" });
+    const seen = await syncUntil(
+      poller,
+      () => pub.publish(makeTick("NSE", "RIL", 1, 200), [1]),
+      (e) => e?.kind === "tick" && e.envelope.session === pub.session,
+    );
+    const session = seen.find((e) => e?.kind === "session");
+    assert.ok(session && session.kind === "session" && session.previous === firstSession);
+    assert.ok(reader.reconnects >= 1, "the reader replaced its socket");
+  } finally {
+    reader.close();
+    await pub.close();
+  }
+});

@@ -5,6 +5,31 @@ import { setImmediate } from "node:timers";
 import { Subscriber } from "zeromq";
 import { type BusEnvelope, decodeEnvelope } from "./envelope.ts";
 
+function openSocket(options: BusReaderOptions): Subscriber {
+  const { curve } = options;
+  const socket = new Subscriber({
+    linger: 0,
+    receiveHighWaterMark: options.rcvHwm ?? DEFAULT_HWM,
+    ...(curve === undefined ? {} : {
+      curveServerKey: curve.serverKey,
+      curvePublicKey: curve.publicKey,
+      curveSecretKey: curve.secretKey,
+    }),
+  });
+  try {
+    socket.connect(options.address);
+    const topics = options.topics ?? [];
+    if (topics.length === 0) socket.subscribe();
+    else socket.subscribe(...topics);
+  } catch (error) {
+    socket.close();
+    throw new Error(`bus: cannot connect to ${options.address}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return socket;
+}
+
 /** A tick on the bus: its topic and parsed envelope. */
 export interface BusMessage {
   topic: string;
@@ -86,6 +111,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export class BusReader implements AsyncIterable<BusEvent> {
   readonly address: string;
   #socket: Subscriber;
+  #options: BusReaderOptions;
+  #closed = false;
+  #reconnects = 0;
   #signal: AbortSignal | undefined;
   #onAbort = (): void => this.close();
   #iterating = false;
@@ -101,6 +129,8 @@ export class BusReader implements AsyncIterable<BusEvent> {
 
   private constructor(socket: Subscriber, options: BusReaderOptions) {
     this.#socket = socket;
+    this.#options = options;
+    void this.#watch(socket);
     this.address = options.address;
     this.#signal = options.signal;
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
@@ -118,28 +148,36 @@ export class BusReader implements AsyncIterable<BusEvent> {
    * ```
    */
   static connect(options: BusReaderOptions): BusReader {
-    const { curve } = options;
-    const socket = new Subscriber({
-      linger: 0,
-      receiveHighWaterMark: options.rcvHwm ?? DEFAULT_HWM,
-      ...(curve === undefined ? {} : {
-        curveServerKey: curve.serverKey,
-        curvePublicKey: curve.publicKey,
-        curveSecretKey: curve.secretKey,
-      }),
-    });
+    return new BusReader(openSocket(options), options);
+  }
+
+  /**
+   * zeromq in Deno: after the publisher restarts, a SUB socket reconnects and handshakes but never
+   * delivers another message. So on a disconnect the reader swaps in a fresh socket; messages lost
+   * meanwhile show up as a `gap` (and the restart as a new `session`).
+   */
+  async #watch(socket: Subscriber): Promise<void> {
     try {
-      socket.connect(options.address);
-      const topics = options.topics ?? [];
-      if (topics.length === 0) socket.subscribe();
-      else socket.subscribe(...topics);
-    } catch (error) {
-      socket.close();
-      throw new Error(`bus: cannot connect to ${options.address}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      for await (const event of socket.events) {
+        if (event.type !== "disconnect" || this.#closed || socket !== this.#socket) continue;
+        this.#reconnects++;
+        try {
+          this.#socket = openSocket(this.#options);
+        } catch {
+          continue; // keep the old one; the next disconnect retries
+        }
+        void this.#watch(this.#socket);
+        socket.close();
+        return;
+      }
+    } catch {
+      // the observer ends with its socket
     }
-    return new BusReader(socket, options);
+  }
+
+  /** Times the reader replaced its socket after the publisher went away. */
+  get reconnects(): number {
+    return this.#reconnects;
   }
 
   /** Frames received, valid or not. */
@@ -172,12 +210,13 @@ export class BusReader implements AsyncIterable<BusEvent> {
   }
   /** True once closed (explicitly, by abort, or by ending the iteration). */
   get closed(): boolean {
-    return this.#socket.closed;
+    return this.#closed;
   }
 
   /** Closes the socket; a pending iteration ends cleanly. Idempotent. */
   close(): void {
     this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#closed = true;
     this.#socket.close();
   }
 
@@ -197,16 +236,17 @@ export class BusReader implements AsyncIterable<BusEvent> {
   async *[Symbol.asyncIterator](): AsyncGenerator<BusEvent, void, undefined> {
     if (this.#iterating) throw new Error("bus: a BusReader can be iterated only once");
     this.#iterating = true;
-    const socket = this.#socket;
     let sinceYield = 0;
     try {
-      while (!socket.closed) {
+      while (!this.#closed) {
+        const socket = this.#socket;
         let frames: Uint8Array[];
         try {
           // No receiveTimeout: an expiring one crashes Deno; close() ends the wait instead.
           frames = await socket.receive();
         } catch (error) {
-          if (socket.closed) return;
+          if (this.#closed) return;
+          if (socket.closed) continue; // swapped for a fresh socket by #watch
           throw error;
         }
         this.#received++;
