@@ -8,7 +8,11 @@ import { freePort, TEST_KEY, TestClient } from "./helpers/gateway.ts";
 import { ROOT, waitHealthy } from "./helpers/process.ts";
 
 function denortCached(): boolean {
-  const out = new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped", stderr: "null" })
+  const out = new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+    stderr: "null",
+  })
     .outputSync();
   const denoDir = JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
   const release = `${denoDir}/dl/release/v${Deno.version.deno}`;
