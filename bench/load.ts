@@ -7,12 +7,21 @@
 // scenario prints one line as it finishes and a markdown table at the end (for the README).
 // Figures are printed against the targets of issue 2; nothing fails on them.
 //
-//   deno task bench                          # every scenario, about 2 minutes
+// Scenario z (not in the default set) is Zerodha end to end: the Kite simulator runs as its own
+// process (bench/zerodha_bench.ts) over a generated 1000-instrument Kite CSV, the gateway is
+// started with `--broker zerodha --feed-url <sim> --instruments <csv>` and the credentials in
+// TICKPLEX_BROKER_API_KEY / TICKPLEX_BROKER_ACCESS_TOKEN, and the clients subscribe every
+// instrument in Quote or Depth mode, at a few simulator rates; latency is measured from the
+// simulator's frame to the client (a stamp in total_buy_quantity).
+//
+//   deno task bench                          # every scenario but z, about 2 minutes
 //   deno task bench --scenario a100,c        # selected rows (a = a10,a100,a1000; b; c; d)
+//   deno task bench --scenario z             # Zerodha: Quote and Depth, 10k–40k ticks/s in
 //   deno task bench --duration 5 --rate 2000 # shorter window, one input rate for every scenario
 //   deno task bench --help
 
 import { parseArgs } from "node:util";
+import type { KiteSimStats } from "./zerodha_bench.ts";
 
 // ---- shared between the orchestrator and the load workers ---------------------------------
 
@@ -22,6 +31,12 @@ const API_KEY = "bench-key-0123456789abcdef";
 const MODE_NUMBER = { ltp: 1, quote: 2, depth: 3 } as const;
 type ModeName = keyof typeof MODE_NUMBER;
 type Transport = "raw" | "ws";
+/**
+ * Where a tick's latency is read from: `timestamp` = receipt minus `data.timestamp` (epoch ms);
+ * `stamp` = receipt minus `data.total_buy_quantity`, which the Kite simulator process
+ * (bench/zerodha_bench.ts) sets to Date.now() mod 2^32 when it builds the frame.
+ */
+type LatencySource = "timestamp" | "stamp";
 
 /** One group of load clients, run by one worker. */
 interface GroupSpec {
@@ -30,7 +45,9 @@ interface GroupSpec {
   batch: boolean;
   mode: number;
   transport: Transport;
-  /** Synthetic symbols PAPER0001..PAPER<universe>. */
+  /** Symbol names: paper PAPER0001..PAPER<universe>; kite SYM0..SYM<universe - 1> (NSE). */
+  symbols: "paper" | "kite";
+  latency: LatencySource;
   universe: number;
   symbolsPerClient: number;
   /** Global index of each client of this group (its symbol window starts at `first`). */
@@ -69,7 +86,11 @@ type FromWorker =
 // ---- load worker --------------------------------------------------------------------------
 
 const MARKET = '{"type":"market_data';
-const TS_KEY = '"timestamp":';
+const LATENCY_KEY: Record<LatencySource, string> = {
+  timestamp: '"timestamp":',
+  stamp: '"total_buy_quantity":',
+};
+const TWO_32 = 4294967296;
 
 /** Counters of one worker's clients since the last reset. */
 class Collector {
@@ -84,6 +105,14 @@ class Collector {
   errors = 0;
   errorSamples: string[] = [];
   closes: Record<string, number> = {};
+  #key = LATENCY_KEY.timestamp;
+  #wrap = false;
+
+  /** Chooses the field the latency is read from (see {@link LatencySource}). */
+  configure(source: LatencySource): void {
+    this.#key = LATENCY_KEY[source];
+    this.#wrap = source === "stamp";
+  }
 
   reset(): void {
     this.hist.fill(0);
@@ -99,10 +128,11 @@ class Collector {
 
   /** Records the latency of every tick in a `market_data` or `market_data_batch` frame. */
   marketFrame(text: string, now: number): number {
+    const key = this.#key;
     let n = 0;
-    let i = text.indexOf(TS_KEY);
+    let i = text.indexOf(key);
     while (i !== -1) {
-      const digits = i + TS_KEY.length;
+      const digits = i + key.length;
       let j = digits;
       let ts = 0;
       for (let c = text.charCodeAt(j); c >= 48 && c <= 57; c = text.charCodeAt(++j)) {
@@ -110,6 +140,11 @@ class Collector {
       }
       if (j > digits) {
         let lat = now - ts;
+        if (this.#wrap) {
+          // Both sides mod 2^32 ms; more than half the range ahead means receipt before creation.
+          lat = ((now % TWO_32) - ts + TWO_32) % TWO_32;
+          if (lat > TWO_32 / 2) lat -= TWO_32;
+        }
         if (lat < 0) {
           this.negative++;
           lat = 0;
@@ -121,7 +156,7 @@ class Collector {
       n++;
       // A one-tick frame holds exactly one timestamp; only batches need the scan.
       if (text.charCodeAt(20) !== 95 /* "_" of market_data_batch */) break;
-      i = text.indexOf(TS_KEY, j);
+      i = text.indexOf(key, j);
     }
     this.frames++;
     this.ticks += n;
@@ -454,6 +489,11 @@ function paperSymbol(n: number): string {
   return `PAPER${String(n).padStart(4, "0")}`;
 }
 
+/** Symbol `n` (0-based) of the generated Kite instruments CSV ({@link writeKiteInstruments}). */
+function kiteSymbol(n: number): string {
+  return `SYM${n}`;
+}
+
 /** Runs in a Web Worker: one group of load clients, driven by messages from the orchestrator. */
 function loadWorker(): void {
   const collector = new Collector();
@@ -488,7 +528,11 @@ function loadWorker(): void {
   ): Promise<void> {
     const symbols = [];
     for (let j = 0; j < spec.symbolsPerClient; j++) {
-      symbols.push({ symbol: paperSymbol(((c.first + j) % spec.universe) + 1), exchange: "NSE" });
+      const n = (c.first + j) % spec.universe;
+      symbols.push({
+        symbol: spec.symbols === "kite" ? kiteSymbol(n) : paperSymbol(n + 1),
+        exchange: "NSE",
+      });
     }
     const ack = await c.conn.client.request(
       { action: "subscribe", symbols, mode: spec.mode, depth: 5 },
@@ -511,6 +555,7 @@ function loadWorker(): void {
         // first subscribers are not flooded while the others are still connecting.
         spec = msg.spec;
         const s = spec;
+        collector.configure(s.latency);
         let ok = 0;
         let failed = 0;
         let firstError: string | null = null;
@@ -598,9 +643,12 @@ function freePort(): number {
 }
 
 interface GatewayOptions {
+  /** Paper feed (ignored with `kite`). */
   rate: number;
   universe: number;
   intervalMs: number;
+  /** Zerodha against the Kite simulator instead of the paper market. */
+  kite: { feedUrl: string; instruments: string; apiKey: string; accessToken: string } | null;
   /** limits.sendHighWaterBytes; null keeps the gateway's default. */
   highWaterBytes: number | null;
   profileDir: string | null;
@@ -658,19 +706,23 @@ class GatewayProcess {
   static async start(opts: GatewayOptions): Promise<GatewayProcess> {
     const port = freePort();
     const busPort = freePort();
+    // Zerodha takes its broker settings from the command line and the environment, the way a
+    // user starts it (README); the config file carries the limits only.
     const config = {
       logLevel: "warning",
-      broker: {
-        name: "paper",
-        options: {
-          seed: 1,
-          totalRate: opts.rate,
-          intervalMs: opts.intervalMs,
-          extraSymbols: opts.universe,
-          maxSymbolsPerConnection: 100_000,
-          maxConnections: 1,
+      ...(opts.kite ? {} : {
+        broker: {
+          name: "paper",
+          options: {
+            seed: 1,
+            totalRate: opts.rate,
+            intervalMs: opts.intervalMs,
+            extraSymbols: opts.universe,
+            maxSymbolsPerConnection: 100_000,
+            maxConnections: 1,
+          },
         },
-      },
+      }),
       limits: {
         maxSubscriptionsPerClient: 100_000,
         maxEntriesPerRequest: 100_000,
@@ -694,10 +746,17 @@ class GatewayProcess {
       "--bus",
       `tcp://127.0.0.1:${busPort}`,
     );
+    const env: Record<string, string> = { TICKPLEX_API_KEY: API_KEY, NO_COLOR: "1" };
+    if (opts.kite) {
+      args.push("--broker", "zerodha", "--feed-url", opts.kite.feedUrl);
+      args.push("--instruments", opts.kite.instruments);
+      env.TICKPLEX_BROKER_API_KEY = opts.kite.apiKey;
+      env.TICKPLEX_BROKER_ACCESS_TOKEN = opts.kite.accessToken;
+    }
     const child = new Deno.Command(Deno.execPath(), {
       args,
       cwd: REPO,
-      env: { TICKPLEX_API_KEY: API_KEY, NO_COLOR: "1" },
+      env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -762,6 +821,169 @@ class GatewayProcess {
     const status = await this.child.status;
     await Deno.remove(this.configFile).catch(() => {});
     return { code: status.code, ms: performance.now() - t0, killed };
+  }
+}
+
+// ---- orchestrator: Kite simulator process (scenario z) -------------------------------------
+
+/**
+ * Writes a Kite-format instruments CSV of `n` NSE equities SYM0..SYM<n - 1> (instrument token
+ * (1000 + i) << 8 | 1: exchange token 1000 + i, segment 1 = NSE, paise prices).
+ */
+async function writeKiteInstruments(n: number): Promise<string> {
+  const lines = [
+    "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size," +
+    "lot_size,instrument_type,segment,exchange",
+  ];
+  for (let i = 0; i < n; i++) {
+    const et = 1000 + i;
+    lines.push(`${(et << 8) | 1},${et},${kiteSymbol(i)},"SYMBOL ${i}",0,,0,0.05,1,EQ,NSE,NSE`);
+  }
+  const path = await Deno.makeTempFile({ prefix: "tickplex-bench-kite-", suffix: ".csv" });
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  return path;
+}
+
+/**
+ * The Kite simulator (bench/zerodha_bench.ts) as a separate process: `deno run -P=sim`, its own
+ * event loop and its own /proc CPU figure, like a broker that is not the gateway's neighbour
+ * thread. Talks JSON lines over stdio.
+ */
+class KiteSimProcess {
+  readonly lines: string[] = [];
+  #exited = false;
+  #ready = Promise.withResolvers<{ url: string; apiKey: string; accessToken: string }>();
+  #statsWaiters: ((s: KiteSimStats) => void)[] = [];
+  #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  url = "";
+  apiKey = "";
+  accessToken = "";
+
+  private constructor(readonly child: Deno.ChildProcess) {
+    this.#stdin = child.stdin.getWriter();
+    void child.status.then(() => {
+      this.#exited = true;
+      this.#ready.reject(new Error(`simulator exited during start: ${this.lines.join(" | ")}`));
+    });
+    void this.#pumpOut(child.stdout);
+    void this.#pumpErr(child.stderr);
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  static async start(
+    opts: { instruments: string; intervalMs: number; packetsPerFrame: number },
+  ): Promise<KiteSimProcess> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-P=sim",
+        "bench/zerodha_bench.ts",
+        "--instruments",
+        opts.instruments,
+        "--interval",
+        String(opts.intervalMs),
+        "--packets-per-frame",
+        String(opts.packetsPerFrame),
+      ],
+      cwd: REPO,
+      env: { NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const sim = new KiteSimProcess(child);
+    const timeout = sleep(30_000).then(() => null);
+    const ready = await Promise.race([sim.#ready.promise, timeout]);
+    if (ready === null) {
+      await sim.stop();
+      throw new Error("the Kite simulator did not start within 30 s");
+    }
+    sim.url = ready.url;
+    sim.apiKey = ready.apiKey;
+    sim.accessToken = ready.accessToken;
+    return sim;
+  }
+
+  async #pumpOut(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let rest = "";
+    try {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        const parts = (rest + chunk).split("\n");
+        rest = parts.pop() ?? "";
+        for (const line of parts) {
+          let m: { type?: string } & Record<string, unknown>;
+          try {
+            m = JSON.parse(line);
+          } catch {
+            if (line.trim() && this.lines.length < 50) this.lines.push(line);
+            continue;
+          }
+          if (m.type === "ready") {
+            this.#ready.resolve(
+              m as unknown as { url: string; apiKey: string; accessToken: string },
+            );
+          } else if (m.type === "stats") this.#statsWaiters.shift()?.(m as unknown as KiteSimStats);
+        }
+      }
+    } catch {
+      // the process went away
+    }
+  }
+
+  async #pumpErr(stream: ReadableStream<Uint8Array>): Promise<void> {
+    try {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        for (const raw of chunk.split("\n")) {
+          const line = raw.replace(ANSI, "").trimEnd();
+          if (!line || line.includes("Permissions in the config file is an experimental")) continue;
+          if (this.lines.length < 50) this.lines.push(line);
+        }
+      }
+    } catch {
+      // the process went away
+    }
+  }
+
+  /** The simulator's cumulative counters. */
+  async stats(): Promise<KiteSimStats> {
+    if (this.#exited) throw new Error("the Kite simulator exited");
+    const reply = new Promise<KiteSimStats>((resolve) => this.#statsWaiters.push(resolve));
+    await this.#stdin.write(encoder.encode("stats\n"));
+    const timeout = sleep(10_000).then(() => null);
+    const s = await Promise.race([reply, timeout]);
+    if (s === null) throw new Error("the Kite simulator did not answer 'stats' within 10 s");
+    return s;
+  }
+
+  /** Closes its stdin (it shuts down), SIGTERM after 5 s, SIGKILL after 10 s. */
+  async stop(): Promise<void> {
+    await this.#stdin.close().catch(() => {});
+    for (const [sig, ms] of [["SIGTERM", 5000], ["SIGKILL", 5000]] as const) {
+      const timeout = sleep(ms).then(() => "timeout" as const);
+      if ((await Promise.race([this.child.status, timeout])) !== "timeout") return;
+      try {
+        this.child.kill(sig);
+      } catch {
+        // already gone
+      }
+    }
+    await this.child.status;
+  }
+
+  /** For SIGINT: no waiting. */
+  kill(): void {
+    try {
+      this.child.kill("SIGTERM");
+    } catch {
+      // gone
+    }
   }
 }
 
@@ -846,11 +1068,12 @@ async function sampleProc(pid: number): Promise<ProcSample> {
   return sample;
 }
 
-/** CPU % of other processes between two samples, and the busiest one. */
-function otherProcesses(a: ProcSample, b: ProcSample, seconds: number) {
+/** CPU % of other processes (but `exclude`) between two samples, and the busiest one. */
+function otherProcesses(a: ProcSample, b: ProcSample, seconds: number, exclude: number | null) {
   let sum = 0;
   let top = { name: "", pct: 0 };
   for (const [pid, x] of b.others) {
+    if (pid === exclude) continue;
     // A process started during the window spent all its CPU time in it.
     const pct = (x.cpu - (a.others.get(pid)?.cpu ?? 0)) / seconds * 100;
     sum += pct;
@@ -916,20 +1139,49 @@ interface Settings {
   rate: number | null;
   profileDir: string | null;
   denoFlags: string[];
+  /** Scenario z: load clients, Kite simulator step intervals, instruments, packets per frame. */
+  zClients: number;
+  zIntervals: number[];
+  zInstruments: number;
+  zPacketsPerFrame: number;
+  zBatch: boolean;
 }
 
 interface PhaseSpec {
-  /** Row id, selectable with --scenario (as is its group). */
+  /** Row id, selectable with --scenario (as are its group and tags). */
   key: string;
-  group: "a" | "b" | "c" | "d";
+  group: "a" | "b" | "c" | "d" | "z";
+  tags?: string[];
   label: string;
-  /** Paper feed: total ticks/s over `universe` synthetic symbols. */
+  /** Paper feed: total ticks/s over `universe` synthetic symbols (z: the nominal Kite rate). */
   rate: number;
+  /** Zerodha against the Kite simulator process instead of the paper market. */
+  kite?: { intervalMs: number; packetsPerFrame: number };
+  /** Subscription mode of this row (default: --mode). */
+  mode?: ModeName;
   universe: number;
   clients: number;
   symbolsPerClient: number;
   batch: boolean;
-  target: "frames100k" | "batch500k" | "p99_5ms" | "rss200" | null;
+  target: "frames100k" | "batch500k" | "p99_5ms" | "rss200" | "keepup" | null;
+}
+
+/** Scenario z: what the Kite simulator process did during the window. */
+interface KiteResult {
+  /** Packets (ticks) per second it sent, and the nominal rate (instruments × 1000 / interval). */
+  sentPerS: number;
+  nominal: number;
+  /** Its steps that fired late: mean and max (ms); steps skipped for lateness. */
+  lateMeanMs: number;
+  lateMaxMs: number;
+  skipped: number;
+  cpu: number;
+  /** Takes in and delivers everything, loses nothing (see {@link kiteTable}'s note). */
+  keepsUp: boolean;
+  /** Why not, when it does not. */
+  why: string[];
+  /** p99 latency within one step interval: each burst is delivered before the next one. */
+  drained: boolean;
 }
 
 interface PhaseResult {
@@ -959,10 +1211,11 @@ interface PhaseResult {
   connected: number;
   workers: number;
   notes: string[];
+  kite: KiteResult | null;
 }
 
-/** Every row; each runs on a fresh gateway. */
-function phases(rate: number | null): PhaseSpec[] {
+/** Every row; each runs on a fresh gateway (and, for z, a fresh simulator). */
+function phases(rate: number | null, s: Settings): PhaseSpec[] {
   // 1200 ticks/s: 120k frames/s to 100 clients, a margin over the 100k target.
   const a = rate ?? 1200;
   const fast = rate ?? 10_000;
@@ -1025,6 +1278,28 @@ function phases(rate: number | null): PhaseSpec[] {
       batch: false,
       target: "rss200",
     },
+    // z: Zerodha end to end, Kite simulator process → gateway → clients; each mode, each rate.
+    ...(["quote", "depth"] as const).flatMap((mode) =>
+      s.zIntervals.map((intervalMs): PhaseSpec => {
+        const m = mode === "quote" ? "q" : "d";
+        return {
+          key: `z${m}${intervalMs}`,
+          group: "z",
+          tags: [`z${m}`],
+          label: mode === "quote"
+            ? `z: Quote clients, Kite quote packets every ${intervalMs} ms`
+            : `z: Depth clients, Kite full packets every ${intervalMs} ms`,
+          rate: s.zInstruments * 1000 / intervalMs,
+          kite: { intervalMs, packetsPerFrame: s.zPacketsPerFrame },
+          mode,
+          universe: s.zInstruments,
+          clients: s.zClients,
+          symbolsPerClient: s.zInstruments,
+          batch: s.zBatch,
+          target: "keepup",
+        };
+      })
+    ),
   ];
 }
 
@@ -1045,6 +1320,7 @@ function sleep(ms: number): Promise<void> {
 
 async function runPhase(
   gw: GatewayProcess,
+  sim: KiteSimProcess | null,
   spec: PhaseSpec,
   s: Settings,
 ): Promise<PhaseResult> {
@@ -1059,8 +1335,10 @@ async function runPhase(
       port: gw.port,
       apiKey: API_KEY,
       batch: spec.batch,
-      mode: MODE_NUMBER[s.mode],
+      mode: MODE_NUMBER[spec.mode ?? s.mode],
       transport: s.transport,
+      symbols: spec.kite ? "kite" : "paper",
+      latency: spec.kite ? "stamp" : "timestamp",
       universe: spec.universe,
       symbolsPerClient: spec.symbolsPerClient,
       clients: [],
@@ -1101,6 +1379,7 @@ async function runPhase(
     const m0 = await gw.metrics();
     const tm0 = performance.now();
     await Promise.all(workers.map((w) => w.call({ type: "reset" }, "reset")));
+    const k0 = sim ? await sim.stats() : null;
     const c0 = await sampleProc(gw.pid);
     const w0 = performance.now();
     await sleep(s.duration * 1000);
@@ -1108,6 +1387,7 @@ async function runPhase(
       .map((r) => r.stats);
     const wallS = (performance.now() - w0) / 1000;
     const c1 = await sampleProc(gw.pid);
+    const k1 = sim ? await sim.stats() : null;
     const m1 = await gw.metrics();
     const metricsS = (performance.now() - tm0) / 1000;
 
@@ -1140,7 +1420,11 @@ async function runPhase(
     const d = (k: string) => (m1[k] ?? 0) - (m0[k] ?? 0);
     const inRate = d("tickplex_ticks_in_total") / metricsS;
     const sysBusy = (c1.busy - c0.busy) / (c1.total - c0.total) * 100 * CORES;
-    const others = otherProcesses(c0, c1, wallS);
+    const others = otherProcesses(c0, c1, wallS, sim?.pid ?? null);
+    const simCpu = sim
+      ? ((c1.others.get(sim.pid)?.cpu ?? NaN) - (c0.others.get(sim.pid)?.cpu ?? NaN)) / wallS *
+        100
+      : 0;
     const gatewayCpu = (c1.gateway - c0.gateway) / wallS * 100;
     const gatewaySysCpu = (c1.gatewaySys - c0.gatewaySys) / wallS * 100;
     const loadCpu = (c1.self - c0.self) / wallS * 100;
@@ -1153,10 +1437,13 @@ async function runPhase(
     if (slow > 0) notes.push(`gateway closed ${slow} slow consumers`);
     const dropped = d("tickplex_bus_dropped_total");
     if (dropped > 0) notes.push(`bus dropped ${dropped} messages`);
-    if (timed < ticks) notes.push(`${ticks - timed} ticks without a numeric data.timestamp`);
+    if (timed < ticks) {
+      const field = spec.kite ? "total_buy_quantity (stamp)" : "timestamp";
+      notes.push(`${ticks - timed} ticks without a numeric data.${field}`);
+    }
     if (negative > 0) notes.push(`${negative} ticks with receipt before creation (clock)`);
     const fannedOut = d("tickplex_deliveries_total") / metricsS;
-    return {
+    const result: PhaseResult = {
       spec,
       inRate,
       demand: inRate * spec.symbolsPerClient / spec.universe * ok,
@@ -1171,7 +1458,7 @@ async function runPhase(
       gatewayCpu,
       gatewaySysCpu,
       loadCpu,
-      otherCpu: Math.max(0, sysBusy - gatewayCpu - loadCpu),
+      otherCpu: Math.max(0, sysBusy - gatewayCpu - loadCpu - (simCpu || 0)),
       otherTop: others.top,
       otherProcCpu: others.pct,
       rss: c1.rssMb,
@@ -1179,7 +1466,45 @@ async function runPhase(
       connected: ok,
       workers: nWorkers,
       notes: [`gateway fan-out ${fmtK(fannedOut)} ticks/s`, ...notes],
+      kite: null,
     };
+    if (spec.kite && k0 && k1) {
+      const simS = (k1.at - k0.at) / 1000;
+      const steps = k1.steps - k0.steps;
+      const sentPerS = (k1.packets - k0.packets) / simS;
+      const k: KiteResult = {
+        sentPerS,
+        nominal: spec.rate,
+        lateMeanMs: steps > 0 ? (k1.lateSumMs - k0.lateSumMs) / steps : NaN,
+        lateMaxMs: k1.lateMaxMs,
+        skipped: k1.skipped - k0.skipped,
+        cpu: simCpu,
+        keepsUp: true,
+        why: [],
+        drained: result.p99 <= spec.kite.intervalMs,
+      };
+      // Keeping up: the gateway takes in what the simulator sends, publishes all of it on the
+      // bus and delivers all of it to every client (a gateway that falls behind conflates the
+      // client queues and drops bus messages, so the rates fall short).
+      if (result.inRate < 0.98 * sentPerS) {
+        k.why.push(`in ${fmtK(result.inRate)} < 98% of sent ${fmtK(sentPerS)}`);
+      }
+      if (result.ticksPerS < 0.98 * result.demand) {
+        k.why.push(`delivered ${fmtK(result.ticksPerS)} < 98% of ${fmtK(result.demand)}`);
+      }
+      if (dropped > 0) k.why.push(`bus dropped ${fmtK(dropped / metricsS)}/s`);
+      if (ok < spec.clients || closeList.length > 0 || slow > 0) k.why.push("clients lost");
+      k.keepsUp = k.why.length === 0;
+      if (sentPerS < 0.95 * spec.rate) {
+        notes.push(
+          `the simulator sent ${fmtK(sentPerS)} ticks/s, short of the nominal ${
+            fmtK(spec.rate)
+          } (${k.skipped} steps skipped, mean lateness ${k.lateMeanMs.toFixed(1)} ms)`,
+        );
+      }
+      result.kite = k;
+    }
+    return result;
   } finally {
     await Promise.all(
       workers.map((w) => w.call({ type: "close" }, "closed", 10_000).catch(() => {})),
@@ -1217,13 +1542,24 @@ function verdict(r: PhaseResult): string {
       return `p99 ≤ 5 ms: ${r.p99 <= 5 ? "met" : "not met"}`;
     case "rss200":
       return `RSS ≤ 200 MB: ${r.hwm <= 200 ? "met" : "not met"} (peak)`;
+    case "keepup":
+      return r.kite?.keepsUp
+        ? `keeps up${r.kite.drained ? "" : " (p99 over one step: bursts overlap)"}`
+        : `falls behind: ${r.kite?.why.join("; ") ?? "?"}`;
     default:
       return "—";
   }
 }
 
 function summaryLine(r: PhaseResult): string {
-  return `  ${r.spec.key}: in ${fmtK(r.inRate)} ticks/s, demand ${fmtK(r.demand)}, ` +
+  const k = r.kite;
+  const sim = k
+    ? `simulator sent ${fmtK(k.sentPerS)} ticks/s (nominal ${fmtK(k.nominal)}; steps late by ` +
+      `${k.lateMeanMs.toFixed(1)} ms on average, ${k.lateMaxMs.toFixed(0)} at most since ` +
+      `start; ` +
+      `CPU ${k.cpu.toFixed(0)}%), `
+    : "";
+  return `  ${r.spec.key}: ${sim}in ${fmtK(r.inRate)} ticks/s, demand ${fmtK(r.demand)}, ` +
     `delivered ${fmtK(r.ticksPerS)} ticks/s in ${fmtK(r.framesPerS)} frames/s ` +
     `(${r.mbPerS.toFixed(1)} MB/s), per client min ${fmtK(r.clientMin)} / median ${
       fmtK(r.clientMedian)
@@ -1311,6 +1647,95 @@ function table(results: PhaseResult[], s: Settings): string {
   return out.join("\n");
 }
 
+function kiteTable(results: PhaseResult[], s: Settings): string {
+  const head = [
+    "scenario",
+    "clients × instruments",
+    "sim step (ms)",
+    "ticks/s sent (sim)",
+    "ticks/s in (gateway)",
+    "delivered ticks/s (of demand)",
+    "per client min / median",
+    "latency p50 / p99 / max (ms)",
+    "CPU gateway / sim / load / other",
+    "gateway RSS / peak (MB)",
+    "keeps up",
+  ];
+  const rows = results.map((r) => [
+    `${r.spec.key}: ${r.spec.mode === "depth" ? "Depth (full)" : "Quote (quote)"}`,
+    `${r.connected} × ${r.spec.symbolsPerClient}`,
+    String(r.spec.kite?.intervalMs ?? "–"),
+    fmtK(r.kite?.sentPerS ?? NaN),
+    fmtK(r.inRate),
+    `${fmtK(r.ticksPerS)} (${(r.ticksPerS / r.demand * 100).toFixed(0)}%)`,
+    `${fmtK(r.clientMin)} / ${fmtK(r.clientMedian)}`,
+    `${fmtMs(r.p50)} / ${fmtMs(r.p99)} / ${fmtMs(r.max)}`,
+    `${r.gatewayCpu.toFixed(0)}% / ${(r.kite?.cpu ?? NaN).toFixed(0)}% / ${
+      r.loadCpu.toFixed(0)
+    }% / ${r.otherCpu.toFixed(0)}%`,
+    `${r.rss.toFixed(0)} / ${r.hwm.toFixed(0)}`,
+    r.kite?.keepsUp
+      ? (r.kite.drained ? "yes" : `yes, p99 > ${r.spec.kite?.intervalMs} ms step`)
+      : `no: ${r.kite?.why.join("; ") ?? "?"}`,
+  ]);
+  const out = [
+    [
+      `| ${head.join(" | ")} |`,
+      `|${head.map((_, i) => i === 0 || i === head.length - 1 ? "---" : "--:").join("|")}|`,
+      ...rows.map((r) => `| ${r.join(" | ")} |`),
+    ].join("\n"),
+  ];
+  for (const mode of ["quote", "depth"] as const) {
+    const rows = results.filter((r) => r.spec.mode === mode);
+    if (rows.length === 0) continue;
+    const top = (ok: (r: PhaseResult) => boolean) =>
+      rows.filter(ok).sort((a, b) => b.inRate - a.inRate)[0] as PhaseResult | undefined;
+    const best = top((r) => r.kite?.keepsUp === true);
+    const drained = top((r) => r.kite?.keepsUp === true && r.kite.drained);
+    const name = mode === "quote" ? "Quote (Kite quote packets)" : "Depth (Kite full packets)";
+    const at = (r: PhaseResult) =>
+      `${fmtK(r.inRate)} ticks/s in (simulator step ${r.spec.kite!.intervalMs} ms; ` +
+      `${fmtK(r.ticksPerS)} ticks/s delivered to ${r.connected} clients, p99 ${fmtMs(r.p99)} ms)`;
+    out.push(
+      best
+        ? `\n${name}: highest rate kept up with ${at(best)}` +
+          (drained === best
+            ? "."
+            : drained
+            ? `; with every burst delivered within one step: ${at(drained)}.`
+            : "; no rate had every burst delivered within one step.")
+        : `\n${name}: the gateway fell behind at every rate tried.`,
+    );
+  }
+  const noisy = results.filter((r) => r.otherCpu > NOISY_OTHER_CPU);
+  if (noisy.length > 0) {
+    out.push(
+      `\nMeasured while the rest of the machine was busy (other > ${NOISY_OTHER_CPU}% CPU): ${
+        noisy.map((r) => `${r.spec.key} (${r.otherCpu.toFixed(0)}%)`).join(", ")
+      }.`,
+    );
+  }
+  out.push(
+    `\n${CORES} cores (${Deno.build.os}/${Deno.build.arch}), Deno ${Deno.version.deno}; ` +
+      `${s.duration} s window after ${s.warmup} s warm-up. The Kite simulator ` +
+      `(bench/zerodha_bench.ts, a separate process) steps all ${s.zInstruments} instruments ` +
+      `every "sim step" ms and sends them in frames of ≤ ${s.zPacketsPerFrame} packets (quote: ` +
+      `44 B, full: 184 B); the gateway (--broker zerodha --feed-url --instruments) and ` +
+      `${s.zClients} ${s.transport === "raw" ? "minimal RFC 6455" : "WebSocket API"} ` +
+      `clients, each subscribing all instruments in ${s.zBatch ? "batched" : "one-tick"} ` +
+      `frames (Web Workers of this process). "in" is the gateway's tickplex_ticks_in_total; ` +
+      `"demand" = in × clients. ` +
+      `Latency: receipt at the client minus the time the simulator built the frame, carried ` +
+      `in total_buy_quantity (Date.now() mod 2^32); millisecond clock, ±1 ms, the same in both ` +
+      `modes; each step is a burst of every instrument, so p99 is close to the time to drain ` +
+      `one burst. Keeps up = in ≥ 98% of sent, delivered ≥ 98% of demand (a gateway that ` +
+      `falls behind conflates per instrument), no bus drops, no client lost; "p99 > step" ` +
+      `marks rates where bursts overlap (no headroom left). CPU is % of one core; "sim" is ` +
+      `the simulator process.`,
+  );
+  return out.join("\n");
+}
+
 // ---- orchestrator: CPU profile summary ----------------------------------------------------
 
 interface CpuProfile {
@@ -1383,6 +1808,17 @@ Scenarios (default: all, about 2 minutes):
   d                 1000 clients × 100 symbols out of 10000, gateway RSS (default 10000 ticks/s:
                     1 tick/s per symbol, 100 ticks/s per client)
   'a' selects a10, a100, a1000.
+  z                 Zerodha end to end, not in the default set (about 2.5 minutes): a Kite
+                    simulator process (bench/zerodha_bench.ts) steps --z-instruments instruments
+                    (generated Kite CSV, default 1000) every --z-intervals ms (default
+                    100,50,40,33,25: 10k–40k ticks/s in); the gateway runs --broker zerodha
+                    --feed-url <sim> --instruments <csv>; --z-clients clients (default 10)
+                    subscribe to every instrument. Rows zq<ms> (Quote; Kite quote packets)
+                    and zd<ms> (Depth; Kite full packets); 'zq' and 'zd' select one mode.
+                    Prints ticks/s sent by the simulator and taken in by the gateway, delivered
+                    ticks/s, latency from the simulator's frame to the client, CPU of gateway /
+                    simulator / load clients, gateway RSS, and the highest rate the gateway
+                    keeps up with.
 
 Options:
   -s, --scenario <list>   comma-separated scenarios (default a,b,c,d)
@@ -1397,6 +1833,13 @@ Options:
       --profile           run the gateway with --cpu-prof and print its top functions
       --gateway-flag <f>  extra 'deno run' flag for the gateway, repeatable
                           (e.g. --gateway-flag=--v8-flags=--max-semi-space-size=4)
+      --z-clients <n>     scenario z: load clients (default 10)
+      --z-intervals <l>   scenario z: simulator step intervals in ms (default
+                          100,50,40,33,25)
+      --z-instruments <n> scenario z: instruments in the generated CSV (default 1000, ≤ 9000;
+                          above 3000 the gateway opens further Kite connections)
+      --z-packets <n>     scenario z: most packets in one Kite frame (default 200)
+      --z-batch           scenario z: batched client frames (default one-tick frames)
   -h, --help              this help
 `;
 
@@ -1415,6 +1858,11 @@ async function main(): Promise<number> {
       "high-water": { type: "string" },
       profile: { type: "boolean", default: false },
       "gateway-flag": { type: "string", multiple: true, default: [] },
+      "z-clients": { type: "string", default: "10" },
+      "z-intervals": { type: "string", default: "100,50,40,33,25" },
+      "z-instruments": { type: "string", default: "1000" },
+      "z-packets": { type: "string", default: "200" },
+      "z-batch": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -1445,14 +1893,27 @@ async function main(): Promise<number> {
     rate: num("rate", values.rate, 1),
     profileDir: null,
     denoFlags: values["gateway-flag"],
+    zClients: Math.round(num("z-clients", values["z-clients"], 1)!),
+    zIntervals: values["z-intervals"].split(",").map((x) => x.trim()).filter(Boolean).map((x) =>
+      Math.round(num("z-intervals", x, 1)!)
+    ),
+    zInstruments: Math.round(num("z-instruments", values["z-instruments"], 1)!),
+    zPacketsPerFrame: Math.round(num("z-packets", values["z-packets"], 1)!),
+    zBatch: values["z-batch"],
   };
-  const all = phases(settings.rate);
+  if (settings.zInstruments > 9000) {
+    throw new Error("--z-instruments: at most 9000 (Kite: 3000 per connection, 3 connections)");
+  }
+  if (settings.zPacketsPerFrame > 65535) throw new Error("--z-packets: at most 65535");
+  const all = phases(settings.rate, settings);
   const wanted = new Set<string>();
   for (const raw of values.scenario.split(",").map((x) => x.trim()).filter(Boolean)) {
-    const hit = all.filter((ph) => ph.key === raw || ph.group === raw);
+    const hit = all.filter((ph) => ph.key === raw || ph.group === raw || ph.tags?.includes(raw));
     if (hit.length === 0) {
       throw new Error(
-        `--scenario: unknown '${raw}'; choose from a, ${all.map((x) => x.key).join(", ")}`,
+        `--scenario: unknown '${raw}'; choose from a, b, z, zq, zd, ${
+          all.map((x) => x.key).join(", ")
+        }`,
       );
     }
     for (const h of hit) wanted.add(h.key);
@@ -1461,6 +1922,11 @@ async function main(): Promise<number> {
   await detectClockTicks();
 
   const running = new Set<GatewayProcess>();
+  const sims = new Set<KiteSimProcess>();
+  // One instruments file for every z row (the gateway and the simulator both read it).
+  const kiteCsv = selected.some((ph) => ph.kite)
+    ? await writeKiteInstruments(settings.zInstruments)
+    : null;
   const onSigint = () => {
     for (const gw of running) {
       try {
@@ -1468,7 +1934,14 @@ async function main(): Promise<number> {
       } catch {
         // gone
       }
+      try {
+        Deno.removeSync(gw.configFile);
+      } catch {
+        // already removed
+      }
     }
+    for (const sim of sims) sim.kill();
+    if (kiteCsv) Deno.removeSync(kiteCsv);
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", onSigint);
@@ -1484,15 +1957,37 @@ async function main(): Promise<number> {
       settings.profileDir = await Deno.makeTempDir({ prefix: `tickplex-prof-${ph.key}-` });
     }
     log(
-      `\n[${ph.key}] ${ph.label}; gateway: paper ${ph.rate} ticks/s over ${ph.universe} ` +
-        `symbols, emit every ${settings.intervalMs} ms`,
+      ph.kite
+        ? `\n[${ph.key}] ${ph.label}; gateway: zerodha ← Kite simulator process stepping ` +
+          `${ph.universe} instruments every ${ph.kite.intervalMs} ms (${fmtK(ph.rate)} ticks/s, ` +
+          `≤ ${ph.kite.packetsPerFrame} packets a frame)`
+        : `\n[${ph.key}] ${ph.label}; gateway: paper ${ph.rate} ticks/s over ${ph.universe} ` +
+          `symbols, emit every ${settings.intervalMs} ms`,
     );
     let gw: GatewayProcess | null = null;
+    let sim: KiteSimProcess | null = null;
     try {
+      if (ph.kite) {
+        sim = await KiteSimProcess.start({
+          instruments: kiteCsv!,
+          intervalMs: ph.kite.intervalMs,
+          packetsPerFrame: ph.kite.packetsPerFrame,
+        });
+        sims.add(sim);
+        log(`  Kite simulator pid ${sim.pid} on ${sim.url}`);
+      }
       gw = await GatewayProcess.start({
         rate: ph.rate,
         universe: ph.universe,
         intervalMs: settings.intervalMs,
+        kite: sim
+          ? {
+            feedUrl: sim.url,
+            instruments: kiteCsv!,
+            apiKey: sim.apiKey,
+            accessToken: sim.accessToken,
+          }
+          : null,
         highWaterBytes: settings.highWaterBytes,
         profileDir: settings.profileDir,
         denoFlags: settings.denoFlags,
@@ -1500,10 +1995,11 @@ async function main(): Promise<number> {
       running.add(gw);
       const idle = await sampleProc(gw.pid);
       log(`  gateway pid ${gw.pid} on :${gw.port}, idle RSS ${idle.rssMb.toFixed(0)} MB`);
-      const r = await runPhase(gw, ph, settings);
+      const r = await runPhase(gw, sim, ph, settings);
       results.push(r);
       log(summaryLine(r));
       if (gw.exited) failures.push(`${ph.key}: the gateway exited during the run`);
+      if (sim?.exited) failures.push(`${ph.key}: the Kite simulator exited during the run`);
     } catch (err) {
       const msg = `${ph.key}: ${err instanceof Error ? err.message : err}`;
       failures.push(msg);
@@ -1522,6 +2018,14 @@ async function main(): Promise<number> {
           for (const l of gw.lines.slice(0, 8)) log(`    ${l.slice(0, 240)}`);
         }
       }
+      if (sim) {
+        await sim.stop();
+        sims.delete(sim);
+        if (sim.lines.length > 0) {
+          log(`  the Kite simulator printed:`);
+          for (const l of sim.lines.slice(0, 8)) log(`    ${l.slice(0, 240)}`);
+        }
+      }
       if (settings.profileDir) {
         try {
           log(await summariseProfiles(settings.profileDir));
@@ -1532,9 +2036,18 @@ async function main(): Promise<number> {
     }
   }
   Deno.removeSignalListener("SIGINT", onSigint);
+  if (kiteCsv) await Deno.remove(kiteCsv).catch(() => {});
 
-  log("\n## Load benchmark\n");
-  log(table(results, settings));
+  const paper = results.filter((r) => !r.kite);
+  const kite = results.filter((r) => r.kite);
+  if (paper.length > 0) {
+    log("\n## Load benchmark\n");
+    log(table(paper, settings));
+  }
+  if (kite.length > 0) {
+    log("\n## Zerodha end to end (Kite simulator → gateway → clients)\n");
+    log(kiteTable(kite, settings));
+  }
   if (failures.length > 0) {
     log(`\nProblems during the run:\n${failures.map((f) => `- ${f}`).join("\n")}`);
   }
