@@ -24,6 +24,8 @@ const log = getLogger(["tickplex", "proxy"]);
 const FANOUT_SLICE = 2048;
 /** Ticks waiting for fan-out beyond which the backlog is conflated per instrument. */
 const MAX_FANOUT_BACKLOG = 100_000;
+/** A backlog older than this is conflated too: late ticks are worth less than fresh ones. */
+const MAX_FANOUT_LAG_MS = 250;
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
@@ -82,6 +84,7 @@ export class ProxyServer implements SendScheduler {
   };
   #fanBacklog: Tick[][] = [];
   #fanBacklogTicks = 0;
+  #fanBacklogSince = 0;
   #lastBehindWarning = 0;
   /** Frames and ticks written to clients, all clients together. */
   readonly totals = { framesOut: 0, ticksOut: 0 };
@@ -149,20 +152,25 @@ export class ProxyServer implements SendScheduler {
   /**
    * Delivers a batch of ticks to every consumer holding their keys. Large batches are fanned out
    * in slices with a yield between them so socket writes, timers and client requests keep moving;
-   * if the backlog of slices grows past {@link MAX_FANOUT_BACKLOG} ticks it is conflated to the
-   * newest tick per instrument (what a slow client gets anyway) and the drop is counted.
+   * if the backlog grows past {@link MAX_FANOUT_BACKLOG} ticks or {@link MAX_FANOUT_LAG_MS} it is
+   * conflated to the newest tick per instrument (what a slow client gets anyway), and the drop is
+   * counted.
    */
   onTicks(ticks: Tick[]): void {
     if (this.#fanBacklog.length > 0) {
       this.#fanBacklog.push(ticks);
       this.#fanBacklogTicks += ticks.length;
-      if (this.#fanBacklogTicks > MAX_FANOUT_BACKLOG) this.#conflateBacklog();
+      if (
+        this.#fanBacklogTicks > MAX_FANOUT_BACKLOG ||
+        Date.now() - this.#fanBacklogSince > MAX_FANOUT_LAG_MS
+      ) this.#conflateBacklog();
       return;
     }
     const done = this.#fanOut(ticks, 0);
     if (done < ticks.length) {
       this.#fanBacklog.push(done === 0 ? ticks : ticks.slice(done));
       this.#fanBacklogTicks += ticks.length - done;
+      this.#fanBacklogSince = Date.now();
       setImmediate(this.#pump);
     }
   }
@@ -191,6 +199,7 @@ export class ProxyServer implements SendScheduler {
     this.counters.ticksConflatedBehind += total - newest.size;
     this.#fanBacklog = [[...newest.values()]];
     this.#fanBacklogTicks = newest.size;
+    this.#fanBacklogSince = Date.now();
     const now = Date.now();
     if (now - this.#lastBehindWarning > 5000) {
       this.#lastBehindWarning = now;
