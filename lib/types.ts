@@ -187,3 +187,19 @@ export function baseTick(
     depth: null,
   };
 }
+
+/** The Quote-mode fields a tick adds to the LTP fields, in protocol order. */
+export const QUOTE_FIELDS = [
+  "open",
+  "high",
+  "low",
+  "close",
+  "volume",
+  "last_trade_quantity",
+  "avg_trade_price",
+  "total_buy_quantity",
+  "total_sell_quantity",
+  "oi",
+  "change",
+  "change_percent",
+] as const satisfies readonly (keyof Tick)[];

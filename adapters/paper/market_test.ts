@@ -2,7 +2,7 @@
 // price grid, depth shape, derivatives and synthetic symbols. No timers, no workers.
 
 import assert from "node:assert/strict";
-import type { Mode, Tick } from "../../lib/types.ts";
+import { type Mode, QUOTE_FIELDS, type Tick } from "../../lib/types.ts";
 import {
   buildUniverse,
   extraSymbolName,
@@ -24,21 +24,6 @@ import {
 /** Mon 1 Dec 2025, 11:30 IST: the December monthly expiry is Tue 30 Dec 2025. */
 const NOW = Date.UTC(2025, 11, 1, 6);
 const UNIVERSE = buildUniverse({ now: NOW, extraSymbols: 20 });
-
-const QUOTE_FIELDS = [
-  "open",
-  "high",
-  "low",
-  "close",
-  "volume",
-  "last_trade_quantity",
-  "avg_trade_price",
-  "total_buy_quantity",
-  "total_sell_quantity",
-  "oi",
-  "change",
-  "change_percent",
-] as const;
 
 const TRADE_FIELDS = [
   "volume",

@@ -557,8 +557,8 @@ Deno.test("bus: a 50k burst queued at once drains without loss", async () => {
 
 Deno.test("reader keeps receiving after the publisher restarts while a receive is pending", async () => {
   const address = freeAddress();
-  let pub = await BusPublisher.open({ address, broker: "paper" });
-  const reader = BusReader.connect({ address });
+  let pub = await BusPublisher.open({ address, broker: "paper", heartbeatMs: 100 });
+  const reader = BusReader.connect({ address, silenceMs: 500 });
   const poller = events(reader);
   try {
     const tick = makeTick("NSE", "RIL", 1);
@@ -568,7 +568,7 @@ Deno.test("reader keeps receiving after the publisher restarts while a receive i
     const pending = poller.poll(200);
     await pub.close();
     assert.equal(await pending, TIMEOUT);
-    pub = await BusPublisher.open({ address, broker: "paper" });
+    pub = await BusPublisher.open({ address, broker: "paper", heartbeatMs: 100 });
     const seen = await syncUntil(
       poller,
       () => pub.publish(makeTick("NSE", "RIL", 1, 200), [1]),

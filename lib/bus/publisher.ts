@@ -5,7 +5,7 @@ import { setImmediate } from "node:timers";
 import { type Observer, Publisher } from "zeromq";
 import type { Clock, Mode, Tick } from "../types.ts";
 import { buildEnvelope, encodeEnvelope } from "./envelope.ts";
-import { formatTopic } from "./topic.ts";
+import { formatTopic, HEARTBEAT_TOPIC } from "./topic.ts";
 
 /** Z85-encoded CURVE server keys (40 characters each), e.g. from zeromq's `curveKeyPair()`. */
 export interface BusCurveServerKeys {
@@ -44,6 +44,8 @@ export interface BusPublisherOptions {
   onDrop?: (report: BusDropReport) => void;
   /** Clock for `published`; default `Date.now`. */
   clock?: Clock;
+  /** Heartbeat period on {@link HEARTBEAT_TOPIC} (default 1000 ms) so readers notice restarts. */
+  heartbeatMs?: number;
 }
 
 /** Why {@link BusPublisher.open} failed. */
@@ -113,6 +115,7 @@ export class BusPublisher {
   #lastDropDetail: string | null = null;
   #dropTimer: ReturnType<typeof setTimeout> | undefined;
   #pump: Promise<void> | null = null;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | null = null;
   #released = Promise.withResolvers<void>();
 
@@ -124,6 +127,8 @@ export class BusPublisher {
     this.#clock = options.clock ?? Date.now;
     this.#onDrop = options.onDrop;
     this.#watch(socket.events);
+    this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs ?? 1000);
+    Deno.unrefTimer(this.#heartbeat as unknown as number);
   }
 
   /**
@@ -270,7 +275,22 @@ export class BusPublisher {
     return this.close();
   }
 
+  #beat(): void {
+    if (this.#closing !== null) return;
+    const payload = JSON.stringify({
+      v: 1,
+      session: this.session,
+      broker: this.broker,
+      published: this.#clock(),
+    });
+    // Only into an idle queue: a busy bus proves the publisher is alive by itself.
+    if (this.#queue.length > 0) return;
+    this.#queue.push(HEARTBEAT_TOPIC, payload);
+    if (this.#pump === null) this.#pump = this.#run();
+  }
+
   async #shutdown(): Promise<void> {
+    clearInterval(this.#heartbeat);
     // PUB sends never wait on peers, so draining what is queued is quick and bounded by maxQueue.
     await this.#pump;
     clearTimeout(this.#dropTimer);
@@ -307,7 +327,7 @@ export class BusPublisher {
         try {
           // zeromq.js allows one pending send per socket: await each before the next.
           await this.#socket.send(frames);
-          this.#published++;
+          if (frames[0] !== HEARTBEAT_TOPIC) this.#published++;
         } catch (error) {
           this.#drop(1, "send_failed", (error as Error).message);
         }

@@ -4,6 +4,17 @@
 import { setImmediate } from "node:timers";
 import { Subscriber } from "zeromq";
 import { type BusEnvelope, decodeEnvelope } from "./envelope.ts";
+import { HEARTBEAT_TOPIC } from "./topic.ts";
+
+const HEARTBEAT_BYTES = new TextEncoder().encode(HEARTBEAT_TOPIC);
+/** Silence (no message, no heartbeat) after which the reader reconnects with a fresh socket. */
+const DEFAULT_SILENCE_MS = 3500;
+
+function isHeartbeat(topic: Uint8Array): boolean {
+  if (topic.length !== HEARTBEAT_BYTES.length) return false;
+  for (let i = 0; i < topic.length; i++) if (topic[i] !== HEARTBEAT_BYTES[i]) return false;
+  return true;
+}
 
 function openSocket(options: BusReaderOptions): Subscriber {
   const { curve } = options;
@@ -20,7 +31,7 @@ function openSocket(options: BusReaderOptions): Subscriber {
     socket.connect(options.address);
     const topics = options.topics ?? [];
     if (topics.length === 0) socket.subscribe();
-    else socket.subscribe(...topics);
+    else socket.subscribe(...topics, HEARTBEAT_TOPIC);
   } catch (error) {
     socket.close();
     throw new Error(`bus: cannot connect to ${options.address}: ${(error as Error).message}`, {
@@ -74,6 +85,8 @@ export interface BusReaderOptions {
   rcvHwm?: number;
   /** CURVE client keys, when the publisher requires them. */
   curve?: BusCurveClientKeys;
+  /** Reconnect with a fresh socket after this long without any message or heartbeat (3500). */
+  silenceMs?: number;
 }
 
 /** Messages received back to back before the loop yields to the event loop (timers, I/O). */
@@ -114,6 +127,10 @@ export class BusReader implements AsyncIterable<BusEvent> {
   #options: BusReaderOptions;
   #closed = false;
   #reconnects = 0;
+  #silenceMs: number;
+  #lastSeen: number;
+  #silenceTimer: ReturnType<typeof setInterval>;
+  #heartbeats = 0;
   #signal: AbortSignal | undefined;
   #onAbort = (): void => this.close();
   #iterating = false;
@@ -130,7 +147,13 @@ export class BusReader implements AsyncIterable<BusEvent> {
   private constructor(socket: Subscriber, options: BusReaderOptions) {
     this.#socket = socket;
     this.#options = options;
-    void this.#watch(socket);
+    this.#silenceMs = options.silenceMs ?? DEFAULT_SILENCE_MS;
+    this.#lastSeen = Date.now();
+    this.#silenceTimer = setInterval(
+      () => this.#checkSilence(),
+      Math.max(50, Math.min(1000, this.#silenceMs / 3)),
+    );
+    Deno.unrefTimer(this.#silenceTimer as unknown as number);
     this.address = options.address;
     this.#signal = options.signal;
     this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
@@ -153,29 +176,33 @@ export class BusReader implements AsyncIterable<BusEvent> {
 
   /**
    * zeromq in Deno: after the publisher restarts, a SUB socket reconnects and handshakes but never
-   * delivers another message. So on a disconnect the reader swaps in a fresh socket; messages lost
-   * meanwhile show up as a `gap` (and the restart as a new `session`).
+   * delivers another message (and watching its monitor events crashes the addon). Publishers send
+   * a heartbeat every second, so silence longer than `silenceMs` means the publisher went away:
+   * the reader swaps in a fresh socket. Messages lost meanwhile show up as a `gap`, and the
+   * restart as a new `session`.
    */
-  async #watch(socket: Subscriber): Promise<void> {
+  #checkSilence(): void {
+    if (this.#closed || Date.now() - this.#lastSeen <= this.#silenceMs) return;
+    let fresh: Subscriber;
     try {
-      for await (const event of socket.events) {
-        if (event.type !== "disconnect" || this.#closed || socket !== this.#socket) continue;
-        this.#reconnects++;
-        try {
-          this.#socket = openSocket(this.#options);
-        } catch {
-          continue; // keep the old one; the next disconnect retries
-        }
-        void this.#watch(this.#socket);
-        socket.close();
-        return;
-      }
+      fresh = openSocket(this.#options);
     } catch {
-      // the observer ends with its socket
+      return; // keep the old socket; the next check retries
     }
+    const old = this.#socket;
+    this.#socket = fresh;
+    this.#lastSeen = Date.now();
+    this.#reconnects++;
+    // Closing it fails its pending receive; the loop then continues on the fresh socket.
+    setTimeout(() => old.close(), 0);
   }
 
-  /** Times the reader replaced its socket after the publisher went away. */
+  /** Publisher heartbeats received (not yielded). */
+  get heartbeats(): number {
+    return this.#heartbeats;
+  }
+
+  /** Times the reader replaced its socket after the publisher went silent. */
   get reconnects(): number {
     return this.#reconnects;
   }
@@ -217,6 +244,7 @@ export class BusReader implements AsyncIterable<BusEvent> {
   close(): void {
     this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#closed = true;
+    clearInterval(this.#silenceTimer);
     this.#socket.close();
   }
 
@@ -248,6 +276,11 @@ export class BusReader implements AsyncIterable<BusEvent> {
           if (this.#closed) return;
           if (socket.closed) continue; // swapped for a fresh socket by #watch
           throw error;
+        }
+        this.#lastSeen = Date.now();
+        if (frames.length === 2 && isHeartbeat(frames[0])) {
+          this.#heartbeats++;
+          continue;
         }
         this.#received++;
         const message = this.#decode(frames);

@@ -110,3 +110,9 @@ function controlKind(topic: string): "orders" | "control" | null {
   if (topic.endsWith("_positions") || topic.endsWith("_margins")) return "control";
   return null;
 }
+
+/**
+ * Topic of the publisher's heartbeat (every second; payload `{"v":1,"session","broker",
+ * "published"}`). Readers use it to notice a publisher that went away; it is not a market topic.
+ */
+export const HEARTBEAT_TOPIC = "TICKPLEX_HEARTBEAT";

@@ -2,7 +2,7 @@
 // zod schemas; tick batches (the hot path) go through a hand-written codec that checks every field.
 
 import { z } from "zod";
-import { type DepthLevel, FEED_STATES, type Mode, type Tick } from "../types.ts";
+import { type DepthLevel, FEED_STATES, type Mode, QUOTE_FIELDS, type Tick } from "../types.ts";
 
 const modeSchema = z.union([z.literal(1), z.literal(2), z.literal(3)]);
 const errorCodeSchema = z.enum([
@@ -119,21 +119,7 @@ export type FromWorker =
 
 // ---- tick codec -------------------------------------------------------------------------------
 
-const NULLABLE_NUMBER_FIELDS = [
-  "ltt",
-  "open",
-  "high",
-  "low",
-  "close",
-  "volume",
-  "last_trade_quantity",
-  "avg_trade_price",
-  "total_buy_quantity",
-  "total_sell_quantity",
-  "oi",
-  "change",
-  "change_percent",
-] as const;
+const NULLABLE_NUMBER_FIELDS = ["ltt", ...QUOTE_FIELDS] as const;
 
 const MAX_DEPTH_LEVELS = 50;
 

@@ -10,7 +10,7 @@
 // This module has no DuckDB import so the worker can load it.
 
 import { z } from "zod";
-import type { DepthLevel, Mode, Tick } from "../types.ts";
+import { type DepthLevel, type Mode, QUOTE_FIELDS, type Tick } from "../types.ts";
 
 /** First token of a replay file. */
 export const REPLAY_MAGIC = "TICKPLEX-REPLAY";
@@ -289,20 +289,7 @@ export async function openReplay(path: string): Promise<ReplaySource> {
   };
 }
 
-const QUOTE_KEYS = [
-  "open",
-  "high",
-  "low",
-  "close",
-  "volume",
-  "last_trade_quantity",
-  "avg_trade_price",
-  "total_buy_quantity",
-  "total_sell_quantity",
-  "oi",
-  "change",
-  "change_percent",
-] as const;
+const QUOTE_KEYS = QUOTE_FIELDS;
 
 /**
  * The tick a record replays as for a stream at `mode`: the lower of that and the recorded mode,

@@ -1,6 +1,8 @@
 // The recording's tables: one row per bus message (every normalised field plus bus metadata) and one
 // row per bus event (sessions, gaps, drops, recorder starts and stops). DDL only, no I/O.
 
+import { QUOTE_FIELDS } from "../types.ts";
+
 /** Name of the tick table in the DuckDB file (and of the Parquet dataset folder). */
 export const TICKS_TABLE = "ticks";
 /** Name of the bus-event table (and of its Parquet dataset folder). */
@@ -11,21 +13,8 @@ export const SEGMENTS_TABLE = "segments";
 /** The STRUCT of one depth level. `orders` is NULL when the broker does not send it. */
 export const DEPTH_LEVEL_TYPE = "STRUCT(price DOUBLE, quantity DOUBLE, orders INTEGER)";
 
-/** Quote fields of a tick, in column order; NULL in LTP rows. */
-export const QUOTE_FIELDS = [
-  "open",
-  "high",
-  "low",
-  "close",
-  "volume",
-  "last_trade_quantity",
-  "avg_trade_price",
-  "total_buy_quantity",
-  "total_sell_quantity",
-  "oi",
-  "change",
-  "change_percent",
-] as const;
+/** Quote fields of a tick, in column order; NULL in LTP rows (one list for the whole codebase). */
+export { QUOTE_FIELDS };
 
 /** One quote field name. */
 export type QuoteField = typeof QUOTE_FIELDS[number];

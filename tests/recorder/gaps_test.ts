@@ -5,34 +5,13 @@
 import assert from "node:assert/strict";
 import { freePort, until } from "../helpers/gateway.ts";
 import { BusPublisher } from "../../lib/bus/publisher.ts";
-import type { Tick } from "../../lib/types.ts";
+import { baseTick, type Tick } from "../../lib/types.ts";
 import { Recorder } from "../../lib/recorder/recorder.ts";
 import { parseSymbolSet } from "../../lib/recorder/symbols.ts";
 import { query, settle, tempDir } from "./helpers.ts";
 
 function tick(symbol: string, ltp: number): Tick {
-  const now = Date.now();
-  return {
-    exchange: "NSE",
-    symbol,
-    mode: 1,
-    ltp,
-    ltt: null,
-    timestamp: now,
-    open: null,
-    high: null,
-    low: null,
-    close: null,
-    volume: null,
-    last_trade_quantity: null,
-    avg_trade_price: null,
-    total_buy_quantity: null,
-    total_sell_quantity: null,
-    oi: null,
-    change: null,
-    change_percent: null,
-    depth: null,
-  };
+  return baseTick("NSE", symbol, 1, ltp, null, Date.now());
 }
 
 Deno.test("recorder: a gateway restart becomes a session marker, lost messages gap markers", async () => {
