@@ -230,8 +230,8 @@ Deno.test("a throwing or rejecting callback is isolated and counted per subscrib
   await service.close();
 });
 
-Deno.test("a LOW callback that takes 50 ms per tick never delays CRITICAL (measured)", async () => {
-  // Real clock: this test measures wall-clock latency.
+Deno.test("a LOW callback that takes 50 ms per tick never delays CRITICAL", async () => {
+  // Real clock and real 50 ms sleeps; the assertions are about order, the latency is only printed.
   const { service } = makeService({ clock: Date.now });
   let sentAt = 0;
   let lowBusy = false;
@@ -260,19 +260,16 @@ Deno.test("a LOW callback that takes 50 ms per tick never delays CRITICAL (measu
     },
   });
   const batches = 40;
-  const batchTimes: number[] = [];
   for (let i = 0; i < batches; i++) {
     sentAt = performance.now();
     service.onTicks([tick({ symbol: `S${i % 4}`, ltp: 100 + i, timestamp: Date.now() })]);
-    batchTimes.push(performance.now() - sentAt);
+    // CRITICAL ran inside onTicks, before it returned — whatever LOW is doing.
+    assert.equal(latencies.length, i + 1, `CRITICAL had tick ${i} when onTicks returned`);
     await sleep(5);
   }
   await service.idle();
   const max = Math.max(...latencies);
-  const maxBatch = Math.max(...batchTimes);
   assert.equal(latencies.length, batches, "CRITICAL saw every tick");
-  assert.ok(max < 5, `CRITICAL latency max ${max.toFixed(3)} ms`);
-  assert.ok(maxBatch < 5, `onTicks took up to ${maxBatch.toFixed(3)} ms`);
   assert.ok(
     criticalWhileLowBusy >= batches / 2,
     `only ${criticalWhileLowBusy} ticks overlapped LOW`,

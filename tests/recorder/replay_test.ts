@@ -228,7 +228,8 @@ Deno.test("replay: paces at N× with long silences cut, and runs flat out at max
   // 4×: 2000 ms + the silence cut to 200 ms → 550 ms of wall time.
   const paced = await arrivals(db, { speed: 4, maxGapMs: 200 }, 42);
   const span = paced.at[41] - paced.at[0];
-  assert.ok(span >= 450 && span <= 1500, `4× span ${span.toFixed(0)} ms, expected ≈ 550`);
+  // Paced (it waited ≈ 550 ms), and the minute of silence was cut (4× would be 15 s).
+  assert.ok(span >= 450 && span < 5000, `4× span ${span.toFixed(0)} ms, expected ≈ 550`);
   const beforeSilence = paced.at[40] - paced.at[0];
   assert.ok(beforeSilence >= 400, `${beforeSilence.toFixed(0)} ms for 2 s at 4×`);
   assert.equal(paced.envelopes[0].data.timestamp, t0 - 2, "recorded times by default");
@@ -236,7 +237,11 @@ Deno.test("replay: paces at N× with long silences cut, and runs flat out at max
 
   const max = await arrivals(db, { speed: "max" }, 42);
   const maxSpan = max.at[41] - max.at[0];
-  assert.ok(maxSpan < 300, `max speed took ${maxSpan.toFixed(0)} ms`);
+  // Side by side with the paced run: max speed does not wait between ticks.
+  assert.ok(
+    maxSpan < span / 2,
+    `max speed took ${maxSpan.toFixed(0)} ms vs ${span.toFixed(0)} paced`,
+  );
 
   // Rebased: timestamps shifted to now, keeping their offset to the publish time.
   const rebased = await arrivals(db, { speed: "max", rebaseTime: true }, 42);
