@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { curveKeyPair, Publisher, Subscriber } from "zeromq";
 import { projectTick } from "../project.ts";
-import type { Mode, Tick } from "../types.ts";
+import { type Mode, QUOTE_FIELDS, type Tick } from "../types.ts";
 import { buildEnvelope, encodeEnvelope } from "./envelope.ts";
 import { addressLocality, BusBindError, BusPublisher } from "./publisher.ts";
 import { type BusEvent, BusReader } from "./reader.ts";
@@ -140,21 +140,7 @@ function rawFrames(socket: Subscriber): Poller<[string, unknown]> {
 }
 
 const LTP_KEYS = ["exchange", "ltp", "ltt", "symbol", "timestamp"];
-const QUOTE_KEYS = [
-  ...LTP_KEYS,
-  "avg_trade_price",
-  "change",
-  "change_percent",
-  "close",
-  "high",
-  "last_trade_quantity",
-  "low",
-  "oi",
-  "open",
-  "total_buy_quantity",
-  "total_sell_quantity",
-  "volume",
-].sort();
+const QUOTE_KEYS = [...LTP_KEYS, ...QUOTE_FIELDS].sort();
 const KEYS_BY_MODE: Record<string, string[]> = {
   LTP: LTP_KEYS,
   QUOTE: QUOTE_KEYS,

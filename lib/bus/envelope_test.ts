@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import type { DepthData, LtpData, QuoteData } from "../project.ts";
-import type { Tick } from "../types.ts";
+import { QUOTE_FIELDS, type Tick } from "../types.ts";
 import {
   buildEnvelope,
   BUS_VERSION,
@@ -23,21 +23,7 @@ const typesAgree: [
 ] = [true, true, true];
 
 const LTP_KEYS = ["exchange", "ltp", "ltt", "symbol", "timestamp"];
-const QUOTE_KEYS = [
-  ...LTP_KEYS,
-  "avg_trade_price",
-  "change",
-  "change_percent",
-  "close",
-  "high",
-  "last_trade_quantity",
-  "low",
-  "oi",
-  "open",
-  "total_buy_quantity",
-  "total_sell_quantity",
-  "volume",
-].sort();
+const QUOTE_KEYS = [...LTP_KEYS, ...QUOTE_FIELDS].sort();
 const DEPTH_KEYS = [...QUOTE_KEYS, "depth"].sort();
 
 function depthTick(): Tick {
