@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { RawClient, startGateway, TEST_KEY, TestClient, until } from "./helpers/gateway.ts";
 import { fakeFactory, makeTick } from "./helpers/fake_adapter.ts";
+import { assertConsistent } from "./helpers/invariant.ts";
 import type { Gateway } from "../lib/gateway.ts";
 
 const KNOWN = new Set([
@@ -23,6 +24,20 @@ async function withGateway(
   const gw = await startGateway(config, { linkFactory: f.factory });
   try {
     await fn({ gw, links: f.links });
+    // Whatever the test did to the gateway, registry, pool and the fake broker still agree.
+    const broker = {
+      streamed: () => f.links.filter((l) => !l.terminated).reduce((n, l) => n + l.streams.size, 0),
+    };
+    const agrees = () => {
+      try {
+        assertConsistent(gw, broker);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until(agrees, 3000, "in-flight releases to settle").catch(() => {});
+    assertConsistent(gw, broker);
   } finally {
     await gw.stop();
   }
