@@ -33,3 +33,19 @@ export type { AdapterDescriptor } from "./lib/pool/adapter.ts";
 export { type AdapterHandlers, type AdapterOutput, runAdapter } from "./lib/pool/worker_runtime.ts";
 export { type Consumer, SubscriptionRegistry } from "./lib/subscriptions/registry.ts";
 export { adapterOptionsFor, ADAPTERS } from "./adapters/mod.ts";
+export {
+  CONNECTION_LOST_REASON,
+  type GateEvent,
+  type MarketDataCallback,
+  MarketDataService,
+  type MarketDataServiceOptions,
+  MarketDataSubscribeError,
+  type MarketDataUpdate,
+  type Priority,
+  STALE_REASON,
+  type SubscribeOptions,
+  type SubscriptionHandle,
+  type SubscriptionKind,
+  type TradeSafety,
+} from "./lib/market_data/mod.ts";
+export { ApiKeyAuth, hashKey } from "./lib/proxy/auth.ts";
