@@ -49,6 +49,8 @@ export const toWorkerSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("set_mode"), id: z.number().int(), items: z.array(streamItemSchema) }),
   z.object({ type: z.literal("token"), accessToken: z.string().min(1) }),
+  /** The main isolate consumed `n` tick batches (flow control, see tick_flow.ts). */
+  z.object({ type: z.literal("credit"), n: z.number().int().min(1).max(1_000_000) }),
   z.object({ type: z.literal("close") }),
   /** Scripted faults for simulated adapters (paper); real adapters ignore it. */
   z.object({

@@ -537,6 +537,8 @@ export class ConnectionPool {
             field: parsed.firstTickError,
           });
         }
+        // Consumed (it is handled synchronously): give the worker its credit back.
+        conn.link?.send({ type: "credit", n: 1 });
         if (msg.ticks.length === 0) return;
         conn.lastTickAt = Date.now();
         conn.ticks += msg.ticks.length;

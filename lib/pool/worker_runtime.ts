@@ -9,6 +9,11 @@ import {
   parseToWorker,
   type StreamItem,
 } from "./messages.ts";
+import { TickFlow } from "./tick_flow.ts";
+
+/** Tick batches a worker may have unconsumed by the main isolate before it conflates. */
+export const MAX_BATCHES_IN_FLIGHT = 256;
+const CONFLATION_REPORT_MS = 10_000;
 
 /** What an adapter uses to talk to the main isolate. */
 export interface AdapterOutput {
@@ -51,9 +56,24 @@ interface WorkerScope {
 export function runAdapter(handlers: AdapterHandlers): void {
   const scope = globalThis as unknown as WorkerScope;
   const post = (m: FromWorker) => scope.postMessage(m);
+  const flow = new TickFlow(MAX_BATCHES_IN_FLIGHT, (ticks) => post({ type: "ticks", ticks }));
+  let reported = 0;
+  let lastReport = 0;
   const out: AdapterOutput = {
     ticks: (ticks) => {
-      if (ticks.length > 0) post({ type: "ticks", ticks });
+      flow.push(ticks);
+      // Nothing fails silently: conflation under backpressure is reported (at most every 10 s).
+      const now = Date.now();
+      if (flow.conflated > reported && now - lastReport >= CONFLATION_REPORT_MS) {
+        post({
+          type: "log",
+          level: "warning",
+          message: `main isolate behind: ${flow.conflated - reported} ticks conflated to the ` +
+            `newest per instrument (${flow.conflated} in total)`,
+        });
+        reported = flow.conflated;
+        lastReport = now;
+      }
     },
     status: (state, detail) => post({ type: "status", state, detail }),
     log: (level, message) => post({ type: "log", level, message: message.slice(0, 4000) }),
@@ -66,6 +86,10 @@ export function runAdapter(handlers: AdapterHandlers): void {
     if (typeof msg === "string") {
       const id = typeof e.data?.id === "number" ? e.data.id : undefined;
       post({ type: "error", id, code: "SERVER_ERROR", message: `invalid message: ${msg}` });
+      return;
+    }
+    if (msg.type === "credit") {
+      flow.credit(msg.n);
       return;
     }
     chain = chain.then(async () => {
