@@ -18,6 +18,9 @@ import { type ItemResult, parseFromWorker, type StreamItem, type ToWorker } from
 
 const log = getLogger(["tickplex", "pool"]);
 
+/** How long shutdown waits for the broker to confirm unsubscribes. */
+const CLOSE_UNSUBSCRIBE_MS = 3000;
+
 /** One adapter connection as the pool sees it: a Web Worker, or an in-process fake in tests. */
 export interface PoolLink {
   send(message: ToWorker): void;
@@ -397,7 +400,7 @@ export class ConnectionPool {
     await Promise.all(this.#conns.map(async (c) => {
       const items = [...c.symbols.values()].filter((s) => s.streaming);
       if (c.link && c.state !== "disconnected" && items.length > 0) {
-        await Promise.all(items.map((s) =>
+        const released = Promise.all(items.map((s) =>
           this.#request(c, "unsubscribe", {
             exchange: s.exchange,
             symbol: s.symbol,
@@ -405,6 +408,21 @@ export class ConnectionPool {
             depth: s.depth,
           })
         ));
+        // A hung worker must not hold shutdown hostage: its socket dies with it anyway.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<"late">((r) =>
+          timer = setTimeout(() => r("late"), CLOSE_UNSUBSCRIBE_MS)
+        );
+        if (await Promise.race([released, late]) === "late") {
+          log.warn(
+            "connection {n}: upstream unsubscribe not confirmed within {ms} ms at shutdown",
+            {
+              n: c.index + 1,
+              ms: CLOSE_UNSUBSCRIBE_MS,
+            },
+          );
+        }
+        clearTimeout(timer);
       }
       c.closed = true;
       c.link?.send({ type: "close" });
