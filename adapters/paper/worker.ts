@@ -138,12 +138,7 @@ class PaperConnection implements AdapterHandlers {
         this.#order.push(s);
       }
       this.#immediate.add(s);
-      return {
-        exchange: item.exchange,
-        symbol: item.symbol,
-        ok: true,
-        depth: Math.min(item.depth, PAPER_DEPTH_LEVELS),
-      };
+      return accepted(item);
     });
     this.#startTimer();
     return Promise.resolve(results);
@@ -171,12 +166,7 @@ class PaperConnection implements AdapterHandlers {
       s.mode = item.mode;
       // Like a broker's snapshot after a mode change: the richer fields show up at once.
       this.#immediate.add(s);
-      return {
-        exchange: item.exchange,
-        symbol: item.symbol,
-        ok: true,
-        depth: Math.min(item.depth, PAPER_DEPTH_LEVELS),
-      };
+      return accepted(item);
     });
     this.#startTimer();
     return Promise.resolve(results);
@@ -323,3 +313,13 @@ function simulatedFailure(item: Instrument): ItemResult {
 }
 
 runAdapter(new PaperConnection());
+
+/** A successful result; depth falls back to what the paper market has (5 levels). */
+function accepted(item: StreamItem): ItemResult {
+  return {
+    exchange: item.exchange,
+    symbol: item.symbol,
+    ok: true,
+    depth: Math.min(item.depth, PAPER_DEPTH_LEVELS),
+  };
+}
