@@ -79,7 +79,9 @@ export type FeedState =
   | "stalled"
   | "reconnecting"
   | "auth_failed"
-  | "disconnected";
+  | "disconnected"
+  /** The adapter stopped retrying (reason in the status detail); the pool restarts it slowly. */
+  | "failed";
 
 export const FEED_STATES: readonly FeedState[] = [
   "connecting",
@@ -88,6 +90,7 @@ export const FEED_STATES: readonly FeedState[] = [
   "reconnecting",
   "auth_failed",
   "disconnected",
+  "failed",
 ];
 
 /** The error-code catalogue of the client protocol; every failure in tickplex carries one. */

@@ -42,6 +42,7 @@ const STATE_LEVEL: Record<FeedState, StatusEvent["level"]> = {
   stalled: "warn",
   disconnected: "error",
   auth_failed: "error",
+  failed: "error",
 };
 
 /**

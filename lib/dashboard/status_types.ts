@@ -8,7 +8,8 @@ export type ConnectionState =
   | "stalled"
   | "reconnecting"
   | "disconnected"
-  | "auth_failed";
+  | "auth_failed"
+  | "failed";
 
 /** One pool connection (adapter worker). Times are epoch ms, ages ms. */
 export interface ConnectionView {

@@ -21,6 +21,7 @@ const REASONS: Readonly<Record<PauseCause, string>> = {
 
 /** Worst first: the state a health page shows for the whole feed. */
 const SEVERITY: readonly FeedState[] = [
+  "failed",
   "auth_failed",
   "disconnected",
   "stalled",

@@ -48,6 +48,7 @@ type Request_ = globalThis.Request;
 
 /** Worst state first: what a single feed-wide state should report. */
 const STATE_RANK: Record<FeedState, number> = {
+  failed: -1,
   auth_failed: 0,
   disconnected: 1,
   reconnecting: 2,
