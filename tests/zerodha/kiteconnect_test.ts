@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 // Inline on purpose: a test-only dependency (an import-map entry would do as well).
 // deno-lint-ignore no-import-prefix
-import { KiteTicker } from "npm:kiteconnect@5.3.0";
+import { KiteTicker } from "kiteconnect";
 import {
   createDecodeStats,
   decodeFrame,
