@@ -24,9 +24,7 @@ import {
   parsePaperOptions,
   Prng,
 } from "./mod.ts";
-
-/** After the worker fell behind (busy machine, debugger), at most this much backlog is caught up. */
-const MAX_CATCH_UP_MS = 250;
+import { TickPacer } from "./pacer.ts";
 
 type RequestKind = "subscribe" | "unsubscribe" | "set_mode";
 
@@ -35,8 +33,6 @@ interface Stream {
   readonly exchange: string;
   readonly symbol: string;
   mode: Mode;
-  /** Next due time (performance.now() ms) when every symbol has its own rate. */
-  due: number;
 }
 
 interface Instrument {
@@ -61,13 +57,9 @@ class PaperConnection implements AdapterHandlers {
   #out: AdapterOutput | null = null;
   #options: PaperOptions | null = null;
   #market: PaperMarket | null = null;
-  #phase = new Prng(0);
   readonly #streams = new Map<InstrumentKey, Stream>();
-  /** Streams in subscription order, for round-robin under `totalRate`. */
-  readonly #order: Stream[] = [];
-  #cursor = 0;
-  /** Streams owed a tick on the next interval (new, re-moded, or resumed). */
-  readonly #immediate = new Set<Stream>();
+  /** Which streams tick when; times are performance.now() ms. */
+  #pacer = new TickPacer<InstrumentKey>({ ticksPerSecond: 1, random: Math.random });
   readonly #failNext: Record<RequestKind, boolean> = {
     subscribe: false,
     unsubscribe: false,
@@ -75,8 +67,6 @@ class PaperConnection implements AdapterHandlers {
   };
   #timer: ReturnType<typeof setTimeout> | undefined;
   #nextAt = 0;
-  #rateStart = 0;
-  #emitted = 0;
   #stalled = false;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
@@ -92,7 +82,12 @@ class PaperConnection implements AdapterHandlers {
       extraSymbols: opts.extraSymbols,
     });
     this.#market = new PaperMarket({ seed, universe });
-    this.#phase = new Prng(mix32(seed ^ mix32(connection + 1)));
+    const phase = new Prng(mix32(seed ^ mix32(connection + 1)));
+    this.#pacer = new TickPacer({
+      ticksPerSecond: opts.ticksPerSecond,
+      totalRate: opts.totalRate,
+      random: () => phase.next(),
+    });
     out.log(
       "info",
       `paper connection ${connection}: ${universe.size} instruments, seed ${seed}, ` +
@@ -127,17 +122,10 @@ class PaperConnection implements AdapterHandlers {
           `Connection full: ${this.#streams.size}/${max} symbols`,
         );
       } else {
-        s = {
-          key: inst.key,
-          exchange: inst.exchange,
-          symbol: inst.symbol,
-          mode: item.mode,
-          due: Infinity,
-        };
+        s = { key: inst.key, exchange: inst.exchange, symbol: inst.symbol, mode: item.mode };
         this.#streams.set(s.key, s);
-        this.#order.push(s);
       }
-      this.#immediate.add(s);
+      this.#pacer.add(s.key);
       return accepted(item);
     });
     this.#startTimer();
@@ -150,8 +138,7 @@ class PaperConnection implements AdapterHandlers {
       const s = this.#streams.get(instrumentKey(item.exchange, item.symbol));
       if (s === undefined) return notSubscribed(item);
       this.#streams.delete(s.key);
-      this.#order.splice(this.#order.indexOf(s), 1);
-      this.#immediate.delete(s);
+      this.#pacer.remove(s.key);
       return { exchange: item.exchange, symbol: item.symbol, ok: true };
     });
     if (this.#streams.size === 0) this.#stopTimer();
@@ -165,7 +152,7 @@ class PaperConnection implements AdapterHandlers {
       if (s === undefined) return notSubscribed(item);
       s.mode = item.mode;
       // Like a broker's snapshot after a mode change: the richer fields show up at once.
-      this.#immediate.add(s);
+      this.#pacer.touch(s.key);
       return accepted(item);
     });
     this.#startTimer();
@@ -203,7 +190,7 @@ class PaperConnection implements AdapterHandlers {
         this.#stallTimer = undefined;
         if (this.#stalled) {
           this.#stalled = false;
-          for (const s of this.#order) this.#immediate.add(s);
+          this.#pacer.touchAll();
         }
         this.#out?.status("connected");
         this.#startTimer();
@@ -238,9 +225,7 @@ class PaperConnection implements AdapterHandlers {
     const t = performance.now();
     // Rates restart from now: nothing is owed for the time the timer was off.
     this.#nextAt = t;
-    this.#rateStart = t;
-    this.#emitted = 0;
-    for (const s of this.#order) if (s.due < t) s.due = t;
+    this.#pacer.restart(t);
     this.#timer = setTimeout(this.#onTimer, 0);
   }
 
@@ -265,44 +250,11 @@ class PaperConnection implements AdapterHandlers {
   /** Emits, as one batch, every tick due at monotonic time `t`. */
   #emit(t: number): void {
     const market = this.#market!;
-    const opts = this.#options!;
     const now = Date.now();
     const batch: Tick[] = [];
-    const period = 1000 / opts.ticksPerSecond;
-    for (const s of this.#immediate) {
+    for (const key of this.#pacer.due(t)) {
+      const s = this.#streams.get(key)!;
       batch.push(market.nextTick(s.exchange, s.symbol, s.mode, now));
-      // Random phase, so symbols subscribed together do not all tick in the same interval.
-      if (opts.totalRate === undefined) s.due = t + period * (0.5 + 0.5 * this.#phase.next());
-    }
-    this.#immediate.clear();
-
-    const order = this.#order;
-    if (opts.totalRate !== undefined) {
-      const rate = opts.totalRate;
-      let due = Math.floor(((t - this.#rateStart) * rate) / 1000) - this.#emitted;
-      const cap = Math.ceil((rate * MAX_CATCH_UP_MS) / 1000);
-      if (due > cap) {
-        this.#emitted += due - cap;
-        due = cap;
-      }
-      this.#emitted += due;
-      const n = order.length;
-      let c = this.#cursor;
-      for (let i = 0; i < due; i++) {
-        if (c >= n) c = 0;
-        const s = order[c++];
-        batch.push(market.nextTick(s.exchange, s.symbol, s.mode, now));
-      }
-      this.#cursor = c;
-    } else {
-      const oldest = t - MAX_CATCH_UP_MS;
-      for (const s of order) {
-        if (s.due < oldest) s.due = oldest;
-        while (s.due <= t) {
-          batch.push(market.nextTick(s.exchange, s.symbol, s.mode, now));
-          s.due += period;
-        }
-      }
     }
     this.#out!.ticks(batch);
   }
