@@ -9,7 +9,7 @@ import { SubscriptionRegistry } from "./subscriptions/registry.ts";
 import { ApiKeyAuth, loadOrCreateKeyFile } from "./proxy/auth.ts";
 import { ProxyServer } from "./proxy/server.ts";
 import { BusPublisher } from "./bus/publisher.ts";
-import type { Tick } from "./types.ts";
+import type { Clock, Tick } from "./types.ts";
 import { MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./recorder/capture.ts";
@@ -45,6 +45,8 @@ export interface GatewayOptions {
   linkFactory?: LinkFactory;
   /** Pool tuning for tests (restart backoff, timeouts). */
   poolTuning?: { restartBaseMs?: number; requestTimeoutMs?: number; readyTimeoutMs?: number };
+  /** Test hook: the market data service's clock (default `Date.now`). */
+  marketDataClock?: Clock;
 }
 
 /**
@@ -159,6 +161,7 @@ export class Gateway {
       maxExchangeAgeMs: md.maxExchangeAgeMs,
       ring: { size: md.ringSize, maxAgeMs: md.ringMaxAgeMs },
       ringAllSymbols: md.ringAllSymbols,
+      clock: opts.marketDataClock,
     });
     let proxy: ProxyServer;
     try {

@@ -340,12 +340,21 @@ Deno.test("delivery: one frame per tick per key, nothing for keys not held, unsu
     await a.request({ action: "subscribe", symbol: "TCS", exchange: "NSE", mode: 2 }, "subscribe");
     await b.request({ action: "subscribe", symbol: "INFY", exchange: "NSE", mode: 1 }, "subscribe");
     const start = a.frames.length;
+    const startB = b.frames.length;
     links[0].emit([makeTick("NSE", "TCS", 2, 3500), makeTick("NSE", "RELIANCE", 2)]);
-    await a.waitFor((f) => f.type === "market_data" && f.mode === 2, 3000, start);
-    await new Promise((r) => setTimeout(r, 50));
-    const got = a.frames.slice(start).filter((f) => f.type === "market_data");
+    // A later tick both clients hold is the barrier: each client gets its frames in order, so
+    // everything the first batch caused arrives before it.
+    links[0].emit([makeTick("NSE", "INFY", 1, 1234)]);
+    const isBarrier = (f: Record<string, unknown>) =>
+      f.type === "market_data" && f.symbol === "INFY" && (f.data as { ltp: number }).ltp === 1234;
+    const barrierA = a.frames.indexOf(await a.waitFor(isBarrier, 5000, start));
+    const barrierB = b.frames.indexOf(await b.waitFor(isBarrier, 5000, startB));
+    const got = a.frames.slice(start, barrierA).filter((f) => f.type === "market_data");
     assert.deepEqual(got.map((f) => `${f.symbol}:${f.mode}`).sort(), ["TCS:1", "TCS:2"]);
-    assert.equal(b.frames.filter((f) => f.type === "market_data").length, 0);
+    assert.equal(
+      b.frames.slice(startB, barrierB).filter((f) => f.type === "market_data").length,
+      0,
+    );
     // Top-level mode applies to every entry of the array (the reference leaked these).
     const u = await a.request({
       action: "unsubscribe",
@@ -663,8 +672,9 @@ Deno.test("keepalive: idle clients are pinged; one that never answers is closed,
     const raw = await RawClient.connect(gw.proxy.addr.port);
     await raw.sendText(JSON.stringify({ action: "authenticate", api_key: TEST_KEY }));
     // The raw client never reads, so it never answers the server's ping: the server must hang up.
-    await until(() => gw.proxy.clientCount === 1, 8000, "unanswered client dropped");
-    await new Promise((r) => setTimeout(r, 1500));
+    await until(() => gw.proxy.clientCount === 1, 15_000, "unanswered client dropped");
+    // The good client went idle before the raw one, so its ping was due first: had it not
+    // answered, it would have been dropped first.
     assert.equal(good.closeEvent, null, "a client that answers pings stays connected");
     assert.equal((await good.request({ action: "ping" }, "pong")).status, "success");
     raw.close();

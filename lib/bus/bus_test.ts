@@ -502,8 +502,9 @@ Deno.test("bus: 50k messages flow without loss while timers keep firing", async 
     assert.equal(reader.missed, 0);
     assert.equal(reader.invalid, 0);
     assert.equal(pub.dropped, 0);
-    // The receive loop yields: a 5 ms timer fires throughout the flow, not only after it.
-    assert.ok(intervalFires >= Math.floor(receiveMs / 5 / 4), `interval fired ${intervalFires}x`);
+    // The receive loop yields: a 5 ms timer fires during the flow, not only after it (a loop that
+    // never yields lets it fire 0 times however long the flow takes).
+    assert.ok(intervalFires >= 2, `interval fired ${intervalFires}x during the flow`);
   } finally {
     clearInterval(timer);
   }

@@ -3,7 +3,7 @@
 // no subscriptions → never stale, held CRITICAL subscribers and replay on release, the monitor.
 
 import assert from "node:assert/strict";
-import { FakeFeed, makeService, sleep } from "./_test_utils.ts";
+import { FakeFeed, makeService } from "./_test_utils.ts";
 import { CONNECTION_LOST_REASON, STALE_REASON } from "./gate.ts";
 import type { GateEvent, MarketDataUpdate } from "./types.ts";
 
@@ -245,10 +245,23 @@ Deno.test("start() runs check() on its interval; close() stops it", async () => 
     new FakeFeed(["connected"], 1),
   );
   service.onTicks([fresh()]);
+  // The periodic check, not a call of ours, must notice the silence: wait for its gate event.
+  const paused = new Promise<string>((resolve) => {
+    service.onGateChange((e) => {
+      if (!e.safe) resolve(e.reason);
+    });
+  });
   service.start();
   service.start(); // idempotent
   clock.advance(31_000);
-  await sleep(30);
-  assert.deepEqual(service.isTradeManagementSafe().reason, STALE_REASON);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("the periodic check never ran")), 10_000);
+  });
+  try {
+    assert.equal(await Promise.race([paused, timeout]), STALE_REASON);
+  } finally {
+    clearTimeout(timer);
+  }
   await service.close();
 });

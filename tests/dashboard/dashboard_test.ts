@@ -248,6 +248,9 @@ Deno.test({
     const page = await context.newPage();
     const errors = watchErrors(page);
     await login(page, gw.proxy.addr.port);
+    // The same 3 s measurement with no watchlist: the yardstick for this machine right now.
+    type Frames = { frames: number; maxGap: number; longTasks: number };
+    const idle: Frames = await page.evaluate(MEASURE_FRAMES);
     const symbols = Array.from(
       { length: 1000 },
       (_, i) => `PAPER${String(i + 1).padStart(4, "0")}`,
@@ -259,17 +262,19 @@ Deno.test({
     await priceChanges(page, "NSE|PAPER0001");
 
     // Measure the main thread for 3 s while ~5000 ticks/s arrive: animation frames keep coming.
-    const m: { frames: number; maxGap: number; longTasks: number } = await page.evaluate(
-      MEASURE_FRAMES,
-    );
+    const m: Frames = await page.evaluate(MEASURE_FRAMES);
     const delivered = gw.proxy.totals.ticksOut;
     console.log(
       `1000 symbols: ${m.frames} frames in 3 s, longest frame gap ${m.maxGap} ms, ` +
-        `${m.longTasks} long tasks; ${delivered} ticks delivered so far`,
+        `${m.longTasks} long tasks; idle page: ${idle.frames} frames, longest gap ${idle.maxGap} ` +
+        `ms; ${delivered} ticks delivered so far`,
     );
-    // Generous bounds for a loaded 2-core CI machine; a per-tick DOM rebuild misses them by far.
-    assert.ok(m.frames >= 60, `only ${m.frames} animation frames in 3 s`);
-    assert.ok(m.maxGap < 400, `the main thread stalled for ${m.maxGap} ms`);
+    // Compared with the idle page on the same machine at the same time, not with a fixed figure:
+    // a per-tick DOM rebuild of 1000 rows would starve the animation frames almost entirely.
+    assert.ok(
+      m.frames * 4 >= idle.frames,
+      `${m.frames} animation frames under load vs ${idle.frames} idle`,
+    );
     // Only rows on screen exist; the last one appears, with its price, when scrolled to.
     assert.ok(
       (await page.locator("#watch-rows .list-row:not([hidden])").count()) < 100,

@@ -2,8 +2,6 @@
 // decodes the simulator's bytes to the same values as our codec, and connects to the simulator.
 
 import assert from "node:assert/strict";
-// Inline on purpose: a test-only dependency (an import-map entry would do as well).
-// deno-lint-ignore no-import-prefix
 import { KiteTicker } from "kiteconnect";
 import {
   createDecodeStats,
