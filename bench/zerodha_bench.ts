@@ -1,5 +1,5 @@
 // The Kite simulator as a separate process for the load harness's Zerodha scenario
-// (`deno task bench --scenario z`). bench/load.ts spawns it; run by hand:
+// (`deno task bench --scenario z`). bench/load/zerodha.ts spawns it; run by hand:
 //
 //   deno run -P=bench bench/zerodha_bench.ts --instruments kite.csv --interval 100
 //
