@@ -29,8 +29,7 @@ export {
   type PoolLink,
   workerLinkFactory,
 } from "./lib/pool/pool.ts";
-export type { AdapterDescriptor } from "./lib/pool/adapter.ts";
-export { type AdapterHandlers, type AdapterOutput, runAdapter } from "./lib/pool/worker_runtime.ts";
+export * from "./lib/adapter/mod.ts";
 export { type Consumer, SubscriptionRegistry } from "./lib/subscriptions/registry.ts";
 export { adapterOptionsFor, ADAPTERS } from "./adapters/mod.ts";
 export {

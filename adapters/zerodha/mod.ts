@@ -1,7 +1,7 @@
 // The Zerodha (Kite Connect v3) adapter as the pool sees it: descriptor, options schema, and the
 // simulator entry points.
 
-import type { AdapterDescriptor } from "../../lib/pool/adapter.ts";
+import type { BrokerDescriptor } from "../../lib/adapter/contract.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import { parseZerodhaOptions, zerodhaCapabilities } from "./options.ts";
 
@@ -32,8 +32,11 @@ export {
  * const caps = zerodhaAdapter.capabilities({ apiKey, accessToken, instrumentsPath });
  * ```
  */
-export const zerodhaAdapter: AdapterDescriptor = {
+export const zerodhaAdapter: BrokerDescriptor = {
   name: "zerodha",
+  title: "Zerodha Kite Connect v3 ticker",
+  hosts: ["ws.kite.trade:443", "api.kite.trade:443"],
+  credentials: [],
   workerUrl: new URL("./worker.ts", import.meta.url),
   capabilities(options: unknown): Capabilities {
     return zerodhaCapabilities(parseZerodhaOptions(options));

@@ -3,12 +3,8 @@
 // watches heartbeats and data, reconnects with capped jittered backoff and resubscribes, and on a
 // 403 waits for a fresh token instead of hammering Kite.
 
-import type { ItemResult, StreamItem } from "../../lib/pool/messages.ts";
-import {
-  type AdapterHandlers,
-  type AdapterOutput,
-  runAdapter,
-} from "../../lib/pool/worker_runtime.ts";
+import type { ItemResult, StreamItem } from "../../lib/adapter/messages.ts";
+import { type AdapterHandlers, type AdapterOutput, runAdapter } from "../../lib/adapter/mod.ts";
 import type { Capabilities, FeedState } from "../../lib/types.ts";
 import {
   chunkTokens,
@@ -71,7 +67,7 @@ export class ZerodhaAdapter implements AdapterHandlers {
   #firstOutcome: (() => void) | null = null;
   readonly #lookup = (token: number): InstrumentRef | undefined => this.#wanted.get(token)?.ref;
 
-  async init(connection: number, options: unknown, out: AdapterOutput): Promise<Capabilities> {
+  async init(connection: number, options: unknown, out: AdapterOutput): Promise<void> {
     this.#o = parseZerodhaOptions(options);
     this.#out = out;
     this.#connection = connection;
@@ -100,7 +96,6 @@ export class ZerodhaAdapter implements AdapterHandlers {
     const timer = setTimeout(() => this.#resolveFirst(), this.#o.connectTimeoutMs + 100);
     await first;
     clearTimeout(timer);
-    return zerodhaCapabilities(this.#o);
   }
 
   subscribe(items: StreamItem[]): Promise<ItemResult[]> {
