@@ -34,7 +34,8 @@
  * @module
  */
 
-export { MarketDataService, MarketDataSubscribeError, type SubscribeFailure } from "./service.ts";
+export { MarketDataService } from "./service.ts";
+export { MarketDataSubscribeError, type SubscribeFailure } from "./registration.ts";
 export {
   type Cached,
   type ConnectionHealth,
