@@ -23,12 +23,13 @@ export {
 export * from "./lib/bus/mod.ts";
 export { type Config, ConfigError, configSchema, loadConfig } from "./lib/config/config.ts";
 export { Gateway, type GatewayOptions } from "./lib/gateway.ts";
+export { ConnectionPool, type PoolLink, workerLinkFactory } from "./lib/pool/pool.ts";
 export {
-  ConnectionPool,
+  type ConnectionReport,
   type ConnectionStatus,
-  type PoolLink,
-  workerLinkFactory,
-} from "./lib/pool/pool.ts";
+  FEED_STATES,
+  overallState,
+} from "./lib/feed_state.ts";
 export type { AdapterDescriptor } from "./lib/pool/adapter.ts";
 export { type AdapterHandlers, type AdapterOutput, runAdapter } from "./lib/pool/worker_runtime.ts";
 export { type Consumer, SubscriptionRegistry } from "./lib/subscriptions/registry.ts";

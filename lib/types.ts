@@ -72,26 +72,8 @@ export function instrumentKey(exchange: string, symbol: string): InstrumentKey {
   return `${exchange}:${symbol}`;
 }
 
-/** State of one broker connection as its adapter worker reports it. */
-export type FeedState =
-  | "connecting"
-  | "connected"
-  | "stalled"
-  | "reconnecting"
-  | "auth_failed"
-  | "disconnected"
-  /** The adapter stopped retrying (reason in the status detail); the pool restarts it slowly. */
-  | "failed";
-
-export const FEED_STATES: readonly FeedState[] = [
-  "connecting",
-  "connected",
-  "stalled",
-  "reconnecting",
-  "auth_failed",
-  "disconnected",
-  "failed",
-];
+// Connection states live beside their ranking and the connection status types.
+export { FEED_STATES, type FeedState } from "./feed_state.ts";
 
 /** The error-code catalogue of the client protocol; every failure in tickplex carries one. */
 export type ErrorCode =

@@ -1,7 +1,7 @@
 // Test fixtures for lib/market_data: tick builders, a recording fake registry, a scriptable fake
 // feed (pool status) and a manual clock. Not part of the public API.
 
-import type { ConnectionStatus } from "../pool/pool.ts";
+import type { ConnectionStatus } from "../feed_state.ts";
 import type { Consumer } from "../subscriptions/registry.ts";
 import { baseTick, type FeedState, type Mode, type Outcome, type Tick } from "../types.ts";
 import { MarketDataService } from "./service.ts";

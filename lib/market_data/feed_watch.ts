@@ -1,7 +1,7 @@
 // The MarketDataService's gate bookkeeping: when to pause trade management (from the pool's real
 // connection states and data flow), when to release it, and which ticks held subscribers missed.
 
-import type { ConnectionStatus } from "../pool/pool.ts";
+import type { ConnectionStatus } from "../feed_state.ts";
 import type { FeedState } from "../types.ts";
 import { assessFeed, connectionLost, SafetyGate } from "./gate.ts";
 import type { FeedStatusSource } from "./types.ts";

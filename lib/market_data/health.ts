@@ -1,6 +1,6 @@
 // The body of `GET /api/v1/health`, built from one ServiceSnapshot.
 
-import { aggregateFeedState } from "./gate.ts";
+import { connectionReport, overallState } from "../feed_state.ts";
 import type { ServiceSnapshot } from "./snapshot.ts";
 import { type HealthReport, PRIORITIES, type Priority } from "./types.ts";
 
@@ -22,19 +22,8 @@ export function healthReport(s: ServiceSnapshot): HealthReport {
     status: s.safety.safe ? "ok" : "paused",
     safe: s.safety.safe,
     reason: s.safety.reason,
-    feed_state: aggregateFeedState(s.connections),
-    connections: s.connections.map((c) => ({
-      index: c.index,
-      state: c.state,
-      symbols: c.symbols,
-      capacity: c.capacity,
-      restarts: c.restarts,
-      reconnects: c.reconnects,
-      last_tick_at: c.lastTickAt,
-      last_tick_age_ms: c.lastTickAt === null ? null : Math.max(0, now - c.lastTickAt),
-      ticks: c.ticks,
-      detail: c.detail ?? null,
-    })),
+    feed_state: overallState(s.connections),
+    connections: s.connections.map((c) => connectionReport(c, now)),
     data_fresh: s.dataFresh,
     last_tick_at: s.lastDataAt,
     last_tick_age_ms: s.lastDataAt === null ? null : Math.max(0, now - s.lastDataAt),

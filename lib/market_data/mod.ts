@@ -38,7 +38,6 @@ export { MarketDataService } from "./service.ts";
 export { MarketDataSubscribeError, type SubscribeFailure } from "./registration.ts";
 export {
   type Cached,
-  type ConnectionHealth,
   type DepthSnapshot,
   type FeedStatusSource,
   type GateEvent,
@@ -64,7 +63,6 @@ export {
   type TradeSafety,
 } from "./types.ts";
 export {
-  aggregateFeedState,
   assessFeed,
   CONNECTION_LOST_REASON,
   connectionLost,

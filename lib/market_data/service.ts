@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import { getLogger } from "../log.ts";
-import type { ConnectionStatus } from "../pool/pool.ts";
+import type { ConnectionStatus } from "../feed_state.ts";
 import type { LtpData, QuoteData } from "../project.ts";
 import type { Clock, FeedState, Tick } from "../types.ts";
 import { TickCache } from "./cache.ts";

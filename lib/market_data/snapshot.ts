@@ -1,7 +1,7 @@
 // One read of the MarketDataService's state and counters, taken by the service and turned into the
 // health report and the metrics text by pure functions (so both always show the same figures).
 
-import type { ConnectionStatus } from "../pool/pool.ts";
+import type { ConnectionStatus } from "../feed_state.ts";
 import type { GateCounters } from "./gate.ts";
 import type { DispatchCounters } from "./subscriber.ts";
 import type { SubscriberStats, TradeSafety } from "./types.ts";

@@ -1,7 +1,7 @@
 // Public types of the MarketDataService: subscriber options and payloads, cache entries, the safety
 // gate's answers and the narrow interfaces the service needs from the registry and the pool.
 
-import type { ConnectionStatus } from "../pool/pool.ts";
+import type { ConnectionReport, ConnectionStatus } from "../feed_state.ts";
 import type { DepthData, LtpData, QuoteData, TickData } from "../project.ts";
 import type { Consumer } from "../subscriptions/registry.ts";
 import type { Clock, FeedState, Mode, Outcome, Tick } from "../types.ts";
@@ -269,30 +269,6 @@ export interface TradeSafeReport {
   data_fresh: boolean;
 }
 
-/** One broker connection in the health report (from the pool's real worker status). */
-export interface ConnectionHealth {
-  /** 0-based connection index. */
-  index: number;
-  /** State its worker last reported. */
-  state: FeedState;
-  /** Symbols it carries. */
-  symbols: number;
-  /** Symbols it may carry. */
-  capacity: number;
-  /** Worker restarts by the pool. */
-  restarts: number;
-  /** Broker reconnects the worker reported. */
-  reconnects: number;
-  /** Last tick batch from it (epoch ms), or null. */
-  last_tick_at: number | null;
-  /** Age of that batch, or null. */
-  last_tick_age_ms: number | null;
-  /** Ticks received from it. */
-  ticks: number;
-  /** Detail of the last state change (e.g. why it died), or null. */
-  detail: string | null;
-}
-
 /** Body of `GET /api/v1/health`. Times are epoch ms, ages and durations ms. */
 export interface HealthReport {
   /** `ok` when trade management is safe, `paused` when it is not. */
@@ -304,7 +280,7 @@ export interface HealthReport {
   /** `connected` when every connection is, else the worst connection state. */
   feed_state: FeedState;
   /** Every broker connection. */
-  connections: ConnectionHealth[];
+  connections: ConnectionReport[];
   /** Whether valid data arrived within `staleAfterMs`. */
   data_fresh: boolean;
   /** Receive time of the last valid data, or null. */

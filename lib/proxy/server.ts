@@ -4,9 +4,9 @@
 import { setImmediate } from "node:timers";
 import { getLogger } from "../log.ts";
 import type { Limits } from "../config/config.ts";
-import type { ConnectionStatus } from "../pool/pool.ts";
+import { type ConnectionStatus, overallState } from "../feed_state.ts";
 import type { SubscriptionRegistry } from "../subscriptions/registry.ts";
-import { type FeedState, type Mode, MODE_LABEL, type Tick } from "../types.ts";
+import { type Mode, MODE_LABEL, type Tick } from "../types.ts";
 import type { ApiKeyAuth } from "./auth.ts";
 import { type SendScheduler, subKey, WsClient } from "./client.ts";
 import { TickFrames } from "./frames.ts";
@@ -45,24 +45,6 @@ export interface ProxyDeps {
   metrics?: () => string;
 }
 type Request_ = globalThis.Request;
-
-/** Worst state first: what a single feed-wide state should report. */
-const STATE_RANK: Record<FeedState, number> = {
-  failed: -1,
-  auth_failed: 0,
-  disconnected: 1,
-  reconnecting: 2,
-  stalled: 3,
-  connecting: 4,
-  connected: 5,
-};
-
-/** The feed-wide state: the worst state of any connection (disconnected when there are none). */
-export function overallState(status: ConnectionStatus[]): FeedState {
-  let worst: FeedState = status.length === 0 ? "disconnected" : "connected";
-  for (const c of status) if (STATE_RANK[c.state] < STATE_RANK[worst]) worst = c.state;
-  return worst;
-}
 
 /**
  * The proxy server. Start with {@link ProxyServer.start}; feed it with `onTicks`.
