@@ -2,25 +2,15 @@
 // one connection, its JSON form in health documents, and the one ranking that names the state of
 // the feed as a whole on every surface (/health, get_broker_info, /api/v1/health, the dashboard).
 
-/** State of one broker connection as its adapter worker reports it. */
-export type FeedState =
-  | "connecting"
-  | "connected"
-  | "stalled"
-  | "reconnecting"
-  | "auth_failed"
-  | "disconnected"
-  /** The adapter stopped retrying (reason in the status detail); the pool restarts it slowly. */
-  | "failed";
-
 /**
- * Every state, worst first — the ranking {@link overallState} uses. States that are not trying
- * any more come first (`failed`, then `auth_failed`, `disconnected`); then a connection is the
- * worse the further it is from delivering data on its way back: a `stalled` one holds a socket
- * that delivers nothing and has not been replaced yet, a `reconnecting` one is already dialling,
- * a `connecting` one is about to log in.
+ * Every state of a broker connection, worst first — the one ranking {@link overallState} uses.
+ * States that are not trying any more come first: `failed` (the adapter stopped retrying; reason
+ * in the status detail, the pool restarts it slowly), `auth_failed`, `disconnected`. Then a
+ * connection is the worse the further it is from delivering data on its way back: a `stalled` one
+ * holds a socket that delivers nothing and has not been replaced yet, a `reconnecting` one is
+ * already dialling, a `connecting` one is about to log in.
  */
-export const FEED_STATES: readonly FeedState[] = [
+export const FEED_STATES = [
   "failed",
   "auth_failed",
   "disconnected",
@@ -28,7 +18,10 @@ export const FEED_STATES: readonly FeedState[] = [
   "reconnecting",
   "connecting",
   "connected",
-];
+] as const;
+
+/** State of one broker connection as its adapter worker reports it (see {@link FEED_STATES}). */
+export type FeedState = typeof FEED_STATES[number];
 
 const RANK: ReadonlyMap<FeedState, number> = new Map(FEED_STATES.map((s, i) => [s, i]));
 

@@ -75,25 +75,11 @@ export function instrumentKey(exchange: string, symbol: string): InstrumentKey {
 // Connection states live beside their ranking and the connection status types.
 export { FEED_STATES, type FeedState } from "./feed_state.ts";
 
-/** The error-code catalogue of the client protocol; every failure in tickplex carries one. */
-export type ErrorCode =
-  | "INVALID_JSON"
-  | "INVALID_MESSAGE"
-  | "INVALID_ACTION"
-  | "INVALID_PARAMETERS"
-  | "INVALID_MODE"
-  | "INVALID_DEPTH"
-  | "NOT_AUTHENTICATED"
-  | "AUTHENTICATION_ERROR"
-  | "RATE_LIMITED"
-  | "SYMBOL_NOT_FOUND"
-  | "MAX_CAPACITY_REACHED"
-  | "NOT_SUBSCRIBED"
-  | "DOWNGRADE_FAILED"
-  | "BROKER_ERROR"
-  | "SERVER_ERROR";
-
-export const ERROR_CODES: readonly ErrorCode[] = [
+/**
+ * The error-code catalogue of the client protocol; every failure in tickplex carries one. The one
+ * list: {@link ErrorCode} and the worker-message schema are derived from it.
+ */
+export const ERROR_CODES = [
   "INVALID_JSON",
   "INVALID_MESSAGE",
   "INVALID_ACTION",
@@ -109,7 +95,10 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "DOWNGRADE_FAILED",
   "BROKER_ERROR",
   "SERVER_ERROR",
-];
+] as const;
+
+/** A code of the {@link ERROR_CODES} catalogue. */
+export type ErrorCode = typeof ERROR_CODES[number];
 
 /** The result of an operation that can fail with a catalogue code. */
 export type Outcome<T = Record<never, never>> =

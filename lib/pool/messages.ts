@@ -2,20 +2,17 @@
 // zod schemas; tick batches (the hot path) go through a hand-written codec that checks every field.
 
 import { z } from "zod";
-import { type DepthLevel, FEED_STATES, type Mode, QUOTE_FIELDS, type Tick } from "../types.ts";
+import {
+  type DepthLevel,
+  ERROR_CODES,
+  FEED_STATES,
+  type Mode,
+  QUOTE_FIELDS,
+  type Tick,
+} from "../types.ts";
 
 const modeSchema = z.union([z.literal(1), z.literal(2), z.literal(3)]);
-const errorCodeSchema = z.enum([
-  "INVALID_PARAMETERS",
-  "INVALID_MODE",
-  "INVALID_DEPTH",
-  "SYMBOL_NOT_FOUND",
-  "MAX_CAPACITY_REACHED",
-  "NOT_SUBSCRIBED",
-  "DOWNGRADE_FAILED",
-  "BROKER_ERROR",
-  "SERVER_ERROR",
-]);
+const errorCodeSchema = z.enum(ERROR_CODES);
 
 const instrumentSchema = z.object({
   exchange: z.string().min(1).max(32),
@@ -104,7 +101,7 @@ export const fromWorkerControlSchema = z.discriminatedUnion("type", [
   }),
   z.object({
     type: z.literal("status"),
-    state: z.enum(FEED_STATES as [string, ...string[]]),
+    state: z.enum(FEED_STATES),
     detail: z.string().max(2000).optional(),
   }),
   z.object({
