@@ -3,6 +3,7 @@
 // message naming the field.
 
 import { z } from "zod";
+import { MARKET_DATA_DEFAULTS } from "../market_data/mod.ts";
 
 const portSchema = z.number().int().min(0).max(65535);
 
@@ -30,6 +31,26 @@ export const limitsSchema = z.object({
   /** WebSocket ping after this many seconds idle; close if no pong within the same time. */
   idleTimeoutS: z.number().int().min(0).default(20),
   maxClients: z.number().int().positive().default(10_000),
+}).strict();
+
+const MD = MARKET_DATA_DEFAULTS;
+
+/** MarketDataService settings; defaults from the service's one defaults table. */
+export const marketDataSchema = z.object({
+  /** Milliseconds between safety-gate checks. */
+  checkIntervalMs: z.number().int().positive().default(MD.checkIntervalMs),
+  /** Milliseconds of silence (with subscriptions) before trade management pauses. */
+  staleAfterMs: z.number().int().positive().default(MD.staleAfterMs),
+  /** A price move beyond this many percent against the previous LTP is flagged. */
+  maxJumpPercent: z.number().positive().default(MD.maxJumpPercent),
+  /** Milliseconds: an exchange timestamp older than this is flagged. */
+  maxExchangeAgeMs: z.number().int().positive().default(MD.maxExchangeAgeMs),
+  /** Recent ticks kept per instrument. */
+  ringSize: z.number().int().positive().default(MD.ring.size),
+  /** Milliseconds a recent tick is kept. */
+  ringMaxAgeMs: z.number().int().positive().default(MD.ring.maxAgeMs),
+  /** Keep recent ticks for every streamed instrument, not only those in-process subscribers watch. */
+  ringAllSymbols: z.boolean().default(MD.ringAllSymbols),
 }).strict();
 
 /** Broker selection and credentials. */
@@ -82,24 +103,8 @@ export const configSchema = z.object({
   keyFile: z.string().default(".tickplex/api_key"),
   logLevel: z.enum(["debug", "info", "warning", "error"]).default("info"),
   broker: brokerSchema.default(() => brokerSchema.parse({})),
-  /** MarketDataService: safety-gate monitor and validation bounds. */
-  marketData: z.object({
-    checkIntervalMs: z.number().int().positive().default(5_000),
-    staleAfterMs: z.number().int().positive().default(30_000),
-    maxJumpPercent: z.number().positive().default(20),
-    maxExchangeAgeMs: z.number().int().positive().default(60_000),
-    ringSize: z.number().int().positive().default(64),
-    ringMaxAgeMs: z.number().int().positive().default(300_000),
-    ringAllSymbols: z.boolean().default(false),
-  }).strict().default(() => ({
-    checkIntervalMs: 5_000,
-    staleAfterMs: 30_000,
-    maxJumpPercent: 20,
-    maxExchangeAgeMs: 60_000,
-    ringSize: 64,
-    ringMaxAgeMs: 300_000,
-    ringAllSymbols: false,
-  })),
+  /** MarketDataService: safety-gate monitor, validation bounds and the recent-tick ring buffer. */
+  marketData: marketDataSchema.default(() => marketDataSchema.parse({})),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
 }).strict();
 

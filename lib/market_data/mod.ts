@@ -35,6 +35,7 @@
  */
 
 export { MarketDataService } from "./service.ts";
+export { MARKET_DATA_DEFAULTS } from "./defaults.ts";
 export { MarketDataSubscribeError, type SubscribeFailure } from "./registration.ts";
 export {
   type Cached,

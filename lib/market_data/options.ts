@@ -1,23 +1,24 @@
 // The MarketDataService's option schemas: what the constructor and `subscribe()` accept, with the
-// defaults applied when a field is omitted.
+// defaults (from the one defaults table) applied when a field is omitted.
 
 import { z } from "zod";
+import { MARKET_DATA_DEFAULTS as D } from "./defaults.ts";
 
 /** Constructor options as validated (the registry, feed and clock are checked separately). */
 export const serviceOptionsSchema = z.object({
-  checkIntervalMs: z.number().int().positive().default(5_000),
-  staleAfterMs: z.number().positive().default(30_000),
-  maxJumpPercent: z.number().positive().default(20),
-  maxExchangeAgeMs: z.number().positive().default(60_000),
-  entryIdleMs: z.number().positive().default(3_600_000),
+  checkIntervalMs: z.number().int().positive().default(D.checkIntervalMs),
+  staleAfterMs: z.number().positive().default(D.staleAfterMs),
+  maxJumpPercent: z.number().positive().default(D.maxJumpPercent),
+  maxExchangeAgeMs: z.number().positive().default(D.maxExchangeAgeMs),
+  entryIdleMs: z.number().positive().default(D.entryIdleMs),
   ring: z.object({
-    size: z.number().int().positive().default(1_000),
-    maxAgeMs: z.number().positive().default(600_000),
-  }).default({ size: 1_000, maxAgeMs: 600_000 }),
-  replayLimit: z.number().int().positive().default(1_000),
+    size: z.number().int().positive().default(D.ring.size),
+    maxAgeMs: z.number().positive().default(D.ring.maxAgeMs),
+  }).default(D.ring),
+  replayLimit: z.number().int().positive().default(D.replayLimit),
   /** Keep recent ticks for every streamed instrument, not only those service subscribers watch. */
-  ringAllSymbols: z.boolean().default(false),
-  queueLimit: z.number().int().positive().default(1_000),
+  ringAllSymbols: z.boolean().default(D.ringAllSymbols),
+  queueLimit: z.number().int().positive().default(D.queueLimit),
 });
 
 /** Constructor options with defaults applied. */

@@ -222,13 +222,16 @@ export interface FeedStatusSource {
 
 /** Ring-buffer bounds. */
 export interface RingOptions {
-  /** Ticks kept per instrument (default 1000). */
+  /** Ticks kept per instrument (default `MARKET_DATA_DEFAULTS.ring.size`). */
   size?: number;
-  /** Ticks older than this are dropped (default 600 000 ms). */
+  /** Ticks older than this are dropped (default `MARKET_DATA_DEFAULTS.ring.maxAgeMs`). */
   maxAgeMs?: number;
 }
 
-/** Options of {@link MarketDataService}. Durations in milliseconds. */
+/**
+ * Options of {@link MarketDataService}. Durations in milliseconds. An omitted option takes its
+ * value from `MARKET_DATA_DEFAULTS` (lib/market_data/defaults.ts).
+ */
 export interface MarketDataServiceOptions {
   /** Where subscribers take their subscriptions (the gateway's `SubscriptionRegistry`). */
   registry: MarketDataRegistry;
@@ -236,26 +239,26 @@ export interface MarketDataServiceOptions {
   feed: FeedStatusSource;
   /** Default `Date.now`. */
   clock?: Clock;
-  /** Monitor period of `start()` (default 5000). */
+  /** Monitor period of `start()`. */
   checkIntervalMs?: number;
-  /** Silence after which the gate pauses while subscriptions exist (default 30 000). */
+  /** Silence after which the gate pauses while subscriptions exist. */
   staleAfterMs?: number;
-  /** A move larger than this against the previous LTP is flagged (default 20). */
+  /** A move larger than this (percent) against the previous LTP is flagged. */
   maxJumpPercent?: number;
-  /** An exchange timestamp older than this is flagged (default 60 000). */
+  /** An exchange timestamp older than this is flagged. */
   maxExchangeAgeMs?: number;
-  /** Cache entries without updates for this long are removed by `check()` (default 3 600 000). */
+  /** Cache entries without updates for this long are removed by `check()`. */
   entryIdleMs?: number;
   /** Ring-buffer bounds. */
   ring?: RingOptions;
-  /** Most ticks replayed to one subscriber on release (default 1000). */
   /**
    * Keep recent ticks for every streamed instrument (default false: only instruments a service
    * subscriber watches, or all while a subscriber without a symbol filter exists).
    */
   ringAllSymbols?: boolean;
+  /** Most ticks replayed to one subscriber on release. */
   replayLimit?: number;
-  /** Most instruments waiting in one NORMAL/LOW subscriber's queue (default 1000). */
+  /** Most instruments waiting in one NORMAL/LOW subscriber's queue. */
   queueLimit?: number;
 }
 
