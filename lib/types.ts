@@ -64,12 +64,42 @@ export interface Tick {
   depth: Depth | null;
 }
 
-/** `EXCHANGE:SYMBOL` — the key of an instrument regardless of mode. */
+/**
+ * `EXCHANGE:SYMBOL` — the key of an instrument regardless of mode: the one format every string
+ * keyed by instrument uses (registry locks, pool, conflation, dedupe, logs). Hot paths that only
+ * look an instrument up use `InstrumentMap` (lib/instrument_map.ts) and build no string at all.
+ */
 export type InstrumentKey = string;
 
-/** Builds the instrument key for an exchange and symbol. */
+/**
+ * Builds the instrument key for an exchange and symbol.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { instrumentKey } from "./types.ts";
+ * assert.equal(instrumentKey("NSE", "RELIANCE"), "NSE:RELIANCE");
+ * ```
+ */
 export function instrumentKey(exchange: string, symbol: string): InstrumentKey {
   return `${exchange}:${symbol}`;
+}
+
+/** `EXCHANGE:SYMBOL:mode` — one subscription: an {@link InstrumentKey} at a mode. */
+export type SubscriptionKey = string;
+
+/**
+ * Builds the subscription key of an instrument at a mode.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { subscriptionKey } from "./types.ts";
+ * assert.equal(subscriptionKey("NSE", "RELIANCE", 2), "NSE:RELIANCE:2");
+ * ```
+ */
+export function subscriptionKey(exchange: string, symbol: string, mode: Mode): SubscriptionKey {
+  return `${instrumentKey(exchange, symbol)}:${mode}`;
 }
 
 // Connection states live beside their ranking and the connection status types.

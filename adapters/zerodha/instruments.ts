@@ -2,6 +2,7 @@
 // maps OpenAlgo common symbols (RELIANCE, NIFTY28MAR2420800CE, BANKNIFTY24APR24FUT, NIFTY on
 // NSE_INDEX) to Kite instrument tokens and back.
 
+import { instrumentKey } from "../../lib/types.ts";
 import type { InstrumentRef } from "./codec.ts";
 
 /** Kite's instruments dump (all exchanges); needs `api_key:access_token` authorisation. */
@@ -240,7 +241,7 @@ export type Resolved =
   | { ok: false; code: "SYMBOL_NOT_FOUND"; message: string };
 
 function keyOf(exchange: string, symbol: string): string {
-  return `${exchange.trim().toUpperCase()}:${symbol.trim().toUpperCase()}`;
+  return instrumentKey(exchange.trim().toUpperCase(), symbol.trim().toUpperCase());
 }
 
 /** OpenAlgo symbol ↔ Kite token, both ways. */

@@ -3,7 +3,7 @@
 // documented as seconds while the code used milliseconds).
 
 import assert from "node:assert/strict";
-import { configSchema, limitsSchema } from "./config.ts";
+import { limitsSchema } from "./config.ts";
 
 const SOURCE = await Deno.readTextFile(new URL("./config.ts", import.meta.url));
 

@@ -3,7 +3,7 @@
 // deno-fmt-ignore-file
 
 /** SHA-256 of the page sources this was built from. */
-export const PAGE_SOURCES_SHA256: string = "8b9312a5dc7d37be374e84dde101ad37add4fe49c4968cc3074f93de98555ac7";
+export const PAGE_SOURCES_SHA256: string = "2104ce47193878236b13bb288a1fa5e611e29e5b0a817145466715163c3d04c0";
 
 /** The Deno that bundled the script. */
 export const PAGE_BUNDLER: string = "deno 2.9.6";

@@ -5,7 +5,7 @@ import type { ConnectionStatus } from "../feed_state.ts";
 import type { HealthReport } from "../market_data/types.ts";
 import type { GateEvent } from "../market_data/types.ts";
 import type { SubscriptionRow } from "../subscriptions/registry.ts";
-import type { FeedState } from "../types.ts";
+import { type FeedState, instrumentKey } from "../types.ts";
 import type { DashboardStatus, StatusEvent, SubscriptionView } from "./status_types.ts";
 import { ThroughputHistory } from "./throughput.ts";
 
@@ -115,7 +115,7 @@ export class StatusCollector {
     const health = s.marketData.health();
     const streaming = new Map<string, number>();
     for (const st of s.pool.streams()) {
-      streaming.set(`${st.exchange}\u0000${st.symbol}`, st.connection);
+      streaming.set(instrumentKey(st.exchange, st.symbol), st.connection);
     }
     const subscriptions: SubscriptionView[] = s.registry.list().map((r) => ({
       exchange: r.exchange,
@@ -123,7 +123,7 @@ export class StatusCollector {
       mode: r.mode,
       depth: r.depth,
       consumers: r.consumers,
-      connection: streaming.get(`${r.exchange}\u0000${r.symbol}`) ?? null,
+      connection: streaming.get(instrumentKey(r.exchange, r.symbol)) ?? null,
     }));
     subscriptions.sort(compareSubscriptions);
     return {

@@ -2,9 +2,9 @@
 // subscribers skipped while the gate is paused) and the replay of what held subscribers missed.
 
 import { type DepthData, type LtpData, projectTick, type QuoteData } from "../project.ts";
-import type { Mode, Tick } from "../types.ts";
+import { instrumentKey, type Mode, type Tick } from "../types.ts";
 import type { RecentTicks } from "./ring.ts";
-import { queueKey, type Subscriber } from "./subscriber.ts";
+import type { Subscriber } from "./subscriber.ts";
 import { KIND_MODE, type MarketDataUpdate, type RecentTick, type TickFlags } from "./types.ts";
 
 /** The mode of the payload a subscriber of `kind` gets for a tick of `tickMode`. */
@@ -53,7 +53,7 @@ export function dispatchTick(
     else if (mode === 2) u = u2 ??= makeUpdate(tick, 2, flags, false);
     else u = u3 ??= makeUpdate(tick, 3, flags, false);
     if (s.inline) s.offer(u);
-    else s.offer(u, key ??= queueKey(tick.exchange, tick.symbol));
+    else s.offer(u, key ??= instrumentKey(tick.exchange, tick.symbol));
   }
 }
 

@@ -2,7 +2,7 @@
 // its instruments), released at unsubscribe. Refusals become one MarketDataSubscribeError.
 
 import { getLogger } from "../log.ts";
-import type { ErrorCode, Mode, Outcome } from "../types.ts";
+import { type ErrorCode, instrumentKey, type Mode, type Outcome } from "../types.ts";
 import type { Subscriber } from "./subscriber.ts";
 import { type Instrument, KIND_MODE, type MarketDataRegistry } from "./types.ts";
 
@@ -35,7 +35,7 @@ export class MarketDataSubscribeError extends Error {
     const first = failures[0];
     super(
       `subscriber ${name}: ${failures.length} instrument(s) could not be subscribed; first: ` +
-        `${first.exchange}:${first.symbol} ${first.code} ${first.message}`,
+        `${instrumentKey(first.exchange, first.symbol)} ${first.code} ${first.message}`,
     );
     this.name = "MarketDataSubscribeError";
     this.code = first.code;
@@ -48,7 +48,7 @@ export function dedupe(list: readonly Instrument[]): Instrument[] {
   const seen = new Set<string>();
   const out: Instrument[] = [];
   for (const i of list) {
-    const k = `${i.exchange}\u0000${i.symbol}`;
+    const k = instrumentKey(i.exchange, i.symbol);
     if (seen.has(k)) continue;
     seen.add(k);
     out.push({ exchange: i.exchange, symbol: i.symbol });
@@ -119,14 +119,14 @@ async function release(
     if (!r.ok && r.code !== "NOT_SUBSCRIBED") {
       log.warn("subscriber {name}: release of {key} failed: {message}", {
         name: sub.name,
-        key: `${exchange}:${symbol}`,
+        key: instrumentKey(exchange, symbol),
         message: r.message,
       });
     }
   } catch (err) {
     log.error("subscriber {name}: release of {key} threw: {err}", {
       name: sub.name,
-      key: `${exchange}:${symbol}`,
+      key: instrumentKey(exchange, symbol),
       err,
     });
   }

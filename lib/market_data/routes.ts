@@ -1,7 +1,7 @@
 // Who receives a tick: the MarketDataService's active subscribers indexed by instrument, with the
 // dispatch order per instrument memoised until the next subscriber change.
 
-import { InstrumentMap } from "./instrument_map.ts";
+import { InstrumentMap } from "../instrument_map.ts";
 import type { Subscriber } from "./subscriber.ts";
 import { PRIORITIES, type Priority, type SubscriberStats } from "./types.ts";
 

@@ -2,6 +2,7 @@
 // interval, and at most a few hundred distinct ones, so a bad feed cannot flood the log.
 
 import { getLogger } from "../log.ts";
+import { instrumentKey } from "../types.ts";
 
 const log = getLogger(["tickplex", "market_data"]);
 
@@ -30,7 +31,7 @@ export class WarningLimiter {
     message: string,
     props: Record<string, unknown>,
   ): void {
-    const key = `${exchange}:${symbol}`;
+    const key = instrumentKey(exchange, symbol);
     const id = `${what}|${key}`;
     if (this.#warned.has(id)) return;
     if (this.#warned.size >= MAX_WARNINGS_PER_INTERVAL) {
