@@ -30,8 +30,7 @@ export {
   FEED_STATES,
   overallState,
 } from "./lib/feed_state.ts";
-export type { AdapterDescriptor } from "./lib/pool/adapter.ts";
-export { type AdapterHandlers, type AdapterOutput, runAdapter } from "./lib/pool/worker_runtime.ts";
+export * from "./lib/adapter/mod.ts";
 export { type Consumer, SubscriptionRegistry } from "./lib/subscriptions/registry.ts";
 export { adapterOptionsFor, ADAPTERS } from "./adapters/mod.ts";
 export {

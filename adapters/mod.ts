@@ -2,13 +2,13 @@
 // worker options.
 
 import type { Config } from "../lib/config/config.ts";
-import type { AdapterDescriptor } from "../lib/pool/adapter.ts";
+import type { BrokerDescriptor } from "../lib/adapter/contract.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
 import { simulatorMain as zerodhaSimulator, zerodhaAdapter } from "./zerodha/mod.ts";
 
 /** Adapters by broker name. */
-export const ADAPTERS: Record<string, AdapterDescriptor> = {
+export const ADAPTERS: Record<string, BrokerDescriptor> = {
   paper: paperAdapter,
   replay: replayAdapter,
   zerodha: zerodhaAdapter,

@@ -3,7 +3,7 @@
 
 import { getLogger } from "./log.ts";
 import type { Config } from "./config/config.ts";
-import type { AdapterDescriptor } from "./pool/adapter.ts";
+import type { BrokerDescriptor } from "./adapter/contract.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/pool.ts";
 import { SubscriptionRegistry } from "./subscriptions/registry.ts";
 import { ApiKeyAuth, loadOrCreateKeyFile } from "./proxy/auth.ts";
@@ -38,7 +38,7 @@ export interface GatewayOptions {
   /** `TICKPLEX_API_KEY`, accepted as an API key when set (no key file is written then). */
   envApiKey?: string | null;
   /** Adapters by broker name. */
-  adapters: Record<string, AdapterDescriptor>;
+  adapters: Record<string, BrokerDescriptor>;
   /** Turns the broker config into the adapter's worker options. */
   adapterOptions: (config: Config) => unknown;
   /** Test hook: replaces the worker factory. */

@@ -1,12 +1,8 @@
 // The paper adapter's Web Worker: streams simulated ticks for this connection's subscriptions at
 // the configured rate and plays scripted faults (failed requests, stalls, crashes) for tests.
 
-import type { FaultKind, ItemResult, StreamItem } from "../../lib/pool/messages.ts";
-import {
-  type AdapterHandlers,
-  type AdapterOutput,
-  runAdapter,
-} from "../../lib/pool/worker_runtime.ts";
+import type { FaultKind, ItemResult, StreamItem } from "../../lib/adapter/messages.ts";
+import { type AdapterHandlers, type AdapterOutput, runAdapter } from "../../lib/adapter/mod.ts";
 import {
   type Capabilities,
   type InstrumentKey,
@@ -81,7 +77,7 @@ class PaperConnection implements AdapterHandlers {
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  init(connection: number, options: unknown, out: AdapterOutput): Capabilities {
+  init(connection: number, options: unknown, out: AdapterOutput): void {
     const opts = parsePaperOptions(options);
     this.#out = out;
     this.#options = opts;
@@ -101,7 +97,6 @@ class PaperConnection implements AdapterHandlers {
           : `${opts.ticksPerSecond} ticks/s per symbol`),
     );
     out.status("connected");
-    return paperCapabilities(opts);
   }
 
   subscribe(items: StreamItem[]): Promise<ItemResult[]> {

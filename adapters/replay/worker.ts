@@ -3,12 +3,8 @@
 // `stall`/`resume` faults pause and continue playback.
 
 import { setImmediate } from "node:timers";
-import type { FaultKind, ItemResult, StreamItem } from "../../lib/pool/messages.ts";
-import {
-  type AdapterHandlers,
-  type AdapterOutput,
-  runAdapter,
-} from "../../lib/pool/worker_runtime.ts";
+import type { FaultKind, ItemResult, StreamItem } from "../../lib/adapter/messages.ts";
+import { type AdapterHandlers, type AdapterOutput, runAdapter } from "../../lib/adapter/mod.ts";
 import {
   type Capabilities,
   instrumentKey,
@@ -67,7 +63,7 @@ class ReplayConnection implements AdapterHandlers {
   #closed = false;
   #emitted = 0;
 
-  async init(connection: number, options: unknown, out: AdapterOutput): Promise<Capabilities> {
+  async init(connection: number, options: unknown, out: AdapterOutput): Promise<void> {
     const opts = parseReplayOptions(options);
     this.#out = out;
     this.#options = opts;
@@ -90,15 +86,6 @@ class ReplayConnection implements AdapterHandlers {
         `instruments from ${this.#path}, speed ${opts.speed}`,
     );
     out.status("connected");
-    return {
-      broker: "replay",
-      hosts: [],
-      readPaths: [this.#path],
-      maxSymbolsPerConnection: REPLAY_MAX_SYMBOLS,
-      maxConnections: 1,
-      maxTokensPerFrame: REPLAY_MAX_TOKENS_PER_FRAME,
-      depthLevels: { "*": [depth > 0 ? depth : 5] },
-    };
   }
 
   #check(item: StreamItem): { index: number } | ItemResult {

@@ -14,8 +14,13 @@ import {
   type Outcome,
   type Tick,
 } from "../types.ts";
-import type { AdapterDescriptor } from "./adapter.ts";
-import { type ItemResult, parseFromWorker, type StreamItem, type ToWorker } from "./messages.ts";
+import type { BrokerDescriptor } from "../adapter/contract.ts";
+import {
+  type ItemResult,
+  parseFromWorker,
+  type StreamItem,
+  type ToWorker,
+} from "../adapter/messages.ts";
 
 const log = getLogger(["tickplex", "pool"]);
 
@@ -36,7 +41,7 @@ export interface PoolLink {
 export type LinkFactory = (index: number, capabilities: Capabilities) => PoolLink;
 
 /** Starts adapter workers with permissions limited to the adapter's declared hosts and files. */
-export function workerLinkFactory(descriptor: AdapterDescriptor): LinkFactory {
+export function workerLinkFactory(descriptor: BrokerDescriptor): LinkFactory {
   return (_index, caps) => {
     const worker = new Worker(descriptor.workerUrl, {
       type: "module",
@@ -557,6 +562,10 @@ export class ConnectionPool {
       }
       case "ready":
         onReady();
+        return;
+      case "init_failed":
+        if (msg.auth) this.#setState(conn, "auth_failed", msg.message);
+        onInitError(msg.message);
         return;
       case "ack": {
         const p = conn.pending.get(msg.id);

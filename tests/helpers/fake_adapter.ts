@@ -2,7 +2,7 @@
 // answers requests, and fails calls on demand — no worker, no timers.
 
 import type { PoolLink } from "../../lib/pool/pool.ts";
-import type { ItemResult, ToWorker } from "../../lib/pool/messages.ts";
+import type { ItemResult, ToWorker } from "../../lib/adapter/messages.ts";
 import { type Capabilities, instrumentKey, type Mode, type Tick } from "../../lib/types.ts";
 
 /** Capabilities for tests: a small broker so capacity is easy to hit. */

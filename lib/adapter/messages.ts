@@ -69,7 +69,8 @@ export type FaultKind = Extract<ToWorker, { type: "fault" }>["kind"];
 export const itemResultSchema = z.discriminatedUnion("ok", [
   instrumentSchema.extend({
     ok: z.literal(true),
-    depth: z.number().int().min(1).max(50).optional(),
+    /** Depth levels delivered (Depth mode); 0 when the instrument has no book (indices). */
+    depth: z.number().int().min(0).max(50).optional(),
   }),
   instrumentSchema.extend({
     ok: z.literal(false),
@@ -79,19 +80,11 @@ export const itemResultSchema = z.discriminatedUnion("ok", [
 ]);
 export type ItemResult = z.infer<typeof itemResultSchema>;
 
-const capabilitiesSchema = z.object({
-  broker: z.string(),
-  hosts: z.array(z.string()),
-  readPaths: z.array(z.string()),
-  maxSymbolsPerConnection: z.number().int().positive(),
-  maxConnections: z.number().int().positive(),
-  maxTokensPerFrame: z.number().int().positive(),
-  depthLevels: z.record(z.string(), z.array(z.number().int().positive())),
-});
-
 /** Control messages an adapter worker sends to the main isolate (ticks are parsed separately). */
 export const fromWorkerControlSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("ready"), capabilities: capabilitiesSchema }),
+  z.object({ type: z.literal("ready") }),
+  /** `init` failed; `auth` when the broker rejected the credentials (no retry until a token). */
+  z.object({ type: z.literal("init_failed"), auth: z.boolean(), message: z.string().max(2000) }),
   z.object({ type: z.literal("ack"), id: z.number().int(), results: z.array(itemResultSchema) }),
   z.object({
     type: z.literal("error"),
