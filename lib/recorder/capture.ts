@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { getLogger } from "../log.ts";
 import type { Gateway } from "../gateway.ts";
-import { parseMode } from "../proxy/protocol.ts";
+import { parseMode } from "../mode.ts";
 import type { Consumer, SubscriptionRegistry } from "../subscriptions/registry.ts";
 import { type ErrorCode, type Mode, MODE_LABEL, subscriptionKey } from "../types.ts";
 

@@ -5,7 +5,7 @@
 import type { BusEnvelope } from "../bus/envelope.ts";
 import { formatTopic } from "../bus/topic.ts";
 import { instrumentKey, type Mode } from "../types.ts";
-import { parseMode } from "../proxy/protocol.ts";
+import { parseMode } from "../mode.ts";
 
 /** One entry of the symbol set. */
 export type SymbolSelector =
