@@ -24,7 +24,7 @@ import { adapterOptionsFor, ADAPTERS } from "../adapters/mod.ts";
 import { type PendingTick, TickStore } from "../lib/recorder/store.ts";
 import { rollToParquet } from "../lib/recorder/roll.ts";
 import { prepareReplay } from "../lib/recorder/replay_export.ts";
-import { openReplay, recordToTick } from "../lib/recorder/replay_format.ts";
+import { openReplay, recordToTick } from "../lib/replay/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -12,7 +12,7 @@ import { BusPublisher } from "./bus/publisher.ts";
 import type { Tick } from "./types.ts";
 import { MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
-import { installCapture } from "./recorder/capture.ts";
+import { installCapture } from "./capture/mod.ts";
 import { addSecret } from "./log.ts";
 
 const log = getLogger(["tickplex", "gateway"]);

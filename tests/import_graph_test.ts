@@ -12,8 +12,11 @@ const SPEC = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm;
 async function sources(dir: URL, prefix = ""): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(dir)) {
-    if (e.isDirectory) out.push(...await sources(new URL(`${e.name}/`, dir), `${prefix}${e.name}/`));
-    else if (e.name.endsWith(".ts") && !e.name.endsWith(".gen.ts")) out.push(`${prefix}${e.name}`);
+    if (e.isDirectory) {
+      out.push(...await sources(new URL(`${e.name}/`, dir), `${prefix}${e.name}/`));
+    } else if (e.name.endsWith(".ts") && !e.name.endsWith(".gen.ts")) {
+      out.push(`${prefix}${e.name}`);
+    }
   }
   return out;
 }
@@ -122,8 +125,10 @@ Deno.test("the cycle finder finds and prints a cycle", () => {
   assert.deepEqual(found, [["dashboard", "gateway", "dashboard"]]);
   assert.match(describe(found[0], graph), /lib\/dashboard\/status\.ts → lib\/gateway\.ts/);
   assert.deepEqual(
-    specifiers('import type { A } from "./a.ts";\nexport { b } from "../b.ts";\n// import "x"\n' +
-      'type C = import("./c.ts").C;\nimport "./side.ts";'),
+    specifiers(
+      'import type { A } from "./a.ts";\nexport { b } from "../b.ts";\n// import "x"\n' +
+        'type C = import("./c.ts").C;\nimport "./side.ts";',
+    ),
     ["./a.ts", "../b.ts", "./c.ts", "./side.ts"],
   );
 });

@@ -18,7 +18,7 @@ import {
   type ReplayHeader,
   replayPathFor,
   type ReplaySource,
-} from "../../lib/recorder/replay_format.ts";
+} from "../../lib/replay/mod.ts";
 import {
   parseReplayOptions,
   REPLAY_MAX_SYMBOLS,
