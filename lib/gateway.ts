@@ -191,7 +191,18 @@ export class Gateway {
     gw.httpRoutes.push((req, info) => gw.#tokenRoute(req, info));
     gw.metricsProviders.push(() => marketData.metricsText());
     marketData.start();
-    installDashboard(gw);
+    installDashboard({
+      broker: config.broker.name,
+      userId: config.broker.userId,
+      pool,
+      registry,
+      proxy,
+      marketData,
+      tickListeners: gw.tickListeners,
+      statusListeners: gw.statusListeners,
+      httpRoutes: gw.httpRoutes,
+      authorize: (req, info) => gw.authorize(req, info),
+    });
     installCapture(gw);
     pool.onticks = (ticks) => gw.#onTicks(ticks);
     pool.onstatus = (index, state, detail) => {
