@@ -1,7 +1,7 @@
 // The broker adapters compiled into tickplex, and how the configuration becomes each one's
 // worker options.
 
-import type { Config } from "../lib/config/config.ts";
+import type { Config } from "../lib/config/mod.ts";
 import type { BrokerDescriptor } from "../lib/adapter/contract.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";

@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { buildEnvelope } from "../lib/bus/envelope.ts";
 import { BusPublisher } from "../lib/bus/publisher.ts";
 import { BusReader } from "../lib/bus/reader.ts";
-import { configSchema } from "../lib/config/config.ts";
+import { configSchema } from "../lib/config/mod.ts";
 import { Gateway } from "../lib/gateway.ts";
 import { setupLogging } from "../lib/log.ts";
 import type { Mode, Tick } from "../lib/types.ts";

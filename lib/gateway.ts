@@ -2,13 +2,13 @@
 // proxy fan-out, bus), with the registry on the control path, and shuts them down in order.
 
 import { getLogger } from "./log.ts";
-import type { Config } from "./config/config.ts";
-import type { BrokerDescriptor } from "./adapter/contract.ts";
+import type { Config } from "./config/mod.ts";
+import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/pool.ts";
-import { SubscriptionRegistry } from "./subscriptions/registry.ts";
+import { SubscriptionRegistry } from "./subscriptions/mod.ts";
 import { ApiKeyAuth, loadOrCreateKeyFile } from "./proxy/auth.ts";
 import { ProxyServer } from "./proxy/server.ts";
-import { BusPublisher } from "./bus/publisher.ts";
+import { BusPublisher } from "./bus/mod.ts";
 import type { Tick } from "./types.ts";
 import { MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
