@@ -2,7 +2,7 @@
 // options, credentials, hosts and simulator come from its descriptor.
 
 import type { BrokerDescriptor, SimulatorMain } from "../lib/adapter/mod.ts";
-import type { Config } from "../lib/config/config.ts";
+import type { Config } from "../lib/config/mod.ts";
 import { exampleAdapter } from "./example/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
@@ -48,7 +48,7 @@ function credentialValue(config: Config, env: string): string | undefined {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { loadConfig } from "../lib/config/config.ts";
+ * import { loadConfig } from "../lib/config/mod.ts";
  * const { config } = await loadConfig({
  *   overrides: { broker: "zerodha", feedUrl: "ws://127.0.0.1:9101" },
  *   env: { TICKPLEX_BROKER_API_KEY: "k", TICKPLEX_BROKER_ACCESS_TOKEN: "t" },
