@@ -3,6 +3,7 @@
 
 import type { BrokerDescriptor, SimulatorMain } from "../lib/adapter/mod.ts";
 import type { Config } from "../lib/config/config.ts";
+import { flattradeAdapter, shoonyaAdapter, tradesmartAdapter, zebuAdapter } from "./noren/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
 import { zerodhaAdapter } from "./zerodha/mod.ts";
@@ -12,6 +13,10 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   paperAdapter,
   replayAdapter,
   zerodhaAdapter,
+  flattradeAdapter,
+  shoonyaAdapter,
+  zebuAdapter,
+  tradesmartAdapter,
 ];
 
 /** Adapters by broker name. */
