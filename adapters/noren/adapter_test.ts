@@ -89,7 +89,7 @@ async function withRig(
 }
 
 Deno.test("flattrade logs in with t:a and its access token; connected only after the ak", () =>
-  withRig(NOREN_BROKERS.flattrade, {}, { accountId: "ACC9" }, async (r) => {
+  withRig(NOREN_BROKERS.flattrade, {}, { accountId: "ACC9" }, (r) => {
     assert.deepEqual(r.states, ["connecting", "connected"]);
     assert.deepEqual(JSON.parse(r.sim.requests[0].text), {
       t: "a",
@@ -99,15 +99,17 @@ Deno.test("flattrade logs in with t:a and its access token; connected only after
       accesstoken: r.sim.accessToken,
     });
     assert.equal(r.sim.logins.accepted, 1);
+    return Promise.resolve();
   }));
 
 Deno.test("shoonya's legacy login: t:c with the session token, ck ack", () =>
-  withRig(NOREN_BROKERS.shoonya, { login: "c" }, {}, async (r) => {
+  withRig(NOREN_BROKERS.shoonya, { login: "c" }, {}, (r) => {
     assert.equal(r.states.at(-1), "connected");
     const login = JSON.parse(r.sim.requests[0].text);
     assert.equal(login.t, "c");
     assert.equal(login.susertoken, r.sim.accessToken);
     assert.equal(login.actid, "SIMUSER1", "account id defaults to the user id");
+    return Promise.resolve();
   }));
 
 Deno.test("a rejected login is auth_failed, never connected; Flattrade's open socket is closed", () =>
