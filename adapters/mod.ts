@@ -4,6 +4,7 @@
 import type { BrokerDescriptor, SimulatorMain } from "../lib/adapter/mod.ts";
 import type { Config } from "../lib/config/mod.ts";
 import { exampleAdapter } from "./example/mod.ts";
+import { flattradeAdapter, shoonyaAdapter, tradesmartAdapter, zebuAdapter } from "./noren/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
 import { zerodhaAdapter } from "./zerodha/mod.ts";
@@ -14,6 +15,10 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   replayAdapter,
   zerodhaAdapter,
   exampleAdapter,
+  flattradeAdapter,
+  shoonyaAdapter,
+  zebuAdapter,
+  tradesmartAdapter,
 ];
 
 /** Adapters by broker name. */
