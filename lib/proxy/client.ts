@@ -29,11 +29,6 @@ export interface SendScheduler {
   batchPending(client: WsClient): void;
 }
 
-/** Key of one subscription held by a client. */
-export function subKey(exchange: string, symbol: string, mode: Mode): string {
-  return `${exchange}|${symbol}|${mode}`;
-}
-
 const OPEN = 1;
 /** Un-conflated batch clients keep at most this many ticks before older ones are conflated. */
 const MAX_UNCONFLATED = 20_000;

@@ -4,11 +4,11 @@
 import { setImmediate } from "node:timers";
 import { getLogger } from "../log.ts";
 import type { Limits } from "../config/config.ts";
-import type { ConnectionStatus } from "../pool/pool.ts";
+import { type ConnectionStatus, overallState } from "../feed_state.ts";
 import type { SubscriptionRegistry } from "../subscriptions/registry.ts";
-import { type FeedState, type Mode, MODE_LABEL, type Tick } from "../types.ts";
+import { instrumentKey, type Mode, MODE_LABEL, subscriptionKey, type Tick } from "../types.ts";
 import type { ApiKeyAuth } from "./auth.ts";
-import { type SendScheduler, subKey, WsClient } from "./client.ts";
+import { type SendScheduler, WsClient } from "./client.ts";
 import { TickFrames } from "./frames.ts";
 import {
   type EntryParse,
@@ -45,24 +45,6 @@ export interface ProxyDeps {
   metrics?: () => string;
 }
 type Request_ = globalThis.Request;
-
-/** Worst state first: what a single feed-wide state should report. */
-const STATE_RANK: Record<FeedState, number> = {
-  failed: -1,
-  auth_failed: 0,
-  disconnected: 1,
-  reconnecting: 2,
-  stalled: 3,
-  connecting: 4,
-  connected: 5,
-};
-
-/** The feed-wide state: the worst state of any connection (disconnected when there are none). */
-export function overallState(status: ConnectionStatus[]): FeedState {
-  let worst: FeedState = status.length === 0 ? "disconnected" : "connected";
-  for (const c of status) if (STATE_RANK[c.state] < STATE_RANK[worst]) worst = c.state;
-  return worst;
-}
 
 /**
  * The proxy server. Start with {@link ProxyServer.start}; feed it with `onTicks`.
@@ -192,7 +174,7 @@ export class ProxyServer implements SendScheduler {
     for (const batch of this.#fanBacklog) {
       for (const t of batch) {
         total++;
-        const k = `${t.exchange}|${t.symbol}`;
+        const k = instrumentKey(t.exchange, t.symbol);
         newest.delete(k);
         newest.set(k, t);
       }
@@ -682,7 +664,7 @@ export class ProxyServer implements SendScheduler {
     const results = await Promise.all(req.entries.map(async (e) => {
       if (!e.ok) return entryError(e, broker);
       const mode = e.mode ?? req.mode;
-      const key = subKey(e.exchange, e.symbol, mode);
+      const key = subscriptionKey(e.exchange, e.symbol, mode);
       const held = client.subscriptions.get(key);
       if (held) return success(e, mode, held.depth, broker);
       if (client.subscriptions.size >= max) {
@@ -756,11 +738,11 @@ export class ProxyServer implements SendScheduler {
       const modes: Mode[] = e.mode !== null
         ? [e.mode]
         : ([1, 2, 3] as Mode[]).filter((m) =>
-          client.subscriptions.has(subKey(e.exchange, e.symbol, m))
+          client.subscriptions.has(subscriptionKey(e.exchange, e.symbol, m))
         );
       if (
         modes.length === 0 ||
-        !modes.every((m) => client.subscriptions.has(subKey(e.exchange, e.symbol, m)))
+        !modes.every((m) => client.subscriptions.has(subscriptionKey(e.exchange, e.symbol, m)))
       ) {
         failed.push({
           symbol: e.symbol,
@@ -779,7 +761,7 @@ export class ProxyServer implements SendScheduler {
       for (const m of modes) {
         const r = await this.#deps.registry.release(client, e.exchange, e.symbol, m);
         // Released from the client's view even if the upstream release must be retried later.
-        client.subscriptions.delete(subKey(e.exchange, e.symbol, m));
+        client.subscriptions.delete(subscriptionKey(e.exchange, e.symbol, m));
         if (!r.ok && r.code !== "NOT_SUBSCRIBED") {
           errors.push(r.message);
           code = r.code;
@@ -817,7 +799,7 @@ export class ProxyServer implements SendScheduler {
     const seen = new Set<string>();
     const successful = [];
     for (const s of held) {
-      const k = `${s.exchange}|${s.symbol}`;
+      const k = instrumentKey(s.exchange, s.symbol);
       if (seen.has(k)) continue;
       seen.add(k);
       successful.push({ symbol: s.symbol, exchange: s.exchange, status: "success", broker });

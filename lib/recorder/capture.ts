@@ -6,9 +6,9 @@
 import { z } from "zod";
 import { getLogger } from "../log.ts";
 import type { Gateway } from "../gateway.ts";
-import { parseMode } from "../proxy/protocol.ts";
+import { parseMode } from "../mode.ts";
 import type { Consumer, SubscriptionRegistry } from "../subscriptions/registry.ts";
-import { type ErrorCode, type Mode, MODE_LABEL } from "../types.ts";
+import { type ErrorCode, type Mode, MODE_LABEL, subscriptionKey } from "../types.ts";
 
 const log = getLogger(["tickplex", "capture"]);
 
@@ -89,10 +89,6 @@ interface Owner {
   held: Map<string, Held>;
 }
 
-function heldKey(exchange: string, symbol: string, mode: Mode): string {
-  return `${exchange}:${symbol}:${mode}`;
-}
-
 /**
  * The capture consumers and their holdings; the HTTP layer ({@link captureRoute}) is a thin shell
  * over it.
@@ -131,7 +127,7 @@ export class CaptureManager {
     const o = this.#owner(owner);
     return await Promise.all(items.map(async (item): Promise<CaptureResult> => {
       const label = MODE_LABEL[item.mode];
-      const key = heldKey(item.exchange, item.symbol, item.mode);
+      const key = subscriptionKey(item.exchange, item.symbol, item.mode);
       const r = await this.#registry.acquire(
         o.consumer,
         item.exchange,
@@ -213,7 +209,7 @@ export class CaptureManager {
 
   async #releaseOne(owner: string, h: Held): Promise<CaptureResult> {
     const o = this.#owners.get(owner)!;
-    o.held.delete(heldKey(h.exchange, h.symbol, h.mode));
+    o.held.delete(subscriptionKey(h.exchange, h.symbol, h.mode));
     if (o.held.size === 0) this.#owners.delete(owner);
     const r = await this.#registry.release(o.consumer, h.exchange, h.symbol, h.mode);
     const base = { exchange: h.exchange, symbol: h.symbol, mode: MODE_LABEL[h.mode] };
