@@ -6,6 +6,7 @@ import type { Config } from "../lib/config/config.ts";
 import { exampleAdapter } from "./example/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
+import { upstoxAdapter } from "./upstox/mod.ts";
 import { zerodhaAdapter } from "./zerodha/mod.ts";
 
 /** Every broker adapter, in the order `--help` lists them. */
@@ -13,6 +14,7 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   paperAdapter,
   replayAdapter,
   zerodhaAdapter,
+  upstoxAdapter,
   exampleAdapter,
 ];
 

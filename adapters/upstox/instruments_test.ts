@@ -11,6 +11,8 @@ Deno.test("OpenAlgo symbols ↔ instrument keys for equities, indices, futures a
   const cases: [string, string, string][] = [
     ["NSE", "RELIANCE", "NSE_EQ|INE002A01018"],
     ["NSE", "SBIN", "NSE_EQ|INE062A01020"],
+    ["NSE", "INFY", "NSE_EQ|INE009A01021"],
+    ["NSE", "TCS", "NSE_EQ|INE467B01029"],
     ["BSE", "TCS", "BSE_EQ|INE467B01029"],
     ["NSE_INDEX", "NIFTY", "NSE_INDEX|Nifty 50"],
     ["NSE_INDEX", "BANKNIFTY", "NSE_INDEX|Nifty Bank"],
@@ -54,7 +56,7 @@ Deno.test("gzip file and URL sources", async () => {
   const path = await Deno.makeTempFile({ suffix: ".json.gz" });
   try {
     await Deno.writeFile(path, gz);
-    assert.equal((await loadUpstoxMaster(path)).size, 13);
+    assert.equal((await loadUpstoxMaster(path)).size, 15);
   } finally {
     await Deno.remove(path);
   }
@@ -66,6 +68,6 @@ Deno.test("gzip file and URL sources", async () => {
         : new Response("no", { status: 403 }),
   );
   const base = `http://127.0.0.1:${server.addr.port}`;
-  assert.equal((await loadUpstoxMaster(`${base}/complete.json.gz`)).size, 13);
+  assert.equal((await loadUpstoxMaster(`${base}/complete.json.gz`)).size, 15);
   await assert.rejects(() => loadUpstoxMaster(`${base}/other.json`), { name: "AuthError" });
 });

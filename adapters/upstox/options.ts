@@ -35,8 +35,11 @@ export const UPSTOX_STREAM_LIMITS: Readonly<Record<string, { alone: number; comb
 export const UPSTOX_LIMITS = {
   /** The largest per-stream limit; `overLimit` applies the per-stream ones. */
   maxSymbolsPerConnection: 5000,
-  /** One market-data connection per app and user. */
-  maxConnections: 1,
+  /**
+   * Market-data connections per user: 2 for standard accounts (Upstox's V3 notes; brokers.md
+   * §5.1's snapshot says 1), more on Upstox Plus. Options may lower it to 1 or raise it to 5.
+   */
+  maxConnections: 2,
   /** Keys per request frame: Upstox states no limit; tickplex keeps requests small. */
   maxTokensPerFrame: 100,
 } as const;
@@ -58,6 +61,7 @@ export const upstoxOptionsSchema = z.object({
   feedUrl: httpUrl.default(UPSTOX_FEED_URL),
   instruments: instrumentsOption.default(UPSTOX_INSTRUMENTS_URL),
   fullD30: z.boolean().default(false),
+  maxConnections: z.number().int().min(1).max(5).default(UPSTOX_LIMITS.maxConnections),
   ...sessionTimingShape,
   // Upstox keeps idle connections alive with WebSocket pings, which the platform answers without
   // surfacing them: silence is normal when nothing trades, so only the data-stall watchdog runs.
@@ -105,7 +109,7 @@ export function upstoxCapabilities(o: UpstoxOptions): Capabilities {
     hosts,
     readPaths,
     maxSymbolsPerConnection: UPSTOX_LIMITS.maxSymbolsPerConnection,
-    maxConnections: UPSTOX_LIMITS.maxConnections,
+    maxConnections: o.maxConnections,
     maxTokensPerFrame: UPSTOX_LIMITS.maxTokensPerFrame,
     depthLevels: { "*": o.fullD30 ? [5, 30] : [5] },
   };

@@ -8,6 +8,7 @@ import { exampleAdapter, startExampleSimulator } from "../../adapters/example/mo
 import { paperAdapter } from "../../adapters/paper/mod.ts";
 import { zerodhaAdapter } from "../../adapters/zerodha/mod.ts";
 import { startZerodhaConformance } from "../../adapters/zerodha/conformance.ts";
+import { startUpstoxSimulator, upstoxAdapter } from "../../adapters/upstox/mod.ts";
 
 /** An instrument as OpenAlgo names it. */
 export interface Ref {
@@ -72,5 +73,18 @@ export const CONFORMANCE: readonly ConformanceEntry[] = [
       { exchange: "NSE", symbol: "TCS" },
     ],
     index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+  },
+  {
+    descriptor: upstoxAdapter,
+    start: () => startUpstoxSimulator(),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    // Upstox's `full` stream (with the book) serves Quote and Depth alike.
+    brokerMode: { 1: 1, 2: 3, 3: 3 },
   },
 ];
