@@ -61,6 +61,8 @@ export interface UpstoxSimulator extends BrokerSimulator {
   readonly requests: { method: string; mode?: string; instrumentKeys: string[] }[];
   /** The simulated market, keyed by instrument key (tests read the values the feed carries). */
   readonly market: SimMarket;
+  /** Authorise calls answered, with the token each carried. */
+  readonly authorizations: string[];
   /** Sends one live_feed frame to every connection now. */
   tick(): void;
 }
@@ -105,6 +107,7 @@ export async function startUpstoxSimulator(
   const master = parseUpstoxMaster(masterText);
   const market = new SimMarket(options.seed ?? 5);
   const requests: UpstoxSimulator["requests"] = [];
+  const authorizations: string[] = [];
   let token = SIM_ACCESS_TOKEN;
   let generation = 0;
   /** Single-use codes of authorised feed URLs. */
@@ -293,6 +296,7 @@ export async function startUpstoxSimulator(
     onMessage: onRequest,
     http(req, url) {
       if (url.pathname === AUTHORIZE_PATH && req.method === "GET") {
+        authorizations.push(req.headers.get("authorization") ?? "");
         if (!authorised(req)) return authError();
         const uri = issueUrl();
         return Response.json({
@@ -311,6 +315,7 @@ export async function startUpstoxSimulator(
   return {
     restUrl: server.httpBase,
     requests,
+    authorizations,
     market,
     tick: liveTick,
     adapterOptions: {
