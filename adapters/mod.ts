@@ -7,6 +7,7 @@ import { exampleAdapter } from "./example/mod.ts";
 import { flattradeAdapter, shoonyaAdapter, tradesmartAdapter, zebuAdapter } from "./noren/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
+import { upstoxAdapter } from "./upstox/mod.ts";
 import { zerodhaAdapter } from "./zerodha/mod.ts";
 
 /** Every broker adapter, in the order `--help` lists them. */
@@ -14,6 +15,7 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   paperAdapter,
   replayAdapter,
   zerodhaAdapter,
+  upstoxAdapter,
   exampleAdapter,
   flattradeAdapter,
   shoonyaAdapter,

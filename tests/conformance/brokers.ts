@@ -14,6 +14,7 @@ import {
   startNorenSimulator,
 } from "../../adapters/noren/mod.ts";
 import { startZerodhaConformance } from "../../adapters/zerodha/conformance.ts";
+import { startUpstoxSimulator, upstoxAdapter } from "../../adapters/upstox/mod.ts";
 
 /** An instrument as OpenAlgo names it. */
 export interface Ref {
@@ -104,5 +105,18 @@ export const CONFORMANCE: readonly ConformanceEntry[] = [
     ],
     index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
     brokerMode: { 1: 2, 2: 2, 3: 3 },
+  },
+  {
+    descriptor: upstoxAdapter,
+    start: () => startUpstoxSimulator(),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    // Upstox's `full` stream (with the book) serves Quote and Depth alike.
+    brokerMode: { 1: 1, 2: 3, 3: 3 },
   },
 ];
