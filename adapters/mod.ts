@@ -3,6 +3,7 @@
 
 import type { BrokerDescriptor, SimulatorMain } from "../lib/adapter/mod.ts";
 import type { Config } from "../lib/config/config.ts";
+import { angelAdapter } from "./angel/mod.ts";
 import { exampleAdapter } from "./example/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
@@ -13,6 +14,7 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   paperAdapter,
   replayAdapter,
   zerodhaAdapter,
+  angelAdapter,
   exampleAdapter,
 ];
 

@@ -164,6 +164,11 @@ function price(raw: number, div: number): number | null {
   return raw === 0 ? null : raw / div;
 }
 
+/** A float64 quantity; NaN and infinities (never sent for real) are null. */
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
 function malformed(stats: DecodeStats, counter: keyof DecodeStats, reason: string) {
   stats[counter]++;
   stats.errors++;
@@ -226,8 +231,8 @@ export function decodePacket(
     tick.last_trade_quantity = int64(v, 51);
     tick.avg_trade_price = price(int64(v, 59), div);
     tick.volume = int64(v, 67);
-    tick.total_buy_quantity = v.getFloat64(75, true);
-    tick.total_sell_quantity = v.getFloat64(83, true);
+    tick.total_buy_quantity = finite(v.getFloat64(75, true));
+    tick.total_sell_quantity = finite(v.getFloat64(83, true));
   }
   tick.open = price(int64(v, 91), div);
   tick.high = price(int64(v, 99), div);

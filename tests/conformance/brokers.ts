@@ -4,6 +4,7 @@
 import type { BrokerDescriptor } from "../../lib/adapter/mod.ts";
 import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
 import type { Mode } from "../../lib/types.ts";
+import { angelAdapter, startAngelSimulator } from "../../adapters/angel/mod.ts";
 import { exampleAdapter, startExampleSimulator } from "../../adapters/example/mod.ts";
 import { paperAdapter } from "../../adapters/paper/mod.ts";
 import { zerodhaAdapter } from "../../adapters/zerodha/mod.ts";
@@ -70,6 +71,17 @@ export const CONFORMANCE: readonly ConformanceEntry[] = [
       { exchange: "NSE", symbol: "RELIANCE" },
       { exchange: "NSE", symbol: "INFY" },
       { exchange: "NSE", symbol: "TCS" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+  },
+  {
+    descriptor: angelAdapter,
+    start: () => startAngelSimulator(),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
     ],
     index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
   },
