@@ -4,6 +4,7 @@
 import type { BrokerDescriptor, SimulatorMain } from "../lib/adapter/mod.ts";
 import type { Config } from "../lib/config/config.ts";
 import { angelAdapter } from "./angel/mod.ts";
+import { dhanAdapter } from "./dhan/mod.ts";
 import { exampleAdapter } from "./example/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
@@ -15,6 +16,7 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   replayAdapter,
   zerodhaAdapter,
   angelAdapter,
+  dhanAdapter,
   exampleAdapter,
 ];
 
