@@ -3,6 +3,8 @@
 
 import type { BrokerDescriptor, SimulatorMain } from "../lib/adapter/mod.ts";
 import type { Config } from "../lib/config/mod.ts";
+import { angelAdapter } from "./angel/mod.ts";
+import { dhanAdapter } from "./dhan/mod.ts";
 import { exampleAdapter } from "./example/mod.ts";
 import { flattradeAdapter, shoonyaAdapter, tradesmartAdapter, zebuAdapter } from "./noren/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
@@ -16,6 +18,8 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   replayAdapter,
   zerodhaAdapter,
   upstoxAdapter,
+  angelAdapter,
+  dhanAdapter,
   exampleAdapter,
   flattradeAdapter,
   shoonyaAdapter,
