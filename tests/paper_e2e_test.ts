@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { startGateway, TestClient, until } from "./helpers/gateway.ts";
 import { BusReader } from "../lib/bus/reader.ts";
-import { MAX_BATCHES_IN_FLIGHT } from "../lib/pool/worker_runtime.ts";
+import { MAX_BATCHES_IN_FLIGHT } from "../lib/adapter/mod.ts";
 
 Deno.test("paper feed: ticks reach clients and the bus; a killed worker restarts and resubscribes", async () => {
   const gw = await startGateway({
