@@ -191,8 +191,12 @@ export interface PaperMarketOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildUniverse } from "./instruments.ts";
  * const market = new PaperMarket({ seed: 7, universe: buildUniverse({ now: Date.now() }) });
  * const tick = market.nextTick("NSE", "RELIANCE", 2, Date.now());
+ * assert.equal(tick.mode, 2);
+ * assert.ok(tick.ltp > 0 && tick.volume !== null && tick.depth === null);
  * ```
  */
 export class PaperMarket {

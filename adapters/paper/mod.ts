@@ -71,8 +71,9 @@ export type PaperOptionsInput = z.input<typeof paperOptionsSchema>;
  *
  * @example
  * ```ts
- * parsePaperOptions({ seed: 1 }).ticksPerSecond; // 2
- * parsePaperOptions({ ticksPerSecond: -1 }); // throws "invalid paper options: ticksPerSecond: …"
+ * import assert from "node:assert/strict";
+ * assert.equal(parsePaperOptions({ seed: 1 }).ticksPerSecond, 2);
+ * assert.throws(() => parsePaperOptions({ ticksPerSecond: -1 }), /ticksPerSecond: Too small/);
  * ```
  */
 export function parsePaperOptions(options: unknown): PaperOptions {
