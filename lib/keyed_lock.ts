@@ -9,8 +9,18 @@ export class KeyedLock {
    * Runs `fn` after every earlier call for `key` has settled.
    *
    * @example
-   * ```ts ignore
-   * await lock.run("NSE:RELIANCE", () => pool.subscribe(...));
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const lock = new KeyedLock();
+   * const order: string[] = [];
+   * const slow = lock.run("NSE:RELIANCE", async () => {
+   *   await new Promise((r) => setTimeout(r, 10));
+   *   order.push("first");
+   * });
+   * const fast = lock.run("NSE:RELIANCE", () => Promise.resolve(void order.push("second")));
+   * assert.equal(lock.busy("NSE:RELIANCE"), true);
+   * await Promise.all([slow, fast]);
+   * assert.deepEqual(order, ["first", "second"]);
    * ```
    */
   run<T>(key: string, fn: () => Promise<T>): Promise<T> {

@@ -40,8 +40,14 @@ export type TickData = LtpData | QuoteData | DepthData;
  * `mode` (`tick.mode >= mode`); a Depth tick without depth levels yields empty sides.
  *
  * @example
- * ```ts ignore
- * const data = projectTick(tick, 1); // { symbol, exchange, ltp, ltt, timestamp }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { baseTick } from "./types.ts";
+ * const tick = { ...baseTick("NSE", "TCS", 2, 3500, null, 1_700_000_000_000), volume: 1200 };
+ * assert.deepEqual(projectTick(tick, 1), {
+ *   symbol: "TCS", exchange: "NSE", ltp: 3500, ltt: null, timestamp: 1_700_000_000_000,
+ * });
+ * assert.equal((projectTick(tick, 2) as { volume: number }).volume, 1200);
  * ```
  */
 export function projectTick(tick: Tick, mode: Mode): TickData {

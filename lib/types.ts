@@ -157,8 +157,12 @@ export type Clock = () => number;
  * in for richer modes (a field the broker does not send stays null, never a fabricated 0).
  *
  * @example
- * ```ts ignore
- * const t = baseTick("NSE", "RELIANCE", 1, 2940.7, null, Date.now());
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const t = baseTick("NSE", "RELIANCE", 1, 2940.7, null, 1_700_000_000_000);
+ * assert.equal(t.ltp, 2940.7);
+ * assert.equal(t.volume, null);
+ * assert.equal(t.depth, null);
  * ```
  */
 export function baseTick(

@@ -12,8 +12,13 @@ export const SCHEMA_PATH: URL = new URL("../../docs/bus-envelope.schema.json", i
  * Uses the schema's input side so that unknown (future, additive) fields are allowed.
  *
  * @example
- * ```ts ignore
- * await Deno.writeTextFile(SCHEMA_PATH, renderEnvelopeJsonSchema());
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // The shipped file is exactly this text (a test checks it).
+ * const schema = JSON.parse(renderEnvelopeJsonSchema());
+ * assert.equal(schema.$id, "tickplex:bus-envelope:v1");
+ * assert.equal(schema.oneOf.length, 3);
+ * assert.equal(renderEnvelopeJsonSchema(), await Deno.readTextFile(SCHEMA_PATH));
  * ```
  */
 export function renderEnvelopeJsonSchema(): string {

@@ -399,9 +399,10 @@ export class BusPublisher {
  * localhost), ipc and inproc; `remote` for any other host or transport; `invalid` when malformed.
  *
  * @example
- * ```ts ignore
- * addressLocality("tcp://127.0.0.1:5555"); // "local"
- * addressLocality("tcp://*:5555"); // "remote"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(addressLocality("tcp://127.0.0.1:5555"), "local");
+ * assert.equal(addressLocality("tcp://*:5555"), "remote");
  * ```
  */
 export function addressLocality(address: string): "local" | "remote" | "invalid" {

@@ -35,9 +35,11 @@ const MODE_BY_NAME: Readonly<Record<string, Mode>> = { LTP: 1, QUOTE: 2, DEPTH: 
  * or a symbol that would merge with the exchange into one (`NSE` + `INDEX_X`).
  *
  * @example
- * ```ts ignore
- * formatTopic("NSE", "RELIANCE", 2); // "NSE_RELIANCE_QUOTE"
- * formatTopic("NSE_INDEX", "NIFTY", 1); // "NSE_INDEX_NIFTY_LTP"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(formatTopic("NSE", "RELIANCE", 2), "NSE_RELIANCE_QUOTE");
+ * assert.equal(formatTopic("NSE_INDEX", "NIFTY", 1), "NSE_INDEX_NIFTY_LTP");
+ * assert.throws(() => formatTopic("NSE", "INDEX_X", 1), RangeError);
  * ```
  */
 export function formatTopic(exchange: string, symbol: string, mode: Mode): string {
@@ -59,10 +61,11 @@ export function formatTopic(exchange: string, symbol: string, mode: Mode): strin
  * empty exchange or symbol, or an unknown mode.
  *
  * @example
- * ```ts ignore
- * parseTopic("CRYPTO_SOL_INR_LTP"); // { exchange: "CRYPTO", symbol: "SOL_INR", mode: 1 }
- * parseTopic("NSE_INDEX_NIFTY_ltp"); // { exchange: "NSE_INDEX", symbol: "NIFTY", mode: 1 }
- * parseTopic("CACHE_INVALIDATE_ALL_7"); // null
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseTopic("CRYPTO_SOL_INR_LTP"), { exchange: "CRYPTO", symbol: "SOL_INR", mode: 1 });
+ * assert.deepEqual(parseTopic("NSE_INDEX_NIFTY_ltp"), { exchange: "NSE_INDEX", symbol: "NIFTY", mode: 1 });
+ * assert.equal(parseTopic("CACHE_INVALIDATE_ALL_7"), null);
  * ```
  */
 export function parseTopic(topic: string): ParsedTopic | null {
@@ -82,11 +85,12 @@ export function parseTopic(topic: string): ParsedTopic | null {
  * Classifies a topic the way a bus listener dispatches it.
  *
  * @example
- * ```ts ignore
- * classifyTopic("NSE_RELIANCE_QUOTE"); // "market"
- * classifyTopic("ZERODHA_U42_orders"); // "orders"
- * classifyTopic("CACHE_INVALIDATE_FEED_U42"); // "control"
- * classifyTopic("NSE_RELIANCE_FULL"); // "invalid"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(classifyTopic("NSE_RELIANCE_QUOTE"), "market");
+ * assert.equal(classifyTopic("ZERODHA_U42_orders"), "orders");
+ * assert.equal(classifyTopic("CACHE_INVALIDATE_FEED_U42"), "control");
+ * assert.equal(classifyTopic("NSE_RELIANCE_FULL"), "invalid");
  * ```
  */
 export function classifyTopic(topic: string): TopicKind {

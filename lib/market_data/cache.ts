@@ -30,10 +30,15 @@ interface Entry {
  * every quote field) refresh the quote; Depth ticks refresh the depth.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { baseTick } from "../types.ts";
  * const cache = new TickCache();
- * cache.update(tick, NO_FLAGS, tick.timestamp, Date.now());
- * cache.getLtp("NSE", "RELIANCE")?.data.ltp;
+ * const tick = baseTick("NSE", "RELIANCE", 1, 2940.7, null, 1000);
+ * cache.update(tick, {}, tick.timestamp, 1005);
+ * assert.equal(cache.getLtp("NSE", "RELIANCE")?.data.ltp, 2940.7);
+ * assert.equal(cache.isFresh("NSE", "RELIANCE", 30_000, 2000), true);
+ * assert.equal(cache.getQuote("NSE", "RELIANCE"), null, "an LTP tick has no quote");
  * ```
  */
 export class TickCache {

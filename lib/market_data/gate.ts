@@ -24,8 +24,12 @@ const REASONS: Readonly<Record<PauseCause, string>> = {
  * capacity, or the first one before anyone subscribed).
  *
  * @example
- * ```ts ignore
- * connectionLost(pool.status()); // false while every connection is connected
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const conn = { index: 0, symbols: 3, capacity: 1000, restarts: 0, reconnects: 0, lastTickAt: null, ticks: 0 };
+ * assert.equal(connectionLost([{ ...conn, state: "connected" }]), false);
+ * assert.equal(connectionLost([{ ...conn, state: "connecting", symbols: 0 }]), false);
+ * assert.equal(connectionLost([{ ...conn, state: "reconnecting" }]), true);
  * ```
  */
 export function connectionLost(connections: readonly ConnectionStatus[]): boolean {
@@ -61,8 +65,16 @@ export interface FeedAssessment {
  * With no subscriptions the feed is always `ok`: silence is expected.
  *
  * @example
- * ```ts ignore
- * assessFeed({ connections, hasSubscriptions: true, now, lastDataAt, lastIdleAt, staleAfterMs: 30_000 });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const connections = [{
+ *   index: 0, state: "connected" as const, symbols: 1, capacity: 1000, restarts: 0, reconnects: 0,
+ *   lastTickAt: null, ticks: 0,
+ * }];
+ * const base = { connections, hasSubscriptions: true, lastIdleAt: null, staleAfterMs: 30_000 };
+ * assert.equal(assessFeed({ ...base, now: 40_000, lastDataAt: 20_000 }), "ok");
+ * assert.equal(assessFeed({ ...base, now: 60_000, lastDataAt: 20_000 }), "stale");
+ * assert.equal(assessFeed({ ...base, hasSubscriptions: false, now: 60_000, lastDataAt: 20_000 }), "ok");
  * ```
  */
 export function assessFeed(a: FeedAssessment): "ok" | PauseCause {
@@ -90,11 +102,16 @@ export interface GateCounters {
  * {@link assessFeed} and incoming ticks — it records the state, counts, and notifies listeners.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * const gate = new SafetyGate();
- * gate.onChange((e) => console.log(e.reason));
- * gate.pause("stale", Date.now());
- * gate.safety(); // { safe: false, reason: STALE_REASON }
+ * const events: boolean[] = [];
+ * gate.onChange((e) => events.push(e.safe));
+ * gate.pause("stale", 1000);
+ * assert.deepEqual(gate.safety(), { safe: false, reason: STALE_REASON });
+ * gate.release("recovered", 2000);
+ * assert.deepEqual(gate.safety(), { safe: true, reason: "" });
+ * assert.deepEqual(events, [false, true]);
  * ```
  */
 export class SafetyGate {

@@ -20,8 +20,17 @@ export interface MarketDataReports {
  * Both endpoints answer 200 whatever the state: the state is in the body (`safe`, `status`).
  *
  * @example
- * ```ts ignore
- * Deno.serve((req) => handleMarketDataHttp(service, req) ?? route(req));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const reports = {
+ *   health: () => { throw new Error("not asked"); },
+ *   tradeSafe: () => ({ safe: true, reason: "", data_fresh: true }),
+ * };
+ * const res = handleMarketDataHttp(reports, new Request("http://127.0.0.1/api/v1/trade-safe"));
+ * assert.deepEqual(await res?.json(), { safe: true, reason: "", data_fresh: true });
+ * assert.equal(handleMarketDataHttp(reports, new Request("http://127.0.0.1/other")), null);
+ * const post = new Request("http://127.0.0.1/api/v1/health", { method: "POST" });
+ * assert.equal(handleMarketDataHttp(reports, post)?.status, 405);
  * ```
  */
 export function handleMarketDataHttp(reports: MarketDataReports, req: Request): Response | null {

@@ -100,10 +100,17 @@ export class RingBuffer<T> {
  * (receive time). Entries must be pushed in receive-time order, which the service guarantees.
  *
  * @example
- * ```ts ignore
- * const recent = new RecentTicks({ size: 1000, maxAgeMs: 600_000 });
- * recent.push({ seq: 1, tick, flags: {}, receivedAt: now }, now);
- * recent.recent("NSE", "RELIANCE", { since: now - 60_000 }, now);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { baseTick } from "../types.ts";
+ * const recent = new RecentTicks({ size: 2, maxAgeMs: 600_000 });
+ * for (let seq = 1; seq <= 3; seq++) {
+ *   const tick = baseTick("NSE", "RELIANCE", 1, 2940 + seq, null, seq * 1000);
+ *   recent.push({ seq, tick, flags: {}, receivedAt: seq * 1000 }, seq * 1000);
+ * }
+ * // The newest two are kept; `since` keeps those received after it.
+ * assert.deepEqual(recent.recent("NSE", "RELIANCE", undefined, 3000).map((r) => r.seq), [2, 3]);
+ * assert.deepEqual(recent.recent("NSE", "RELIANCE", 2500, 3000).map((r) => r.seq), [3]);
  * ```
  */
 export class RecentTicks {

@@ -44,9 +44,13 @@ export interface AuthLimits {
  * time taken does not depend on which key (if any) matched.
  *
  * @example
- * ```ts ignore
- * const auth = await ApiKeyAuth.create(["secret-key"], { maxFailures: 10, windowMs: 60_000 });
- * await auth.check("secret-key", "127.0.0.1"); // { ok: true }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const auth = await ApiKeyAuth.create(["a-long-secret-key"], { maxFailures: 1, windowMs: 60_000 });
+ * assert.deepEqual(await auth.check("a-long-secret-key", "127.0.0.1"), { ok: true });
+ * assert.equal((await auth.check("wrong", "127.0.0.1")).ok, false);
+ * const limited = await auth.check("wrong-again", "127.0.0.1");
+ * assert.ok(!limited.ok && limited.code === "RATE_LIMITED");
  * ```
  */
 export class ApiKeyAuth {

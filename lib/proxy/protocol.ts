@@ -170,8 +170,15 @@ export interface ParseLimits {
  * Parses one text frame.
  *
  * @example
- * ```ts ignore
- * const r = parseRequest('{"action":"ping"}', limits); // { action: "ping" }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const limits = { maxFrameBytes: 1 << 20, maxEntriesPerRequest: 5000 };
+ * assert.deepEqual(parseRequest('{"action":"ping","request_id":7}', limits), {
+ *   action: "ping",
+ *   requestId: 7,
+ * });
+ * const bad = parseRequest('{"action":"subscribe","symbols":[],"mode":4}', limits);
+ * assert.ok(isProtocolError(bad) && bad.code === "INVALID_MODE");
  * ```
  */
 export function parseRequest(text: string, limits: ParseLimits): Request | ProtocolError {

@@ -15,8 +15,12 @@ import type { Mode } from "../types.ts";
  * traded before it, from the session open). Minutes are UTC; IST minutes are the same buckets.
  *
  * @example
- * ```ts ignore
- * const candles = await connection.runAndReadAll(ohlcvSql("ticks"));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // Run it with any DuckDB connection: `await connection.runAndReadAll(ohlcvSql("ticks"))`.
+ * const sql = ohlcvSql("ticks");
+ * assert.match(sql, /time_bucket\(INTERVAL 1 minute/);
+ * assert.match(sql, /mode = 'QUOTE'/);
  * ```
  */
 export function ohlcvSql(from: string, mode: Mode = 2): string {

@@ -106,8 +106,11 @@ function columnsDdl(columns: readonly { name: string; type: string; notNull: boo
  * The DDL that creates the recording's tables when they do not exist yet.
  *
  * @example
- * ```ts ignore
- * for (const sql of recordingDdl()) await connection.run(sql);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // `for (const sql of recordingDdl()) await connection.run(sql);` on a DuckDB connection.
+ * const ddl = recordingDdl();
+ * assert.ok(ddl.some((sql) => /CREATE TABLE IF NOT EXISTS ticks/.test(sql)));
  * ```
  */
 export function recordingDdl(): string[] {
