@@ -63,9 +63,14 @@ const stderrWriter: LogWriter = (line) => {
  * Configures logging for the process. Safe to call again (reconfigures).
  *
  * @example
- * ```ts ignore
- * await setupLogging("info");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const lines: string[] = [];
+ * await setupLogging("info", (line) => lines.push(line)); // default: stderr
  * getLogger(["tickplex", "pool"]).info("started");
+ * getLogger(["tickplex", "pool"]).debug("not at info");
+ * assert.equal(lines.length, 1);
+ * assert.match(lines[0], /INFO tickplex\.pool: started/);
  * ```
  */
 export async function setupLogging(

@@ -71,9 +71,15 @@ const headerFields = {
  * a field is not a breaking change; removing or retyping one bumps `v`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const payload = '{"v":1,"seq":0,"session":"s1","broker":"paper","exchange":"NSE",' +
+ *   '"symbol":"TCS","published":1,"mode":"LTP","data":{"symbol":"TCS","exchange":"NSE",' +
+ *   '"ltp":3500,"ltt":null,"timestamp":1},"future_field":true}';
  * const envelope = busEnvelopeSchema.parse(JSON.parse(payload));
- * if (envelope.mode === "DEPTH") console.log(envelope.data.depth.buy[0]);
+ * assert.equal(envelope.mode, "LTP");
+ * assert.equal(envelope.data.ltp, 3500);
+ * assert.equal(busEnvelopeSchema.safeParse({ ...envelope, mode: "FULL" }).success, false);
  * ```
  */
 export const busEnvelopeSchema = z.discriminatedUnion("mode", [
@@ -100,8 +106,15 @@ export interface EnvelopeHeader {
  * Builds the envelope of `tick` for a consumer at `mode` (`tick.mode >= mode`).
  *
  * @example
- * ```ts ignore
- * const envelope = buildEnvelope(tick, 1, { seq: 0, session, broker: "zerodha", published: Date.now() });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { baseTick } from "../types.ts";
+ * const tick = { ...baseTick("NSE", "TCS", 2, 3500, null, 1), volume: 10 };
+ * const header = { seq: 0, session: "s1", broker: "zerodha", published: 2 };
+ * const ltp = buildEnvelope(tick, 1, header);
+ * assert.equal(ltp.mode, "LTP");
+ * assert.equal("volume" in ltp.data, false, "an LTP envelope carries the LTP fields only");
+ * assert.equal(buildEnvelope(tick, 2, header).mode, "QUOTE");
  * ```
  */
 export function buildEnvelope(tick: Tick, mode: Mode, header: EnvelopeHeader): BusEnvelope {
@@ -135,8 +148,14 @@ export function buildEnvelope(tick: Tick, mode: Mode, header: EnvelopeHeader): B
  * Serialises an envelope for the payload frame (one `JSON.stringify`).
  *
  * @example
- * ```ts ignore
- * await socket.send([topic, encodeEnvelope(envelope)]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { baseTick } from "../types.ts";
+ * const header = { seq: 3, session: "s1", broker: "paper", published: 2 };
+ * const envelope = buildEnvelope(baseTick("NSE", "TCS", 1, 3500, null, 1), 1, header);
+ * // The payload frame: `await socket.send([topic, encodeEnvelope(envelope)])`.
+ * const frame = encodeEnvelope(envelope);
+ * assert.deepEqual(decodeEnvelope(frame), { ok: true, envelope });
  * ```
  */
 export function encodeEnvelope(envelope: BusEnvelope): string {
@@ -152,9 +171,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * Parses a payload frame (UTF-8 bytes or text) into an envelope; never throws.
  *
  * @example
- * ```ts ignore
- * const result = decodeEnvelope(frame);
- * if (result.ok) handle(result.envelope); else console.warn(result.error);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const result = decodeEnvelope(new TextEncoder().encode('{"v":2}'));
+ * assert.equal(result.ok, false); // never throws: bad frames are counted and skipped
+ * assert.equal(decodeEnvelope(new Uint8Array([0xff, 0xfe])).ok, false);
  * ```
  */
 export function decodeEnvelope(payload: Uint8Array | string): DecodeResult {

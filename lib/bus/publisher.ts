@@ -96,9 +96,16 @@ const MODE_LIST: readonly Mode[] = [1, 2, 3];
  * see that as a `seq` gap. Drops before the socket (queue overflow) are counted here.
  *
  * @example
- * ```ts ignore
- * const bus = await BusPublisher.open({ address: "tcp://127.0.0.1:5555", broker: "zerodha" });
- * bus.publish(tick, [1, 3]); // NSE_RELIANCE_LTP and NSE_RELIANCE_DEPTH
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { baseTick, type Tick } from "../types.ts";
+ * // The gateway binds tcp://127.0.0.1:5555; `*` picks a free port.
+ * const bus = await BusPublisher.open({ address: "tcp://127.0.0.1:*", broker: "zerodha" });
+ * const tick: Tick = {
+ *   ...baseTick("NSE", "RELIANCE", 3, 2940.7, null, Date.now()),
+ *   depth: { buy: [{ price: 2940.65, quantity: 10, orders: 2 }], sell: [] },
+ * };
+ * assert.equal(bus.publish(tick, [1, 3]), 2); // NSE_RELIANCE_LTP and NSE_RELIANCE_DEPTH
  * await bus.close();
  * ```
  */
@@ -144,9 +151,15 @@ export class BusPublisher {
    * malformed, not loopback without CURVE keys, already in use, or otherwise unbindable.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import assert from "node:assert/strict";
    * const bus = await BusPublisher.open({ address: "tcp://127.0.0.1:*", broker: "paper" });
-   * console.log(bus.endpoint); // tcp://127.0.0.1:41234
+   * assert.match(bus.endpoint, /^tcp:\/\/127\.0\.0\.1:\d+$/); // the port actually bound
+   * await assert.rejects(
+   *   BusPublisher.open({ address: "tcp://0.0.0.0:*", broker: "paper" }),
+   *   BusBindError, // not loopback and no CURVE keys
+   * );
+   * await bus.close();
    * ```
    */
   static async open(options: BusPublisherOptions): Promise<BusPublisher> {
@@ -242,8 +255,17 @@ export class BusPublisher {
    * {@link close} it queues nothing and returns 0.
    *
    * @example
-   * ```ts ignore
-   * bus.publish(depthTick, [1, 2, 3]); // three messages, each with its mode's fields
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { baseTick } from "../types.ts";
+   * await using bus = await BusPublisher.open({ address: "tcp://127.0.0.1:*", broker: "paper" });
+   * const depthTick = {
+   *   ...baseTick("NSE", "TCS", 3, 3500, null, Date.now()),
+   *   depth: { buy: [], sell: [] },
+   * };
+   * assert.equal(bus.publish(depthTick, [1, 2, 3]), 3); // three messages, each with its mode's fields
+   * const ltpTick = baseTick("NSE", "TCS", 1, 3500, null, Date.now());
+   * assert.equal(bus.publish(ltpTick, [1, 3]), 1, "richer modes than the tick are skipped");
    * ```
    */
   publish(tick: Tick, modes: Iterable<Mode>): number {
@@ -277,8 +299,16 @@ export class BusPublisher {
    * (bounded wait). Idempotent.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { baseTick } from "../types.ts";
+   * const bus = await BusPublisher.open({ address: "tcp://127.0.0.1:*", broker: "paper" });
    * await bus.close();
+   * await bus.close(); // idempotent
+   * assert.equal(bus.publish(baseTick("NSE", "TCS", 1, 1, null, 1), [1]), 0, "nothing after close");
+   * // The address is free again.
+   * const again = await BusPublisher.open({ address: bus.endpoint, broker: "paper" });
+   * await again.close();
    * ```
    */
   close(): Promise<void> {

@@ -113,12 +113,28 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * subscription reaches the publisher.
  *
  * @example
- * ```ts ignore
- * using reader = BusReader.connect({ address: "tcp://127.0.0.1:5555", topics: ["NSE_RELIANCE_"] });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BusPublisher } from "./publisher.ts";
+ * import { baseTick } from "../types.ts";
+ * // Stands in for the gateway (tcp://127.0.0.1:5555) so the example runs anywhere.
+ * await using gateway = await BusPublisher.open({ address: "tcp://127.0.0.1:*", broker: "paper" });
+ * using reader = BusReader.connect({ address: gateway.endpoint, topics: ["NSE_RELIANCE_"] });
+ * const publishing = setInterval(() => { // until the slow joiner has joined
+ *   gateway.publish(baseTick("NSE", "RELIANCE", 1, 2940.7, null, Date.now()), [1]);
+ *   gateway.publish(baseTick("NSE", "TCS", 1, 3500, null, Date.now()), [1]);
+ * }, 20);
+ * const kinds: string[] = [];
  * for await (const event of reader) {
- *   if (event.kind === "tick") console.log(event.topic, event.envelope.data.ltp);
- *   else if (event.kind === "gap") console.warn("missed", event.to - event.from + 1, event.topic);
+ *   kinds.push(event.kind);
+ *   if (event.kind === "gap") console.warn("missed", event.to - event.from + 1, event.topic);
+ *   if (event.kind === "tick") {
+ *     assert.equal(event.topic, "NSE_RELIANCE_LTP"); // TCS is not subscribed
+ *     break;
+ *   }
  * }
+ * clearInterval(publishing);
+ * assert.equal(kinds[0], "session", "a new publisher session comes first");
  * ```
  */
 export class BusReader implements AsyncIterable<BusEvent> {
@@ -166,9 +182,23 @@ export class BusReader implements AsyncIterable<BusEvent> {
    * Connecting is asynchronous in zeromq: this returns at once and reconnects automatically.
    *
    * @example
-   * ```ts ignore
-   * const reader = BusReader.connect({ address: "tcp://127.0.0.1:5555", signal: AbortSignal.timeout(60_000) });
-   * for await (const { envelope } of reader.ticks()) record(envelope);
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BusPublisher } from "./publisher.ts";
+   * import { baseTick } from "../types.ts";
+   * await using gateway = await BusPublisher.open({ address: "tcp://127.0.0.1:*", broker: "paper" });
+   * const stop = new AbortController(); // or AbortSignal.timeout(60_000)
+   * const reader = BusReader.connect({ address: gateway.endpoint, signal: stop.signal });
+   * const publishing = setInterval(() => {
+   *   gateway.publish(baseTick("NSE", "TCS", 1, 3500, null, Date.now()), [1]);
+   * }, 20);
+   * const recorded: number[] = [];
+   * for await (const { envelope } of reader.ticks()) { // ticks only, no session/gap events
+   *   recorded.push(envelope.data.ltp);
+   *   if (recorded.length === 3) stop.abort(); // ends the loop
+   * }
+   * clearInterval(publishing);
+   * assert.deepEqual(recorded, [3500, 3500, 3500]);
    * ```
    */
   static connect(options: BusReaderOptions): BusReader {

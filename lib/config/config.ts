@@ -154,8 +154,17 @@ const envSchema = z.object({
  * Throws {@link ConfigError} naming the bad field.
  *
  * @example
- * ```ts ignore
- * const config = await loadConfig({ file: "tickplex.json", env: Deno.env.toObject(), overrides: {} });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // From a file, the environment and flags (here no file): `env: Deno.env.toObject()` in practice.
+ * const { config } = await loadConfig({ env: { TICKPLEX_PORT: "9000" }, overrides: { host: "0.0.0.0" } });
+ * assert.equal(config.port, 9000);
+ * assert.equal(config.host, "0.0.0.0");
+ * assert.equal(config.broker.name, "paper");
+ * await assert.rejects(
+ *   loadConfig({ env: { TICKPLEX_PORT: "http" }, overrides: {} }),
+ *   ConfigError,
+ * );
  * ```
  */
 export async function loadConfig(opts: {
