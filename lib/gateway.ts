@@ -53,8 +53,20 @@ export interface GatewayOptions {
  * A running gateway.
  *
  * @example
- * ```ts ignore
- * const gw = await Gateway.start({ config, adapters, adapterOptions });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ADAPTERS, adapterOptionsFor } from "../adapters/mod.ts";
+ * import { configSchema } from "./config/mod.ts";
+ * // The paper market on free ports; `deno task start` runs the same with your config.
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * const health = await (await fetch(`http://127.0.0.1:${gw.proxy.addr.port}/health`)).json();
+ * assert.equal(health.broker, "paper");
  * await gw.stop();
  * ```
  */

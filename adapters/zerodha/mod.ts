@@ -34,8 +34,11 @@ export {
  * 200 tokens per frame, 5 depth levels), lowered by options where they ask.
  *
  * @example
- * ```ts ignore
- * const caps = zerodhaAdapter.capabilities({ apiKey, accessToken, instrumentsPath });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const caps = zerodhaAdapter.capabilities({ apiKey: "k", accessToken: "t" });
+ * assert.equal(caps.maxSymbolsPerConnection, 3000);
+ * assert.equal(caps.maxConnections, 3);
  * ```
  */
 export const zerodhaAdapter: BrokerDescriptor = {

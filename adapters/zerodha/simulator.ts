@@ -161,9 +161,15 @@ function isDerivative(token: number): boolean {
  * Starts a simulator on 127.0.0.1.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * await using sim = await startZerodhaSimulator({ tickIntervalMs: 0 });
- * // connect to `${sim.url}?api_key=${sim.apiKey}&access_token=${sim.accessToken}`
+ * const ws = new WebSocket(`${sim.url}?api_key=${sim.apiKey}&access_token=${sim.accessToken}`);
+ * await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+ * assert.equal(sim.stats.handshakes, 1);
+ * const closed = new Promise((resolve) => ws.onclose = resolve);
+ * ws.close();
+ * await closed;
  * ```
  */
 export function startZerodhaSimulator(

@@ -93,9 +93,28 @@ interface Owner {
  * over it.
  *
  * @example
- * ```ts ignore
- * const captures = new CaptureManager(registry);
- * await captures.acquire("recorder", [{ exchange: "NSE", symbol: "RELIANCE", mode: 2 }], 5);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../adapters/mod.ts";
+ * import { configSchema } from "../config/mod.ts";
+ * // The paper market on free ports; `deno task start` runs the same with your config.
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * const captures = new CaptureManager(gw.registry);
+ * const [r] = await captures.acquire("recorder", [{ exchange: "NSE", symbol: "RELIANCE", mode: 2 }], 5);
+ * assert.equal(r.status, "success");
+ * assert.deepEqual(captures.list().map((c) => `${c.owner} ${c.symbol} ${c.mode}`), [
+ *   "recorder RELIANCE Quote",
+ * ]);
+ * await captures.release("recorder");
+ * assert.deepEqual(captures.list(), []);
+ * await gw.stop();
  * ```
  */
 export class CaptureManager {
@@ -309,8 +328,28 @@ function invalid(issues: z.core.$ZodIssue[]): Response {
  * BROKER_ERROR, NOT_SUBSCRIBED.
  *
  * @example
- * ```ts ignore
- * gateway.httpRoutes.push(captureRoute({ registry, authorize: (req, info) => gw.authorize(req, info) }));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../adapters/mod.ts";
+ * import { configSchema } from "../config/mod.ts";
+ * // The paper market on free ports; `deno task start` runs the same with your config.
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * const route = captureRoute({ registry: gw.registry, authorize: (req, info) => gw.authorize(req, info) });
+ * const headers = { authorization: "Bearer a-long-random-client-key" };
+ * const res = await route(new Request("http://127.0.0.1/api/v1/capture", { headers }), {
+ *   address: "127.0.0.1",
+ * });
+ * assert.deepEqual(await res?.json(), { status: "success", captures: [] });
+ * const other = new Request("http://127.0.0.1/api/v1/other", { headers });
+ * assert.equal(await route(other, { address: "127.0.0.1" }), null); // not its path
+ * await gw.stop();
  * ```
  */
 export function captureRoute(deps: CaptureDeps): HttpRoute {
@@ -384,9 +423,28 @@ export interface CaptureHost {
  * manager, e.g. to inspect captures in-process.
  *
  * @example
- * ```ts ignore
- * const gw = await Gateway.start(options);
- * installCapture(gw);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../adapters/mod.ts";
+ * import { configSchema } from "../config/mod.ts";
+ * // The paper market on free ports; `deno task start` runs the same with your config.
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * // Gateway.start installs it (the manager is then in-process too); over HTTP:
+ * const res = await fetch(`http://127.0.0.1:${gw.proxy.addr.port}/api/v1/capture`, {
+ *   method: "POST",
+ *   headers: { "x-api-key": "a-long-random-client-key" },
+ *   body: JSON.stringify({ symbols: [{ exchange: "NSE", symbol: "TCS" }], mode: "LTP", owner: "rec" }),
+ * });
+ * assert.equal((await res.json()).status, "success");
+ * assert.deepEqual(gw.registry.list().map((k) => k.symbol), ["TCS"]);
+ * await gw.stop();
  * ```
  */
 export function installCapture(host: CaptureHost): CaptureManager {

@@ -60,9 +60,20 @@ interface StaticFile {
  * `/api/v1/status`, and returns null for anything else so other routes can answer.
  *
  * @example
- * ```ts ignore
- * const route = dashboardRoutes({ assets, authorize: (r, i) => gw.authorize(r, i), status });
- * gw.httpRoutes.push(route);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DashboardStatus } from "./status_types.ts";
+ * const assets = { html: "<!doctype html>", css: "", js: "", icon: "<svg/>" };
+ * const route = dashboardRoutes({
+ *   assets,
+ *   authorize: (req) => Promise.resolve(req.headers.has("authorization") ? null : new Response(null, { status: 401 })),
+ *   status: () => ({ broker: "paper" }) as DashboardStatus,
+ * });
+ * const page = await route(new Request("http://127.0.0.1/"), { address: "127.0.0.1" });
+ * assert.equal(await page?.text(), "<!doctype html>");
+ * assert.match(page?.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+ * const status = new Request("http://127.0.0.1/api/v1/status");
+ * assert.equal((await route(status, { address: "127.0.0.1" }))?.status, 401);
  * ```
  */
 export function dashboardRoutes(

@@ -168,11 +168,16 @@ interface QueuedItem {
  * The connection pool. Create with {@link ConnectionPool}, then `start()`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { paperAdapter } from "../../adapters/paper/mod.ts";
  * const pool = new ConnectionPool(paperAdapter.capabilities({}), workerLinkFactory(paperAdapter));
- * pool.onticks = (ticks) => fanout(ticks);
+ * const first = Promise.withResolvers<string>();
+ * pool.onticks = (ticks) => first.resolve(ticks[0].symbol);
  * await pool.start();
- * await pool.subscribe("NSE", "RELIANCE", 2, 5);
+ * assert.equal((await pool.subscribe("NSE", "RELIANCE", 2, 5)).ok, true);
+ * assert.equal(await first.promise, "RELIANCE");
+ * await pool.close();
  * ```
  */
 export class ConnectionPool {

@@ -50,9 +50,30 @@ type Request_ = globalThis.Request;
  * The proxy server. Start with {@link ProxyServer.start}; feed it with `onTicks`.
  *
  * @example
- * ```ts ignore
- * const proxy = await ProxyServer.start({ host: "127.0.0.1", port: 8765 }, deps);
- * pool.onticks = (ticks) => proxy.onTicks(ticks);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../adapters/mod.ts";
+ * import { configSchema } from "../config/mod.ts";
+ * // The paper market on free ports; `deno task start` runs the same with your config.
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * // The gateway started its proxy (`ProxyServer.start`) and feeds it `onTicks`.
+ * const ws = new WebSocket(`ws://127.0.0.1:${gw.proxy.addr.port}`);
+ * await new Promise((resolve) => ws.onopen = resolve);
+ * const reply = new Promise<MessageEvent>((resolve) => ws.onmessage = resolve);
+ * ws.send(JSON.stringify({ action: "ping", _pingId: 1 }));
+ * assert.deepEqual(
+ *   { ...JSON.parse((await reply).data), server_timestamp: 0 },
+ *   { type: "pong", status: "success", server_timestamp: 0, _pingId: 1 },
+ * );
+ * ws.close();
+ * await gw.stop();
  * ```
  */
 export class ProxyServer implements SendScheduler {

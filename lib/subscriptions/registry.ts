@@ -69,9 +69,28 @@ export interface AcquireInfo {
  * The registry.
  *
  * @example
- * ```ts ignore
- * const registry = new SubscriptionRegistry(pool);
- * await registry.acquire(client, "NSE", "RELIANCE", 2, 5);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../adapters/mod.ts";
+ * import { configSchema } from "../config/mod.ts";
+ * // The paper market on free ports; `deno task start` runs the same with your config.
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * const registry = gw.registry; // `new SubscriptionRegistry(pool)` in Gateway.start
+ * const a = { id: "algo-a" }, b = { id: "algo-b" };
+ * assert.equal((await registry.acquire(a, "NSE", "RELIANCE", 2, 5)).ok, true);
+ * assert.equal((await registry.acquire(b, "NSE", "RELIANCE", 2, 5)).ok, true); // no broker call
+ * assert.equal(registry.list()[0].consumers, 2);
+ * await registry.releaseAll(a);
+ * await registry.releaseAll(b);
+ * assert.deepEqual(registry.list(), []); // the last one out unsubscribed upstream
+ * await gw.stop();
  * ```
  */
 export class SubscriptionRegistry {

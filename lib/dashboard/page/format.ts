@@ -114,8 +114,9 @@ export function formatAge(ms: number | null | undefined): string {
  * Local wall-clock time `HH:MM:SS` of an epoch-ms instant.
  *
  * @example
- * ```ts ignore
- * formatClock(Date.now()); // "14:05:09"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(formatClock(new Date(2024, 5, 3, 14, 5, 9).getTime()), "14:05:09"); // local time
  * ```
  */
 export function formatClock(epochMs: number): string {
