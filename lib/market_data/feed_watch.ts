@@ -28,9 +28,22 @@ export interface FeedActivity {
  * Drives the {@link SafetyGate} from the feed and counts connection transitions.
  *
  * @example
- * ```ts ignore
- * const watch = new FeedWatch(pool, 30_000, Date.now());
- * const { replay } = watch.evaluate(Date.now(), { symbolSubscribers: 1, lastDataAt, seq });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { STALE_REASON } from "./gate.ts";
+ * import type { ConnectionStatus } from "../feed_state.ts";
+ * const conn: ConnectionStatus = {
+ *   index: 0, state: "connected", symbols: 1, capacity: 1000, restarts: 0, reconnects: 0,
+ *   lastTickAt: null, ticks: 0,
+ * };
+ * const watch = new FeedWatch({ status: () => [conn] }, 30_000, 0); // `pool` in the service
+ * watch.evaluate(10_000, { symbolSubscribers: 1, lastDataAt: 10_000, seq: 5 });
+ * assert.equal(watch.gate.safety().safe, true);
+ * watch.evaluate(50_000, { symbolSubscribers: 1, lastDataAt: 10_000, seq: 5 }); // 40 s silent
+ * assert.equal(watch.gate.safety().reason, STALE_REASON);
+ * // The service calls freshTick for the first tick after a pause: released, with what to replay.
+ * assert.deepEqual(watch.freshTick(51_000, 9), { after: 5, before: 9 });
+ * assert.equal(watch.gate.safety().safe, true);
  * ```
  */
 export class FeedWatch {

@@ -9,9 +9,20 @@ import { type HealthReport, PRIORITIES, type Priority } from "./types.ts";
  * subscriber counts and the monotonic counters (the same values as the metrics).
  *
  * @example
- * ```ts ignore
- * const body = healthReport(snapshot);
- * body.feed_state; // "connected" when every connection is
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MarketDataService } from "./service.ts";
+ * const conn = {
+ *   index: 0, state: "stalled" as const, symbols: 2, capacity: 1000, restarts: 0, reconnects: 0,
+ *   lastTickAt: null, ticks: 0,
+ * };
+ * const registry = { acquire: () => Promise.resolve({ ok: true as const }), release: () => Promise.resolve({ ok: true as const }) };
+ * const mds = new MarketDataService({ registry, feed: { status: () => [conn] } });
+ * const body = mds.health(); // healthReport() of the service's snapshot
+ * assert.equal(body.feed_state, "stalled"); // "connected" when every connection is
+ * assert.equal(body.status, "paused");
+ * assert.equal(body.connections[0].symbols, 2);
+ * await mds.close();
  * ```
  */
 export function healthReport(s: ServiceSnapshot): HealthReport {

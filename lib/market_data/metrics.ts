@@ -12,8 +12,16 @@ import { REJECT_REASONS } from "./validate.ts";
  * TYPE lines.
  *
  * @example
- * ```ts ignore
- * const text = metricsText(snapshot); // "# HELP tickplex_mds_ticks_total Ticks accepted.\n..."
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MarketDataService } from "./service.ts";
+ * const registry = { acquire: () => Promise.resolve({ ok: true as const }), release: () => Promise.resolve({ ok: true as const }) };
+ * const mds = new MarketDataService({ registry, feed: { status: () => [] } });
+ * const text = mds.metricsText(); // metricsText() of the service's snapshot
+ * assert.match(text, /^# HELP tickplex_mds_ticks_total /m);
+ * assert.match(text, /^# TYPE tickplex_mds_ticks_total counter$/m);
+ * assert.match(text, /^tickplex_mds_trade_safe 1$/m);
+ * await mds.close();
  * ```
  */
 export function metricsText(s: ServiceSnapshot): string {

@@ -8,11 +8,31 @@
  * path), held while the feed is unsafe, and checking the gate before acting.
  *
  * @example
- * ```ts ignore
- * import { MarketDataService } from "./mod.ts";
- *
- * const mds = new MarketDataService({ registry, feed: pool });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MarketDataService, STALE_REASON } from "./mod.ts";
+ * import { baseTick } from "../types.ts";
+ * import type { ConnectionStatus } from "../feed_state.ts";
+ * // In the gateway: `{ registry, feed: pool }`. Here an in-memory broker and a clock we move.
+ * let now = 1_700_000_000_000;
+ * const held: string[] = [];
+ * const registry = {
+ *   acquire: (_c: unknown, exchange: string, symbol: string) => {
+ *     held.push(`${exchange}:${symbol}`);
+ *     return Promise.resolve({ ok: true as const });
+ *   },
+ *   release: () => Promise.resolve({ ok: true as const }),
+ * };
+ * const conn: ConnectionStatus = {
+ *   index: 0, state: "connected", symbols: 1, capacity: 1000, restarts: 0, reconnects: 0,
+ *   lastTickAt: null, ticks: 0,
+ * };
+ * const feed = { status: () => [conn] };
+ * const mds = new MarketDataService({ registry, feed, clock: () => now });
+ * const tick = (ltp: number) => ({ ...baseTick("NSE", "RELIANCE", 1, ltp, now, now) });
  * const stop = 2_450;
+ * const exits: string[] = [];
+ * const exitPosition = (symbol: string) => exits.push(symbol); // your order code
  * const watcher = await mds.subscribe({
  *   priority: "CRITICAL",
  *   kind: "ltp",
@@ -26,9 +46,17 @@
  *     if (data.ltp <= stop) exitPosition("RELIANCE");
  *   },
  * });
- * mds.onGateChange((e) => console.log(e.safe ? "resumed" : e.reason));
+ * const gateEvents: string[] = [];
+ * mds.onGateChange((e) => gateEvents.push(e.safe ? "resumed" : e.reason));
+ * mds.onTicks([tick(2_500)]);
+ * now += 31_000; // 31 s of silence: stale
+ * assert.equal(mds.isTradeManagementSafe().reason, STALE_REASON);
+ * mds.onTicks([tick(2_440)]); // the first fresh tick releases the gate, then the callback runs
+ * assert.deepEqual(exits, ["RELIANCE"]);
+ * assert.deepEqual(gateEvents, [STALE_REASON, "resumed"]);
  * // later
  * await watcher.unsubscribe();
+ * await mds.close();
  * ```
  *
  * @module

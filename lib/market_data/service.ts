@@ -55,12 +55,30 @@ const CLOSE_WAIT_MS = 2_000;
  * {@link metricsText} appended to `/metrics`, {@link close} on shutdown before the pool closes.
  *
  * @example
- * ```ts ignore
- * const mds = new MarketDataService({ registry, feed: pool });
- * pool.onticks = (ticks) => mds.onTicks(ticks);
- * pool.onstatus = (index, state) => mds.onFeedStatus(index, state);
- * mds.start();
- *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { baseTick } from "../types.ts";
+ * import type { ConnectionStatus } from "../feed_state.ts";
+ * // In the gateway: `{ registry, feed: pool }`. Here an in-memory broker and a clock we move.
+ * let now = 1_700_000_000_000;
+ * const held: string[] = [];
+ * const registry = {
+ *   acquire: (_c: unknown, exchange: string, symbol: string) => {
+ *     held.push(`${exchange}:${symbol}`);
+ *     return Promise.resolve({ ok: true as const });
+ *   },
+ *   release: () => Promise.resolve({ ok: true as const }),
+ * };
+ * const conn: ConnectionStatus = {
+ *   index: 0, state: "connected", symbols: 1, capacity: 1000, restarts: 0, reconnects: 0,
+ *   lastTickAt: null, ticks: 0,
+ * };
+ * const feed = { status: () => [conn] };
+ * const mds = new MarketDataService({ registry, feed, clock: () => now });
+ * const tick = (ltp: number) => ({ ...baseTick("NSE", "RELIANCE", 1, ltp, now, now) });
+ * // The gateway wires: pool.onticks → mds.onTicks, pool.onstatus → mds.onFeedStatus; mds.start().
+ * const stop = 2_450;
+ * const exits: number[] = [];
  * const watcher = await mds.subscribe({
  *   priority: "CRITICAL",
  *   kind: "ltp",
@@ -68,9 +86,17 @@ const CLOSE_WAIT_MS = 2_000;
  *   name: "stoploss",
  *   holdWhilePaused: true,
  *   callback: ({ data }) => {
- *     if (data.ltp <= stop && mds.isTradeManagementSafe().safe) exit();
+ *     if (data.ltp <= stop && mds.isTradeManagementSafe().safe) exits.push(data.ltp);
  *   },
  * });
+ * assert.deepEqual(held, ["NSE:RELIANCE"], "a real broker subscription");
+ * mds.onTicks([tick(2_460), tick(2_449)]); // CRITICAL runs inside onTicks
+ * assert.deepEqual(exits, [2_449]);
+ * conn.state = "reconnecting";
+ * mds.onFeedStatus(0, "reconnecting");
+ * assert.equal(mds.isTradeManagementSafe().safe, false); // connection lost: paused
+ * await watcher.unsubscribe();
+ * await mds.close();
  * ```
  */
 export class MarketDataService {
