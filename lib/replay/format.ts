@@ -95,8 +95,16 @@ const decoder = new TextDecoder();
  * The bytes before the gzip body: the magic line and the header.
  *
  * @example
- * ```ts ignore
- * await file.write(encodePreamble(header));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const header: ReplayHeader = {
+ *   format: "tickplex-replay", version: 1, created: "2024-06-03T10:00:00Z", source: "ticks.duckdb",
+ *   rows: 2, first: 1000, last: 2000,
+ *   instruments: [{ exchange: "NSE", symbol: "TCS", mode: 2, depth: 0, rows: 2 }],
+ * };
+ * const preamble = new TextDecoder().decode(encodePreamble(header));
+ * assert.match(preamble, /^TICKPLEX-REPLAY 1 \d+\n\{"format":"tickplex-replay"/);
+ * assert.ok(preamble.endsWith("}\n"), "the header is one JSON line; the gzip body follows");
  * ```
  */
 export function encodePreamble(header: ReplayHeader): Uint8Array {
@@ -151,8 +159,27 @@ function readFully(file: Deno.FsFile, buf: Uint8Array): number {
  * Reads a replay file's header synchronously (for adapter capabilities, which are synchronous).
  *
  * @example
- * ```ts ignore
- * const { header } = readReplayHeaderSync("recordings/ticks.duckdb.tpr");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const header: ReplayHeader = {
+ *   format: "tickplex-replay", version: 1, created: "2024-06-03T10:00:00Z", source: "ticks.duckdb",
+ *   rows: 2, first: 1000, last: 2000,
+ *   instruments: [{ exchange: "NSE", symbol: "TCS", mode: 2, depth: 0, rows: 2 }],
+ * };
+ * const records = [
+ *   { p: 1000, i: 0, m: 2, ltp: 3500, ltt: 990, timestamp: 1000, volume: 10 },
+ *   { p: 2000, i: 0, m: 2, ltp: 3501, ltt: 1990, timestamp: 2000, volume: 12 },
+ * ];
+ * // A replay file: the preamble, then the gzip of one JSON record per line.
+ * const path = await Deno.makeTempFile({ suffix: ".tpr" });
+ * const body = new Blob([records.map((r) => JSON.stringify(r) + "\n").join("")])
+ *   .stream().pipeThrough(new CompressionStream("gzip"));
+ * await Deno.writeFile(path, encodePreamble(header));
+ * await Deno.writeFile(path, body, { append: true });
+ * const { header: read, bodyOffset } = readReplayHeaderSync(path);
+ * assert.deepEqual(read, header);
+ * assert.equal(bodyOffset, encodePreamble(header).length);
+ * await Deno.remove(path);
  * ```
  */
 export function readReplayHeaderSync(path: string): { header: ReplayHeader; bodyOffset: number } {
@@ -191,9 +218,31 @@ export interface ReplaySource extends AsyncDisposable {
  * stays flat whatever the file size.
  *
  * @example
- * ```ts ignore
- * await using source = await openReplay("recordings/ticks.duckdb.tpr");
- * for await (const batch of source.records()) for (const r of batch) console.log(r.p, r.ltp);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const header: ReplayHeader = {
+ *   format: "tickplex-replay", version: 1, created: "2024-06-03T10:00:00Z", source: "ticks.duckdb",
+ *   rows: 2, first: 1000, last: 2000,
+ *   instruments: [{ exchange: "NSE", symbol: "TCS", mode: 2, depth: 0, rows: 2 }],
+ * };
+ * const records = [
+ *   { p: 1000, i: 0, m: 2, ltp: 3500, ltt: 990, timestamp: 1000, volume: 10 },
+ *   { p: 2000, i: 0, m: 2, ltp: 3501, ltt: 1990, timestamp: 2000, volume: 12 },
+ * ];
+ * // A replay file: the preamble, then the gzip of one JSON record per line.
+ * const path = await Deno.makeTempFile({ suffix: ".tpr" });
+ * const body = new Blob([records.map((r) => JSON.stringify(r) + "\n").join("")])
+ *   .stream().pipeThrough(new CompressionStream("gzip"));
+ * await Deno.writeFile(path, encodePreamble(header));
+ * await Deno.writeFile(path, body, { append: true });
+ * const ltps: number[] = [];
+ * {
+ *   await using source = await openReplay(path);
+ *   for await (const batch of source.records()) for (const r of batch) ltps.push(r.ltp);
+ *   assert.equal(source.invalid, 0);
+ * }
+ * assert.deepEqual(ltps, [3500, 3501]);
+ * await Deno.remove(path);
  * ```
  */
 export async function openReplay(path: string): Promise<ReplaySource> {
@@ -296,8 +345,17 @@ const QUOTE_KEYS = QUOTE_FIELDS;
  * with the fields of richer modes null. `shift` is added to `timestamp` and `ltt` (rebasing).
  *
  * @example
- * ```ts ignore
- * out.ticks([recordToTick(record, header.instruments[record.i], 2)]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const record: ReplayRecord = { p: 1000, i: 0, m: 2, ltp: 3500, ltt: 990, timestamp: 1000, volume: 10 };
+ * const instrument = { exchange: "NSE", symbol: "TCS" };
+ * // The replay worker: `out.ticks([recordToTick(record, header.instruments[record.i], mode)])`.
+ * const quote = recordToTick(record, instrument, 2);
+ * assert.equal(quote.volume, 10);
+ * const ltp = recordToTick(record, instrument, 1, 60_000); // LTP stream, rebased a minute later
+ * assert.equal(ltp.volume, null);
+ * assert.equal(ltp.timestamp, 61_000);
+ * assert.equal(recordToTick(record, instrument, 3).mode, 2, "never richer than recorded");
  * ```
  */
 export function recordToTick(
