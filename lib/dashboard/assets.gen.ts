@@ -3,7 +3,7 @@
 // deno-fmt-ignore-file
 
 /** SHA-256 of the page sources this was built from. */
-export const PAGE_SOURCES_SHA256: string = "81fc9227fb6e2eabb4575dedbefca10f2b6b32bc01dcb68bc358a39103b44f92";
+export const PAGE_SOURCES_SHA256: string = "a9c74e22bcec75e7ebcd9107a39c5eb722f4327113b59de83c79cf82dd130fa3";
 
 /** The Deno that bundled the script. */
 export const PAGE_BUNDLER: string = "deno 2.9.6";
