@@ -78,9 +78,32 @@ function parquetScan(dir: string): string {
  * RecordingBusyError when the DuckDB file is held by a running recorder.
  *
  * @example
- * ```ts ignore
- * using rec = await openRecording({ db: "recordings/ticks.duckdb", parquet: "recordings/parquet" });
- * const r = await rec.connection.runAndReadAll("SELECT count(*) FROM recording");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope } from "../bus/envelope.ts";
+ * import { baseTick } from "../types.ts";
+ * import { TickStore } from "../recorder/store.ts";
+ * // A small recording: three LTP ticks of TCS on 3 June 2024.
+ * const dir = await Deno.makeTempDir();
+ * const db = `${dir}/ticks.duckdb`;
+ * const store = await TickStore.open(db);
+ * const t0 = Date.UTC(2024, 5, 3, 4, 0);
+ * store.writeTicks([0, 1, 2].map((i) => ({
+ *   ingestSeq: i,
+ *   received: t0 + i,
+ *   topic: "NSE_TCS_LTP",
+ *   envelope: buildEnvelope(baseTick("NSE", "TCS", 1, 3500 + i, null, t0 + i), 1, {
+ *     seq: i, session: "s1", broker: "paper", published: t0 + i,
+ *   }),
+ * })));
+ * store.close();
+ * {
+ *   // e.g. { db: "recordings/ticks.duckdb", parquet: "recordings/parquet" }
+ *   using rec = await openRecording({ db });
+ *   const r = await rec.connection.runAndReadAll("SELECT count(*) FROM recording");
+ *   assert.equal(r.getRows()[0][0], 3n);
+ * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function openRecording(sources: RecordingSources): Promise<RecordingReader> {

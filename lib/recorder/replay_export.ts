@@ -50,9 +50,30 @@ function selectorSql(s: SymbolSelector): string {
  * the first copy (`ingest_seq`).
  *
  * @example
- * ```ts ignore
- * const { out, header } = await prepareReplay({ db: "recordings/ticks.duckdb" });
- * console.log(`${header.rows} ticks → ${out}`);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope } from "../bus/envelope.ts";
+ * import { baseTick } from "../types.ts";
+ * import { TickStore } from "../recorder/store.ts";
+ * // A small recording: three LTP ticks of TCS on 3 June 2024.
+ * const dir = await Deno.makeTempDir();
+ * const db = `${dir}/ticks.duckdb`;
+ * const store = await TickStore.open(db);
+ * const t0 = Date.UTC(2024, 5, 3, 4, 0);
+ * store.writeTicks([0, 1, 2].map((i) => ({
+ *   ingestSeq: i,
+ *   received: t0 + i,
+ *   topic: "NSE_TCS_LTP",
+ *   envelope: buildEnvelope(baseTick("NSE", "TCS", 1, 3500 + i, null, t0 + i), 1, {
+ *     seq: i, session: "s1", broker: "paper", published: t0 + i,
+ *   }),
+ * })));
+ * store.close();
+ * const { out, header } = await prepareReplay({ db }); // e.g. { db: "recordings/ticks.duckdb" }
+ * assert.equal(out, `${db}.tpr`);
+ * assert.equal(header.rows, 3);
+ * assert.deepEqual(header.instruments.map((i) => i.symbol), ["TCS"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function prepareReplay(options: PrepareReplayOptions): Promise<PrepareReplayResult> {

@@ -93,8 +93,28 @@ async function publish(root: string, rollId: string): Promise<number> {
  * finished.
  *
  * @example
- * ```ts ignore
- * await recoverRolls(store.background, "recordings/parquet");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope } from "../bus/envelope.ts";
+ * import { baseTick } from "../types.ts";
+ * import { TickStore } from "../recorder/store.ts";
+ * // A small recording: three LTP ticks of TCS on 3 June 2024.
+ * const dir = await Deno.makeTempDir();
+ * const db = `${dir}/ticks.duckdb`;
+ * const store = await TickStore.open(db);
+ * const t0 = Date.UTC(2024, 5, 3, 4, 0);
+ * store.writeTicks([0, 1, 2].map((i) => ({
+ *   ingestSeq: i,
+ *   received: t0 + i,
+ *   topic: "NSE_TCS_LTP",
+ *   envelope: buildEnvelope(baseTick("NSE", "TCS", 1, 3500 + i, null, t0 + i), 1, {
+ *     seq: i, session: "s1", broker: "paper", published: t0 + i,
+ *   }),
+ * })));
+ * // At start: finishes or undoes rolls a crash interrupted (none here).
+ * assert.deepEqual(await recoverRolls(store.background, `${dir}/parquet`), []);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function recoverRolls(connection: DuckDBConnection, root: string): Promise<string[]> {
@@ -132,11 +152,33 @@ export async function recoverRolls(connection: DuckDBConnection, root: string): 
  * newer rows. Returns null when there was nothing to roll.
  *
  * @example
- * ```ts ignore
- * await rollToParquet(store.background, "recordings/parquet", {
- *   cutoff: utcDayStart(Date.now()),
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope } from "../bus/envelope.ts";
+ * import { baseTick } from "../types.ts";
+ * import { TickStore } from "../recorder/store.ts";
+ * // A small recording: three LTP ticks of TCS on 3 June 2024.
+ * const dir = await Deno.makeTempDir();
+ * const db = `${dir}/ticks.duckdb`;
+ * const store = await TickStore.open(db);
+ * const t0 = Date.UTC(2024, 5, 3, 4, 0);
+ * store.writeTicks([0, 1, 2].map((i) => ({
+ *   ingestSeq: i,
+ *   received: t0 + i,
+ *   topic: "NSE_TCS_LTP",
+ *   envelope: buildEnvelope(baseTick("NSE", "TCS", 1, 3500 + i, null, t0 + i), 1, {
+ *     seq: i, session: "s1", broker: "paper", published: t0 + i,
+ *   }),
+ * })));
+ * // Everything published before 4 June moves to Parquet (e.g. "recordings/parquet").
+ * const rolled = await rollToParquet(store.background, `${dir}/parquet`, {
+ *   cutoff: Date.UTC(2024, 5, 4),
  *   maxIngestSeq: store.nextIngestSeq - 1,
  * });
+ * assert.equal(rolled?.tickRows, 3);
+ * assert.ok((await Deno.stat(`${dir}/parquet/ticks/date=2024-06-03`)).isDirectory);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function rollToParquet(

@@ -33,9 +33,29 @@ export interface RecordingStats {
  * Computes the stats of a recording (DuckDB file, Parquet datasets, or both).
  *
  * @example
- * ```ts ignore
- * const stats = await recordingStats({ db: "recordings/ticks.duckdb" });
- * console.log(formatStats(stats));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope } from "../bus/envelope.ts";
+ * import { baseTick } from "../types.ts";
+ * import { TickStore } from "../recorder/store.ts";
+ * // A small recording: three LTP ticks of TCS on 3 June 2024.
+ * const dir = await Deno.makeTempDir();
+ * const db = `${dir}/ticks.duckdb`;
+ * const store = await TickStore.open(db);
+ * const t0 = Date.UTC(2024, 5, 3, 4, 0);
+ * store.writeTicks([0, 1, 2].map((i) => ({
+ *   ingestSeq: i,
+ *   received: t0 + i,
+ *   topic: "NSE_TCS_LTP",
+ *   envelope: buildEnvelope(baseTick("NSE", "TCS", 1, 3500 + i, null, t0 + i), 1, {
+ *     seq: i, session: "s1", broker: "paper", published: t0 + i,
+ *   }),
+ * })));
+ * store.close();
+ * const stats = await recordingStats({ db }); // e.g. { db: "recordings/ticks.duckdb" }
+ * assert.equal(stats.total, 3);
+ * assert.deepEqual(stats.rows.map((r) => r.symbol), ["TCS"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function recordingStats(
@@ -94,8 +114,28 @@ function time(ms: number): string {
  * Formats stats as an aligned text table (times in UTC).
  *
  * @example
- * ```ts ignore
- * console.log(formatStats(await recordingStats({ parquet: "recordings/parquet" })));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope } from "../bus/envelope.ts";
+ * import { baseTick } from "../types.ts";
+ * import { TickStore } from "../recorder/store.ts";
+ * // A small recording: three LTP ticks of TCS on 3 June 2024.
+ * const dir = await Deno.makeTempDir();
+ * const db = `${dir}/ticks.duckdb`;
+ * const store = await TickStore.open(db);
+ * const t0 = Date.UTC(2024, 5, 3, 4, 0);
+ * store.writeTicks([0, 1, 2].map((i) => ({
+ *   ingestSeq: i,
+ *   received: t0 + i,
+ *   topic: "NSE_TCS_LTP",
+ *   envelope: buildEnvelope(baseTick("NSE", "TCS", 1, 3500 + i, null, t0 + i), 1, {
+ *     seq: i, session: "s1", broker: "paper", published: t0 + i,
+ *   }),
+ * })));
+ * store.close();
+ * const text = formatStats(await recordingStats({ db })); // what `record --stats` prints
+ * assert.match(text, /TCS/);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function formatStats(stats: RecordingStats): string {

@@ -74,8 +74,32 @@ function depthValue(levels: readonly DepthLevel[]): DuckDBValue {
  * {@link RecordingBusyError} that says so.
  *
  * @example
- * ```ts ignore
- * const db = await openDatabase("recordings/ticks.duckdb", { readOnly: true });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope } from "../bus/envelope.ts";
+ * import { baseTick } from "../types.ts";
+ * import { TickStore } from "../recorder/store.ts";
+ * // A small recording: three LTP ticks of TCS on 3 June 2024.
+ * const dir = await Deno.makeTempDir();
+ * const db = `${dir}/ticks.duckdb`;
+ * const store = await TickStore.open(db);
+ * const t0 = Date.UTC(2024, 5, 3, 4, 0);
+ * store.writeTicks([0, 1, 2].map((i) => ({
+ *   ingestSeq: i,
+ *   received: t0 + i,
+ *   topic: "NSE_TCS_LTP",
+ *   envelope: buildEnvelope(baseTick("NSE", "TCS", 1, 3500 + i, null, t0 + i), 1, {
+ *     seq: i, session: "s1", broker: "paper", published: t0 + i,
+ *   }),
+ * })));
+ * store.close();
+ * const instance = await openDatabase(db, { readOnly: true }); // e.g. recordings/ticks.duckdb
+ * const connection = await instance.connect();
+ * const rows = (await connection.runAndReadAll("SELECT max(ltp) FROM ticks")).getRows();
+ * assert.equal(rows[0][0], 3502);
+ * connection.closeSync();
+ * instance.closeSync();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function openDatabase(
@@ -105,10 +129,29 @@ export async function openDatabase(
  * for background work (rolling to Parquet) so a long COPY never blocks the appenders.
  *
  * @example
- * ```ts ignore
- * const store = await TickStore.open("recordings/ticks.duckdb");
- * store.writeTicks(ticks); // committed when this returns
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildEnvelope } from "../bus/envelope.ts";
+ * import { baseTick } from "../types.ts";
+ * // Committed when writeTicks returns. A small recording: three LTP ticks of TCS on 3 June 2024.
+ * const dir = await Deno.makeTempDir();
+ * const db = `${dir}/ticks.duckdb`;
+ * const store = await TickStore.open(db);
+ * const t0 = Date.UTC(2024, 5, 3, 4, 0);
+ * store.writeTicks([0, 1, 2].map((i) => ({
+ *   ingestSeq: i,
+ *   received: t0 + i,
+ *   topic: "NSE_TCS_LTP",
+ *   envelope: buildEnvelope(baseTick("NSE", "TCS", 1, 3500 + i, null, t0 + i), 1, {
+ *     seq: i, session: "s1", broker: "paper", published: t0 + i,
+ *   }),
+ * })));
+ * assert.equal(store.nextIngestSeq, 3);
  * store.close();
+ * const again = await TickStore.open(db); // continues the ingest sequence
+ * assert.equal(again.nextIngestSeq, 3);
+ * again.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class TickStore {
