@@ -88,8 +88,27 @@ function mtime(path: string): number {
  * recording. Throws an Error saying which command prepares it.
  *
  * @example
- * ```ts ignore
- * const { path, header } = locateReplay("recordings/ticks.duckdb");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodePreamble } from "../../lib/replay/mod.ts";
+ * // A prepared replay file (`deno task record --prepare-replay` writes these), made by hand here.
+ * const dir = await Deno.makeTempDir();
+ * const recording = `${dir}/ticks.duckdb`;
+ * await Deno.writeTextFile(recording, ""); // stands in for the DuckDB file
+ * const header = {
+ *   format: "tickplex-replay" as const, version: 1 as const, created: "2024-06-03T10:00:00Z",
+ *   source: recording, rows: 1, first: 1000, last: 1000,
+ *   instruments: [{ exchange: "NSE", symbol: "TCS", mode: 2 as const, depth: 0, rows: 1 }],
+ * };
+ * const body = new Blob(['{"p":1000,"i":0,"m":2,"ltp":3500,"ltt":null,"timestamp":1000}\n'])
+ *   .stream().pipeThrough(new CompressionStream("gzip"));
+ * await Deno.writeFile(`${recording}.tpr`, encodePreamble(header));
+ * await Deno.writeFile(`${recording}.tpr`, body, { append: true });
+ * const { path, header: found } = locateReplay(recording); // e.g. "recordings/ticks.duckdb"
+ * assert.equal(path, `${recording}.tpr`);
+ * assert.equal(found.rows, 1);
+ * assert.throws(() => locateReplay(`${dir}/other.duckdb`), /--prepare-replay/);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function locateReplay(recording: string): { path: string; header: ReplayHeader } {
@@ -142,8 +161,27 @@ export function replayCapabilities(options: ReplayOptions): Capabilities {
  * for a mode richer than was recorded).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodePreamble } from "../../lib/replay/mod.ts";
+ * // A prepared replay file (`deno task record --prepare-replay` writes these), made by hand here.
+ * const dir = await Deno.makeTempDir();
+ * const recording = `${dir}/ticks.duckdb`;
+ * await Deno.writeTextFile(recording, ""); // stands in for the DuckDB file
+ * const header = {
+ *   format: "tickplex-replay" as const, version: 1 as const, created: "2024-06-03T10:00:00Z",
+ *   source: recording, rows: 1, first: 1000, last: 1000,
+ *   instruments: [{ exchange: "NSE", symbol: "TCS", mode: 2 as const, depth: 0, rows: 1 }],
+ * };
+ * const body = new Blob(['{"p":1000,"i":0,"m":2,"ltp":3500,"ltt":null,"timestamp":1000}\n'])
+ *   .stream().pipeThrough(new CompressionStream("gzip"));
+ * await Deno.writeFile(`${recording}.tpr`, encodePreamble(header));
+ * await Deno.writeFile(`${recording}.tpr`, body, { append: true });
  * // config.json: {"broker": {"name": "replay", "options": {"recording": "recordings/ticks.duckdb", "speed": 10}}}
+ * const caps = replayAdapter.capabilities({ recording, speed: 10 });
+ * assert.equal(caps.maxConnections, 1, "one timeline");
+ * assert.deepEqual(caps.hosts, []);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export const replayAdapter: BrokerDescriptor = {

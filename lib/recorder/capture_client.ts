@@ -27,10 +27,27 @@ export class CaptureError extends Error {
  * A small client of the capture API.
  *
  * @example
- * ```ts ignore
- * const client = new CaptureClient({ gateway: "http://127.0.0.1:8765", apiKey });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../adapters/mod.ts";
+ * import { configSchema } from "../config/mod.ts";
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * const client = new CaptureClient({
+ *   gateway: `http://127.0.0.1:${gw.proxy.addr.port}`, // e.g. http://127.0.0.1:8765
+ *   apiKey: "a-long-random-client-key",
+ * });
  * await client.capture([{ exchange: "NSE", symbol: "RELIANCE", mode: 2 }]);
+ * assert.deepEqual((await client.list()).map((c) => `${c.owner} ${c.symbol}`), ["recorder RELIANCE"]);
  * await client.release();
+ * assert.deepEqual(await client.list(), []);
+ * await gw.stop();
  * ```
  */
 export class CaptureClient {

@@ -16,9 +16,10 @@ const encoder = new TextEncoder();
  * terminal the line is rewritten in place; elsewhere each report is its own line.
  *
  * @example
- * ```ts ignore
- * const progress = stderrProgress();
- * progress("export", 0.5, "1000/2000 rows");
+ * ```ts
+ * const progress = stderrProgress(0);
+ * progress("export", 0.5, "1000/2000 rows"); // "export: 50% 1000/2000 rows" on stderr
+ * progress("export", 1, "2000/2000 rows");
  * ```
  */
 export function stderrProgress(intervalMs = 1000): ProgressFn {
@@ -54,8 +55,19 @@ export function stderrProgress(intervalMs = 1000): ProgressFn {
  * `pollMs`). Progress tracking is switched on for the connection.
  *
  * @example
- * ```ts ignore
- * await withQueryProgress(connection, "roll", () => connection.run("COPY ..."), progress);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DuckDBInstance } from "@duckdb/node-api";
+ * const instance = await DuckDBInstance.create(":memory:");
+ * const connection = await instance.connect();
+ * const reports: (number | null)[] = [];
+ * const sql = "SELECT count(*) FROM range(1000000)"; // e.g. the COPY of a roll
+ * const result = await withQueryProgress(connection, "count", () => connection.runAndReadAll(sql),
+ *   (_label, fraction) => reports.push(fraction), 10);
+ * assert.equal(result.getRows()[0][0], 1000000n);
+ * assert.equal(reports.at(-1), 1, "the last report is 100 %");
+ * connection.closeSync();
+ * instance.closeSync();
  * ```
  */
 export async function withQueryProgress<T>(
