@@ -50,9 +50,27 @@ export interface DashboardHost extends StatusSources {
  * and owns no timer, so stopping the gateway needs nothing more.
  *
  * @example
- * ```ts ignore
- * installDashboard({ ...parts, broker: "paper", userId: "local", tickListeners, ... });
- * // open http://127.0.0.1:8765/ and enter the API key
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../adapters/mod.ts";
+ * import { configSchema } from "../config/mod.ts";
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * // Gateway.start calls installDashboard(gateway); open http://127.0.0.1:8765/ and enter the key.
+ * const base = `http://127.0.0.1:${gw.proxy.addr.port}`;
+ * const page = await fetch(`${base}/`);
+ * assert.match(await page.text(), /<html/);
+ * const status = await fetch(`${base}/api/v1/status`, {
+ *   headers: { authorization: "Bearer a-long-random-client-key" },
+ * });
+ * assert.equal((await status.json()).broker, "paper");
+ * await gw.stop();
  * ```
  */
 export function installDashboard(host: DashboardHost): StatusCollector {

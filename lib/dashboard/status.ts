@@ -45,12 +45,27 @@ const STATE_LEVEL: Record<FeedState, StatusEvent["level"]> = {
  * the gate within a few hundred milliseconds).
  *
  * @example
- * ```ts ignore
- * const collector = new StatusCollector(sources);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../adapters/mod.ts";
+ * import { configSchema } from "../config/mod.ts";
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * const collector = new StatusCollector({ ...gw, broker: "paper", userId: "local" });
  * gw.tickListeners.push(() => collector.sample());
  * gw.statusListeners.push((i, state) => collector.connectionChanged(i, state));
  * gw.marketData.onGateChange((e) => collector.gateChanged(e));
- * const body = collector.snapshot();
+ * const body = collector.snapshot(); // the body of GET /api/v1/status
+ * assert.equal(body.broker, "paper");
+ * assert.equal(body.connections.length, 1);
+ * assert.equal(body.gate.safe, true);
+ * await gw.stop();
  * ```
  */
 export class StatusCollector {

@@ -17,10 +17,23 @@ export function byPriority(a: Subscriber, b: Subscriber): number {
  * receiving every tick ("wildcards").
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Subscriber } from "./subscriber.ts";
+ * const subscriber = (name: string, symbols: { exchange: string; symbol: string }[] | null,
+ *   callback = () => {}, priority: "CRITICAL" | "LOW" = "CRITICAL", seq = 1) =>
+ *   new Subscriber({
+ *     id: name, seq, name, priority, kind: "ltp", symbols, callback, hold: false, replay: false,
+ *     queueLimit: 100, replayLimit: 100, totals: { delivered: 0, errors: 0, dropped: 0, replayed: 0 },
+ *   });
  * const routes = new SubscriberRoutes();
- * routes.add(sub);
- * routes.route("NSE", "RELIANCE"); // [sub] when it watches RELIANCE or every instrument
+ * const reliance = subscriber("reliance-stoploss", [{ exchange: "NSE", symbol: "RELIANCE" }]);
+ * const everything = subscriber("tape", null, () => {}, "LOW", 2);
+ * routes.add(everything);
+ * routes.add(reliance);
+ * // Priority first: CRITICAL before LOW, whatever the order they were added in.
+ * assert.deepEqual(routes.route("NSE", "RELIANCE").map((s) => s.name), ["reliance-stoploss", "tape"]);
+ * assert.deepEqual(routes.route("NSE", "TCS").map((s) => s.name), ["tape"]);
  * ```
  */
 export class SubscriberRoutes {

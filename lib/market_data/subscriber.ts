@@ -62,10 +62,29 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
  * A subscriber: its filter, its callback, its queue and its counters.
  *
  * @example
- * ```ts ignore
- * const s = new Subscriber({ ...init, priority: "LOW" });
- * s.offer(update); // queued; the callback runs on a later turn
- * await s.close();
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { baseTick } from "../types.ts";
+ * import { projectTick } from "../project.ts";
+ * const got: number[] = [];
+ * const called = Promise.withResolvers<void>();
+ * const s = new Subscriber({
+ *   id: "s1", seq: 1, name: "dashboard", priority: "LOW", kind: "ltp", symbols: null,
+ *   callback: (u) => { got.push(u.data.ltp); called.resolve(); },
+ *   hold: false, replay: false, queueLimit: 100, replayLimit: 100,
+ *   totals: { delivered: 0, errors: 0, dropped: 0, replayed: 0 },
+ * });
+ * const update = (ltp: number) => {
+ *   const tick = baseTick("NSE", "TCS", 1, ltp, null, 1);
+ *   return { exchange: "NSE", symbol: "TCS", mode: 1 as const, tick, data: projectTick(tick, 1), flags: {}, replay: false };
+ * };
+ * s.offer(update(1)); // queued; the callback runs on a later turn
+ * s.offer(update(2)); // the same instrument: replaces the queued tick
+ * assert.deepEqual(got, []);
+ * await called.promise;
+ * assert.deepEqual(got, [2]);
+ * assert.equal(s.stats().dropped, 1);
+ * await s.close(1000);
  * ```
  */
 export class Subscriber {

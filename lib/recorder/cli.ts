@@ -85,8 +85,12 @@ function out(line: string): void {
  * Runs `tickplex record` with its arguments; resolves with the exit code.
  *
  * @example
- * ```ts ignore
- * Deno.exit(await recordMain(["--symbols", "NSE:RELIANCE", "--flush-ms", "500"]));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // `deno task record …` is `Deno.exit(await recordMain(Deno.args))`, e.g.
+ * // recordMain(["--symbols", "NSE:RELIANCE", "--flush-ms", "500"]) records until SIGINT.
+ * assert.equal(await recordMain(["--no-such-flag"]), 2, "a usage error");
+ * assert.equal(await recordMain(["--help"]), 0);
  * ```
  */
 export async function recordMain(args: string[]): Promise<number> {
