@@ -3,7 +3,7 @@
 // deno-fmt-ignore-file
 
 /** SHA-256 of the page sources this was built from. */
-export const PAGE_SOURCES_SHA256: string = "a9c74e22bcec75e7ebcd9107a39c5eb722f4327113b59de83c79cf82dd130fa3";
+export const PAGE_SOURCES_SHA256: string = "a68c616bfea2b1355c5099ef916c55d42bfae1f1b3585c84248c8a6bf436ebf4";
 
 /** The Deno that bundled the script. */
 export const PAGE_BUNDLER: string = "deno 2.9.6";

@@ -17,8 +17,22 @@ const LABEL_COLOR = "#8b95a7";
  * there is (at least a minute, at most `windowMs`).
  *
  * @example
- * ```ts ignore
- * drawThroughput(canvas, status.throughput.samples, status.server_time, 300_000);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Canvas2D, DomCanvas } from "./dom.ts";
+ * // A canvas that records the lines drawn (the page passes its <canvas>).
+ * const points: [number, number][] = [];
+ * const ctx = new Proxy({}, {
+ *   get: (_t, name) => name === "lineTo" ? (x: number, y: number) => points.push([x, y]) : () => {},
+ *   set: () => true,
+ * }) as Canvas2D;
+ * const canvas = { clientWidth: 600, clientHeight: 100, width: 0, height: 0, getContext: () => ctx } as unknown as DomCanvas;
+ * const now = 1_700_000_000_000;
+ * const samples = [0, 1, 2].map((i) => ({ t: now - (2 - i) * 1000, ticks_in: 100 * i, frames_out: 10 }));
+ * // In the page: drawThroughput(canvas, status.throughput.samples, status.server_time, 300_000)
+ * drawThroughput(canvas, samples, now, 300_000);
+ * assert.equal(canvas.width, 600, "sized to the element (device pixel ratio 1 here)");
+ * assert.ok(points.length >= 4, "two series, each a line through the samples");
  * ```
  */
 export function drawThroughput(

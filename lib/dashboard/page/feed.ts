@@ -37,9 +37,34 @@ export function feedUrl(loc: Location = location): string {
  * One WebSocket to the gateway, kept open until {@link stop}.
  *
  * @example
- * ```ts ignore
- * const feed = new FeedClient(feedUrl(), key, () => watchlist.items(), handlers);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../../adapters/mod.ts";
+ * import { configSchema } from "../../config/mod.ts";
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * // The page's own gateway: feedUrl() is ws://<host>/ for the page's location.
+ * const url = feedUrl({ protocol: "http:", host: `127.0.0.1:${gw.proxy.addr.port}` } as Location);
+ * const firstTicks = Promise.withResolvers<string>();
+ * const feed = new FeedClient(url, "a-long-random-client-key", () => [
+ *   { exchange: "NSE", symbol: "TCS", mode: 1 },
+ * ], {
+ *   onPhase: () => {},
+ *   onAuth: (ok) => assert.ok(ok),
+ *   onTicks: (ticks) => firstTicks.resolve(ticks[0].symbol),
+ *   onSubscribed: () => {},
+ *   onError: (code, message) => firstTicks.reject(new Error(`${code}: ${message}`)),
+ * });
  * feed.start();
+ * assert.equal(await firstTicks.promise, "TCS");
+ * feed.stop();
+ * await gw.stop();
  * ```
  */
 export class FeedClient {

@@ -7,9 +7,19 @@ import { requestFrame } from "./dom.ts";
  * Runs each requested task at most once per animation frame.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // Outside a browser, stand in for requestAnimationFrame (a frame every 16 ms).
+ * Object.assign(globalThis, {
+ *   requestAnimationFrame: (cb: (t: number) => void) => setTimeout(() => cb(performance.now()), 16),
+ * });
  * const frames = new FrameScheduler();
- * socket.onmessage = (e) => { buffer(e.data); frames.request(render); };
+ * let renders = 0;
+ * const render = () => renders++;
+ * // In the page: socket.onmessage = (e) => { buffer(e.data); frames.request(render); };
+ * for (let i = 0; i < 100; i++) frames.request(render); // a hundred ticks within one frame
+ * await new Promise((r) => setTimeout(r, 50));
+ * assert.equal(renders, 1);
  * ```
  */
 export class FrameScheduler {
