@@ -10,7 +10,7 @@ import { paperAdapter, type PaperOptionsInput } from "./mod.ts";
 /** Mon 1 Dec 2025, 11:30 IST — fixes the derivative expiry at 30 Dec 2025. */
 const NOW = Date.UTC(2025, 11, 1, 6);
 /** Bound of every wait: generous, so a loaded machine only slows the test down. */
-const WAIT_MS = 20_000;
+const WAIT_MS = 60_000;
 
 type Ack = Extract<FromWorker, { type: "ack" }>;
 type Status = Extract<FromWorker, { type: "status" }>;

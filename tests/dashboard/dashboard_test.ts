@@ -34,7 +34,8 @@ if (noChromium) {
 }
 
 /** Bounded wait for anything in the page (playwright's own waits, with our deadline). */
-const WAIT = { timeout: 10_000 };
+/** Bound of every wait: liveness only, generous for a machine running several suites at once. */
+const WAIT = { timeout: 30_000 };
 
 async function openBrowser(): Promise<Browser> {
   return await chromium.launch({
@@ -56,7 +57,7 @@ function watchErrors(page: Page): string[] {
 }
 
 async function login(page: Page, port: number): Promise<void> {
-  await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: "load", timeout: 10_000 });
+  await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: "load", timeout: 30_000 });
   await page.locator("#login").waitFor({ state: "visible", ...WAIT });
   await page.fill("#key-input", TEST_KEY);
   await page.click("#login-form button[type=submit]");
@@ -105,7 +106,7 @@ async function priceChanges(page: Page, key: string): Promise<void> {
   });
 }
 
-async function gateIs(page: Page, text: "SAFE" | "PAUSED", timeout = 10_000): Promise<void> {
+async function gateIs(page: Page, text: "SAFE" | "PAUSED", timeout = 30_000): Promise<void> {
   await page.locator(`#feed [data-part=gate-state]`, { hasText: new RegExp(`^${text}$`) })
     .waitFor({ timeout });
 }
@@ -175,7 +176,7 @@ Deno.test({
     assert.equal(await page.textContent("#watch-count"), "2 instruments");
 
     // The key and the watchlist survive a reload: no second prompt, prices flow again.
-    await page.reload({ waitUntil: "load", timeout: 10_000 });
+    await page.reload({ waitUntil: "load", timeout: 30_000 });
     assert.ok(await page.locator("#login").isHidden());
     await priceChanges(page, "NSE|TCS");
 

@@ -6,6 +6,13 @@ import { adapterOptionsFor, ADAPTERS } from "../../adapters/mod.ts";
 
 export const TEST_KEY = "test-key-0123456789abcdef";
 
+/**
+ * The least any bounded wait here lasts before it fails. The bounds are for liveness only (a wait
+ * returns as soon as its condition holds, and no test expects one to run out), and a machine
+ * running several suites at once can take many seconds to start a worker or a browser.
+ */
+export const MIN_WAIT_MS = 30_000;
+
 /** A free TCP port on 127.0.0.1 (bound and released). */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -81,7 +88,7 @@ export class TestClient {
 
   /** Waits (bounded) until a frame after index `from` matches. */
   async waitFor(pred: (f: Frame) => boolean, timeoutMs = 5000, from = 0): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + Math.max(timeoutMs, MIN_WAIT_MS);
     let seen = from;
     while (true) {
       for (; seen < this.frames.length; seen++) {
@@ -117,7 +124,7 @@ export class TestClient {
   }
 
   async waitClose(timeoutMs = 5000): Promise<CloseEvent> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + Math.max(timeoutMs, MIN_WAIT_MS);
     while (!this.closeEvent) {
       if (Date.now() > deadline) throw new Error("timeout waiting for close");
       await new Promise((r) => setTimeout(r, 10));
@@ -138,7 +145,7 @@ export async function until(
   timeoutMs = 5000,
   what = "condition",
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + Math.max(timeoutMs, MIN_WAIT_MS);
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timeout waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
