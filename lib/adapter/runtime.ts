@@ -20,8 +20,43 @@ interface WorkerScope {
  * Runs `handlers` as the adapter of this worker.
  *
  * @example
- * ```ts ignore
- * runAdapter(new PaperAdapter());
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // A broker's worker module calls runAdapter with its handlers (adapters/paper/worker.ts:
+ * // `runAdapter(new PaperConnection())`). A tiny one, run as a worker from a string:
+ * const source = `
+ *   import { runAdapter } from ${JSON.stringify(new URL("./runtime.ts", import.meta.url).href)};
+ *   const ok = (i) => ({ exchange: i.exchange, symbol: i.symbol, ok: true, depth: 5 });
+ *   runAdapter({
+ *     init: (_connection, _options, out) => {
+ *       out.status("connected");
+ *       return { broker: "demo", hosts: [], readPaths: [], maxSymbolsPerConnection: 10,
+ *         maxConnections: 1, maxTokensPerFrame: 10, depthLevels: { "*": [5] } };
+ *     },
+ *     subscribe: (items) => Promise.resolve(items.map(ok)),
+ *     unsubscribe: (items) => Promise.resolve(items.map(ok)),
+ *     setMode: (items) => Promise.resolve(items.map(ok)),
+ *     token: () => {},
+ *     close: () => Promise.resolve(),
+ *   });`;
+ * const url = URL.createObjectURL(new Blob([source], { type: "application/javascript" }));
+ * const worker = new Worker(url, { type: "module" });
+ * const messages: { type: string; id?: number; results?: unknown[] }[] = [];
+ * const acked = Promise.withResolvers<void>();
+ * worker.onmessage = (e) => {
+ *   messages.push(e.data);
+ *   if (e.data.type === "ack") acked.resolve();
+ * };
+ * worker.postMessage({ type: "init", connection: 0, options: {} });
+ * worker.postMessage({
+ *   type: "subscribe", id: 1, items: [{ exchange: "NSE", symbol: "TCS", mode: 1, depth: 5 }],
+ * });
+ * await acked.promise;
+ * // Requests are handled in order: connected, ready, then the ack.
+ * assert.deepEqual(messages.map((m) => m.type), ["status", "ready", "ack"]);
+ * assert.equal(messages[2].results?.length, 1);
+ * worker.terminate();
+ * URL.revokeObjectURL(url);
  * ```
  */
 export function runAdapter(handlers: AdapterHandlers): void {
