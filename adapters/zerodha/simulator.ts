@@ -552,8 +552,12 @@ export function startZerodhaSimulator(
  * `--tick-interval <ms>`.
  *
  * @example
- * ```ts ignore
- * await main(["--port", "9101"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // `deno task sim zerodha` is main(Deno.args): it serves until SIGINT/SIGTERM, e.g.
+ * // main(["--port", "9101", "--tick-interval", "500"]). Bad flags are refused up front:
+ * await assert.rejects(main(["--port", "http"]), /bad --port http/);
+ * await assert.rejects(main(["--tick-interval", "soon"]), /bad --tick-interval soon/);
  * ```
  */
 export async function main(args: string[]): Promise<void> {
