@@ -3,7 +3,7 @@
 // deno-fmt-ignore-file
 
 /** SHA-256 of the page sources this was built from. */
-export const PAGE_SOURCES_SHA256: string = "a68c616bfea2b1355c5099ef916c55d42bfae1f1b3585c84248c8a6bf436ebf4";
+export const PAGE_SOURCES_SHA256: string = "8801fd51c3af21c7e15dcf4c46c1aeb0c885468c60336a873fc722f25b2a59b3";
 
 /** The Deno that bundled the script. */
 export const PAGE_BUNDLER: string = "deno 2.9.6";

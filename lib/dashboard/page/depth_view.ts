@@ -21,10 +21,27 @@ interface LadderRow {
  * The depth panel.
  *
  * @example
- * ```ts ignore
- * const depth = new DepthView(byId("depth"), (item) => switchToDepth(item));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { byId, part } from "./dom.ts";
+ * import { installFakeDom } from "./fake_dom.ts";
+ * installFakeDom(); // in the page: the real document
+ * const root = byId("depth");
+ * const switched: string[] = [];
+ * const depth = new DepthView(root, (item) => switched.push(item.symbol));
+ * const item = { exchange: "NSE", symbol: "TCS", mode: 3 as const };
  * depth.show(item);
- * depth.update(item, data);
+ * depth.update(item, {
+ *   ltp: 3500, change: null, changePercent: null, volume: null,
+ *   depth: {
+ *     buy: [{ price: 3499.9, quantity: 120, orders: 3 }],
+ *     sell: [{ price: 3500.1, quantity: 80, orders: 2 }],
+ *   },
+ * });
+ * assert.equal(part(root, "title").textContent, "Depth · TCS (NSE)");
+ * assert.match(part(root, "summary").textContent ?? "", /^Spread 0\.20 · Buy qty 120 · Sell qty 80$/);
+ * depth.show({ ...item, mode: 2 }); // a Quote row offers to switch to Depth
+ * assert.equal(part(root, "hint-text").textContent, "TCS is watched in Quote mode.");
  * ```
  */
 export class DepthView {

@@ -25,9 +25,27 @@ interface ConnCard {
  * The feed, gate and throughput panels.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { byId, part } from "./dom.ts";
+ * import { installFakeDom } from "./fake_dom.ts";
+ * import type { DashboardStatus } from "../status_types.ts";
+ * installFakeDom(); // in the page: the real document
  * const view = new StatusView(byId("feed"), byId("throughput"), byId("gate-pill"));
- * view.render(await (await fetch("/api/v1/status", { headers })).json());
+ * // In the page: view.render(await (await fetch("/api/v1/status", { headers })).json());
+ * const now = 1_700_000_000_000;
+ * const status: DashboardStatus = {
+ *   broker: "paper", user_id: "local", server_time: now, feed_state: "connected",
+ *   connections: [{ index: 0, state: "connected", symbols: 2, capacity: 1000, restarts: 0,
+ *     reconnects: 0, last_tick_at: now, last_tick_age_ms: 0, ticks: 10, detail: null }],
+ *   gate: { safe: true, reason: "", data_fresh: true, paused_since: null, pauses: 0 },
+ *   events: [], clients: 1, subscriptions: [],
+ *   throughput: { interval_ms: 1000, window_ms: 300_000, samples: [] },
+ *   totals: { ticks_in: 10, frames_out: 12, ticks_out: 10 },
+ * };
+ * view.render(status);
+ * assert.equal(part(byId("feed"), "broker").textContent, "paper");
+ * assert.equal(part(byId("feed"), "feed-state").textContent, "connected");
  * ```
  */
 export class StatusView {

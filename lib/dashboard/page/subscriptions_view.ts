@@ -26,9 +26,22 @@ interface Slot {
  * The subscriptions panel.
  *
  * @example
- * ```ts ignore
- * const subs = new SubscriptionsView(byId("subscriptions"), frames);
- * subs.render(status.subscriptions);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { byId, part } from "./dom.ts";
+ * import { installFakeDom } from "./fake_dom.ts";
+ * import { FrameScheduler } from "./frame.ts";
+ * installFakeDom(); // in the page: the real document
+ * const root = byId("subscriptions");
+ * const subs = new SubscriptionsView(root, new FrameScheduler());
+ * subs.render([ // status.subscriptions of GET /api/v1/status
+ *   { exchange: "NSE", symbol: "TCS", mode: 1, depth: 5, consumers: 2, connection: 1 },
+ *   { exchange: "NSE", symbol: "TCS", mode: 2, depth: 5, consumers: 1, connection: 1 },
+ * ]);
+ * assert.equal(
+ *   part(root, "summary").textContent,
+ *   "2 keys · 1 instrument · 3 consumer subscriptions",
+ * );
  * ```
  */
 export class SubscriptionsView {

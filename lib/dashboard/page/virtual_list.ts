@@ -27,10 +27,25 @@ export interface VirtualListOptions<S> {
  * The virtual list.
  *
  * @example
- * ```ts ignore
- * const list = new VirtualList({ scroller, body, rowHeight: 26, frames, create, element, bind });
- * list.setKeys(["NSE|TCS", "NSE|INFY"]);
- * list.slotOf("NSE|TCS"); // the slot showing it, when it is on screen
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { h } from "./dom.ts";
+ * import { fakeElement, installFakeDom } from "./fake_dom.ts";
+ * import { FrameScheduler } from "./frame.ts";
+ * installFakeDom(); // in the page: the real document
+ * const scroller = fakeElement("div", { clientHeight: 260 }); // ten rows of 26 px on screen
+ * const body = fakeElement();
+ * const list = new VirtualList({
+ *   scroller, body, rowHeight: 26, frames: new FrameScheduler(),
+ *   create: () => ({ el: h("div", "list-row") }),
+ *   element: (slot) => slot.el,
+ *   bind: (slot, key) => slot.el.textContent = key,
+ * });
+ * list.setKeys(Array.from({ length: 1000 }, (_, i) => `NSE|PAPER${i}`));
+ * await new Promise((r) => setTimeout(r, 50)); // the DOM follows in the next frame
+ * assert.equal(list.slotOf("NSE|PAPER0")?.el.textContent, "NSE|PAPER0"); // on screen: bound
+ * assert.equal(list.slotOf("NSE|PAPER999"), undefined); // off screen: no element at all
+ * assert.ok(body.children.length < 30, `${body.children.length} row elements for 1000 rows`);
  * ```
  */
 export class VirtualList<S> {

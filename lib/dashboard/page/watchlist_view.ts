@@ -50,10 +50,27 @@ export interface WatchlistViewHandlers {
  * The watchlist rows.
  *
  * @example
- * ```ts ignore
- * const view = new WatchlistView(byId("watch-rows"), byId("watch-scroll"), frames, handlers);
- * view.add(items);
- * feed.onTicks = (ticks) => view.push(ticks);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { byId } from "./dom.ts";
+ * import { allText, installFakeDom } from "./fake_dom.ts";
+ * import { FrameScheduler } from "./frame.ts";
+ * const elements = installFakeDom(); // in the page: the real document
+ * const view = new WatchlistView(byId("watch-rows"), byId("watch-scroll"), new FrameScheduler(), {
+ *   onRemove: () => {},
+ *   onSelect: () => {},
+ * });
+ * view.add([{ exchange: "NSE", symbol: "TCS", mode: 2 }]);
+ * // In the page: feed handlers' onTicks = (ticks) => view.push(ticks)
+ * view.push([{
+ *   exchange: "NSE", symbol: "TCS", mode: 2,
+ *   data: { ltp: 3500.5, change: 12.5, changePercent: 0.36, volume: 120_000, depth: null },
+ * }]);
+ * await new Promise((r) => setTimeout(r, 50)); // applied once per animation frame
+ * const text = allText(elements.get("watch-rows")!);
+ * assert.match(text, /TCS/);
+ * assert.match(text, /3,500\.50/);
+ * assert.equal(view.size, 1);
  * ```
  */
 export class WatchlistView {
