@@ -108,7 +108,9 @@ const INDICES: readonly (readonly [string, string, number, number])[] = [
  *
  * @example
  * ```ts
- * monthlyExpiry(Date.UTC(2025, 11, 1)); // 2025-12-30T10:00:00Z (Tue 30 Dec 2025, 15:30 IST)
+ * import assert from "node:assert/strict";
+ * // Tue 30 Dec 2025, 15:30 IST
+ * assert.equal(new Date(monthlyExpiry(Date.UTC(2025, 11, 1))).toISOString(), "2025-12-30T10:00:00.000Z");
  * ```
  */
 export function monthlyExpiry(now: number): number {
@@ -137,7 +139,8 @@ function lastTuesday(year: number, month: number): number {
  *
  * @example
  * ```ts
- * formatExpiry(Date.UTC(2025, 11, 30, 10)); // "30DEC25"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatExpiry(Date.UTC(2025, 11, 30, 10)), "30DEC25");
  * ```
  */
 export function formatExpiry(expiry: number): string {
@@ -152,7 +155,8 @@ export function formatExpiry(expiry: number): string {
  *
  * @example
  * ```ts
- * futureSymbol("NIFTY", Date.UTC(2025, 11, 30, 10)); // "NIFTY30DEC25FUT"
+ * import assert from "node:assert/strict";
+ * assert.equal(futureSymbol("NIFTY", Date.UTC(2025, 11, 30, 10)), "NIFTY30DEC25FUT");
  * ```
  */
 export function futureSymbol(underlying: string, expiry: number): string {
@@ -164,7 +168,8 @@ export function futureSymbol(underlying: string, expiry: number): string {
  *
  * @example
  * ```ts
- * optionSymbol("NIFTY", Date.UTC(2025, 11, 30, 10), 25000, "CE"); // "NIFTY30DEC2525000CE"
+ * import assert from "node:assert/strict";
+ * assert.equal(optionSymbol("NIFTY", Date.UTC(2025, 11, 30, 10), 25000, "CE"), "NIFTY30DEC2525000CE");
  * ```
  */
 export function optionSymbol(
@@ -184,9 +189,12 @@ const DERIVATIVE_RE =
  *
  * @example
  * ```ts
- * parseDerivativeSymbol("NIFTY30DEC2525000CE");
- * // { underlying: "NIFTY", expiry: Date.UTC(2025, 11, 30, 10), kind: "option", strike: 25000,
- * //   optionType: "CE" }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseDerivativeSymbol("NIFTY30DEC2525000CE"), {
+ *   underlying: "NIFTY", expiry: Date.UTC(2025, 11, 30, 10), kind: "option", strike: 25000,
+ *   optionType: "CE",
+ * });
+ * assert.equal(parseDerivativeSymbol("RELIANCE"), null);
  * ```
  */
 export function parseDerivativeSymbol(symbol: string): DerivativeSymbol | null {
@@ -273,9 +281,10 @@ function instrument(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const u = buildUniverse({ now: Date.UTC(2025, 11, 1), extraSymbols: 2 });
- * u.get("NFO", "NIFTY30DEC25FUT")?.lotSize; // 75
- * u.get("NSE", "PAPER0002")?.kind; // "equity"
+ * assert.equal(u.get("NFO", "NIFTY30DEC25FUT")?.lotSize, 75);
+ * assert.equal(u.get("NSE", "PAPER0002")?.kind, "equity");
  * ```
  */
 export function buildUniverse(options: UniverseOptions): InstrumentUniverse {

@@ -36,8 +36,9 @@ export function hashString(s: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const a = new Prng(42), b = new Prng(42);
- * a.next() === b.next(); // true
+ * assert.equal(a.next(), b.next(), "equal seeds, equal sequences");
  * ```
  */
 export class Prng {

@@ -89,7 +89,8 @@ export function parsePaperOptions(options: unknown): PaperOptions {
  *
  * @example
  * ```ts
- * paperCapabilities(parsePaperOptions({})).maxSymbolsPerConnection; // 1000
+ * import assert from "node:assert/strict";
+ * assert.equal(paperCapabilities(parsePaperOptions({})).maxSymbolsPerConnection, 1000);
  * ```
  */
 export function paperCapabilities(options: PaperOptions): Capabilities {
@@ -110,7 +111,8 @@ export function paperCapabilities(options: PaperOptions): Capabilities {
  *
  * @example
  * ```ts
- * paperAdapter.capabilities({ maxConnections: 1 }).maxConnections; // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(paperAdapter.capabilities({ maxConnections: 1 }).maxConnections, 1);
  * ```
  */
 export const paperAdapter: BrokerDescriptor = {

@@ -8,11 +8,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const clock = new ReplayClock(2, 5000);
  * clock.start(1000);
  * clock.advance(50_000);
  * clock.advance(51_000);
- * clock.due(); // 1500: one recorded second at 2× speed
+ * assert.equal(clock.due(), 1500); // one recorded second at 2× speed
  * ```
  */
 export class ReplayClock {
@@ -87,10 +88,11 @@ export class ReplayClock {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const cap = new RateCap(1000, 0);
  * cap.start(0);
  * cap.count(10, 0);
- * cap.nextAt(); // 10
+ * assert.equal(cap.nextAt(), 10);
  * ```
  */
 export class RateCap {

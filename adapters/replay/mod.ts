@@ -59,7 +59,8 @@ export type ReplayOptionsInput = z.input<typeof replayOptionsSchema>;
  *
  * @example
  * ```ts
- * parseReplayOptions({ recording: "recordings/ticks.duckdb" }).speed; // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(parseReplayOptions({ recording: "recordings/ticks.duckdb" }).speed, 1);
  * ```
  */
 export function parseReplayOptions(options: unknown): ReplayOptions {

@@ -51,7 +51,8 @@ export const DEPTH_LEVELS = 5;
  *
  * @example
  * ```ts
- * segmentOf(738561); // 1 (NSE)
+ * import assert from "node:assert/strict";
+ * assert.equal(segmentOf(738561), 1); // NSE
  * ```
  */
 export function segmentOf(token: number): number {
@@ -63,7 +64,8 @@ export function segmentOf(token: number): number {
  *
  * @example
  * ```ts
- * priceDivisor((123 << 8) | 3); // 10_000_000
+ * import assert from "node:assert/strict";
+ * assert.equal(priceDivisor((123 << 8) | 3), 10_000_000);
  * ```
  */
 export function priceDivisor(token: number): number {
@@ -76,7 +78,8 @@ export function priceDivisor(token: number): number {
  *
  * @example
  * ```ts
- * isTradable(256265); // false (NIFTY 50)
+ * import assert from "node:assert/strict";
+ * assert.equal(isTradable(256265), false); // NIFTY 50
  * ```
  */
 export function isTradable(token: number): boolean {
@@ -88,7 +91,8 @@ export function isTradable(token: number): boolean {
  *
  * @example
  * ```ts
- * packetKindFor(256265, "quote"); // "index_quote"
+ * import assert from "node:assert/strict";
+ * assert.equal(packetKindFor(256265, "quote"), "index_quote");
  * ```
  */
 export function packetKindFor(token: number, mode: KiteMode): PacketKind {
@@ -133,7 +137,11 @@ export interface DecodeStats {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const stats = createDecodeStats();
+ * assert.equal(stats.errors, 0);
+ * decodeFrame(new Uint8Array([0, 1]), () => undefined, Date.now(), stats); // a truncated frame
+ * assert.equal(stats.errors, 1, "counted, never thrown");
  * ```
  */
 export function createDecodeStats(): DecodeStats {
@@ -249,10 +257,11 @@ function isKnownLength(len: number): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const bytes = new Uint8Array([0, 1, 0, 8, 0, 0x0b, 0x45, 0x01, 0, 0x04, 0x7c, 0xb6]);
  * const ticks = decodeFrame(bytes, () => ({ exchange: "NSE", symbol: "RELIANCE" }), Date.now(),
  *   createDecodeStats());
- * // ticks[0].ltp === 2940.7
+ * assert.equal(ticks[0].ltp, 2940.7);
  * ```
  */
 export function decodeFrame(
@@ -378,7 +387,8 @@ function putUint32(v: DataView, o: number, x: number | undefined, field: string)
  *
  * @example
  * ```ts
- * encodePacket({ kind: "ltp", token: 738561, lastPrice: 294070 }); // 8 bytes
+ * import assert from "node:assert/strict";
+ * assert.equal(encodePacket({ kind: "ltp", token: 738561, lastPrice: 294070 }).byteLength, 8);
  * ```
  */
 export function encodePacket(p: KitePacket): Uint8Array {
@@ -433,7 +443,9 @@ export function encodePacket(p: KitePacket): Uint8Array {
  *
  * @example
  * ```ts
- * encodeFrame([encodePacket({ kind: "ltp", token: 738561, lastPrice: 294070 })]);
+ * import assert from "node:assert/strict";
+ * const frame = encodeFrame([encodePacket({ kind: "ltp", token: 738561, lastPrice: 294070 })]);
+ * assert.equal(frame.byteLength, 2 + 2 + 8); // packet count, packet length, the packet
  * ```
  */
 export function encodeFrame(packets: readonly Uint8Array[]): Uint8Array {
@@ -460,7 +472,8 @@ export function encodeFrame(packets: readonly Uint8Array[]): Uint8Array {
  *
  * @example
  * ```ts
- * encodeHeartbeat().byteLength; // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeHeartbeat().byteLength, 1);
  * ```
  */
 export function encodeHeartbeat(): Uint8Array {
@@ -474,7 +487,8 @@ export function encodeHeartbeat(): Uint8Array {
  *
  * @example
  * ```ts
- * chunkTokens([1, 2, 3], 2); // [[1, 2], [3]]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(chunkTokens([1, 2, 3], 2), [[1, 2], [3]]);
  * ```
  */
 export function chunkTokens(tokens: readonly number[], max = MAX_TOKENS_PER_FRAME): number[][] {
@@ -488,7 +502,8 @@ export function chunkTokens(tokens: readonly number[], max = MAX_TOKENS_PER_FRAM
  *
  * @example
  * ```ts
- * encodeSubscribe([408065]); // '{"a":"subscribe","v":[408065]}'
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeSubscribe([408065]), '{"a":"subscribe","v":[408065]}');
  * ```
  */
 export function encodeSubscribe(tokens: readonly number[]): string {
@@ -500,7 +515,8 @@ export function encodeSubscribe(tokens: readonly number[]): string {
  *
  * @example
  * ```ts
- * encodeUnsubscribe([408065]); // '{"a":"unsubscribe","v":[408065]}'
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeUnsubscribe([408065]), '{"a":"unsubscribe","v":[408065]}');
  * ```
  */
 export function encodeUnsubscribe(tokens: readonly number[]): string {
@@ -512,7 +528,8 @@ export function encodeUnsubscribe(tokens: readonly number[]): string {
  *
  * @example
  * ```ts
- * encodeSetMode("full", [408065]); // '{"a":"mode","v":["full",[408065]]}'
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeSetMode("full", [408065]), '{"a":"mode","v":["full",[408065]]}');
  * ```
  */
 export function encodeSetMode(mode: KiteMode, tokens: readonly number[]): string {
@@ -534,7 +551,10 @@ function isToken(x: unknown): x is number {
  *
  * @example
  * ```ts
- * decodeRequest('{"a":"mode","v":["ltp",[408065]]}'); // { a: "mode", mode: "ltp", ... }
+ * import assert from "node:assert/strict";
+ * const r = decodeRequest('{"a":"mode","v":["ltp",[408065]]}');
+ * assert.ok(typeof r !== "string" && r.a === "mode" && r.mode === "ltp");
+ * assert.equal(typeof decodeRequest("{}"), "string", "an error message, not a throw");
  * ```
  */
 export function decodeRequest(text: string): KiteRequest | string {
@@ -576,7 +596,8 @@ export interface KiteTextMessage {
  *
  * @example
  * ```ts
- * decodeTextMessage('{"type":"error","data":"bad"}'); // { type: "error", data: "bad" }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(decodeTextMessage('{"type":"error","data":"bad"}'), { type: "error", data: "bad" });
  * ```
  */
 export function decodeTextMessage(text: string): KiteTextMessage | null {
@@ -594,7 +615,8 @@ export function decodeTextMessage(text: string): KiteTextMessage | null {
  *
  * @example
  * ```ts
- * encodeTextMessage("error", "Invalid token"); // '{"type":"error","data":"Invalid token"}'
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeTextMessage("error", "Invalid token"), '{"type":"error","data":"Invalid token"}');
  * ```
  */
 export function encodeTextMessage(type: "order" | "error" | "message", data: unknown): string {

@@ -3,7 +3,7 @@
 // deno-fmt-ignore-file
 
 /** SHA-256 of the page sources this was built from. */
-export const PAGE_SOURCES_SHA256: string = "8801fd51c3af21c7e15dcf4c46c1aeb0c885468c60336a873fc722f25b2a59b3";
+export const PAGE_SOURCES_SHA256: string = "ab90d6477bafc7bfb09031fd84c792a19091b1d1b12f61e2b3788943a6048dcc";
 
 /** The Deno that bundled the script. */
 export const PAGE_BUNDLER: string = "deno 2.9.6";

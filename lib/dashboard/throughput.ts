@@ -25,10 +25,11 @@ export interface ThroughputOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const history = new ThroughputHistory();
  * history.observe(0, { ticksIn: 0, framesOut: 0 });
  * history.observe(1000, { ticksIn: 500, framesOut: 20 });
- * history.samples(); // [{ t: 1000, ticks_in: 500, frames_out: 20 }]
+ * assert.deepEqual(history.samples(), [{ t: 1000, ticks_in: 500, frames_out: 20 }]);
  * ```
  */
 export class ThroughputHistory {

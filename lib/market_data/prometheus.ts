@@ -15,10 +15,16 @@ const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PrometheusText } from "./prometheus.ts";
  * const text = new PrometheusText()
  *   .family("tickplex_mds_ticks_total", "counter", "Ticks accepted.", [[undefined, 42]])
  *   .toString();
+ * assert.equal(
+ *   text,
+ *   "# HELP tickplex_mds_ticks_total Ticks accepted.\n" +
+ *     "# TYPE tickplex_mds_ticks_total counter\ntickplex_mds_ticks_total 42\n",
+ * );
  * ```
  */
 export class PrometheusText {
@@ -52,8 +58,9 @@ function escapeHelp(s: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeLabelValue } from "./prometheus.ts";
- * escapeLabelValue('a"b'); // 'a\\"b'
+ * assert.equal(escapeLabelValue('a"b'), 'a\\"b');
  * ```
  */
 export function escapeLabelValue(s: string): string {

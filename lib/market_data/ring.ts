@@ -10,12 +10,13 @@ import type { RecentTick } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RingBuffer } from "./ring.ts";
  * const r = new RingBuffer<number>(2);
  * r.push(1);
  * r.push(2);
- * r.push(3); // returns 1, the evicted item
- * r.toArray(); // [2, 3]
+ * assert.equal(r.push(3), 1, "the evicted item");
+ * assert.deepEqual(r.toArray(), [2, 3]);
  * ```
  */
 export class RingBuffer<T> {

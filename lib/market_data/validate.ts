@@ -53,9 +53,10 @@ export const NO_FLAGS: TickFlags = Object.freeze({});
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { priceProblem } from "./validate.ts";
- * priceProblem(101.5); // null
- * priceProblem(0); // "non_positive_price"
+ * assert.equal(priceProblem(101.5), null);
+ * assert.equal(priceProblem(0), "non_positive_price");
  * ```
  */
 export function priceProblem(price: unknown): RejectReason | null {
@@ -77,6 +78,7 @@ export type PreviousLtp = (exchange: string, symbol: string) => number | null;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateTick } from "./validate.ts";
  * const v = validateTick(
  *   { exchange: "NSE", symbol: "TCS", mode: 1, ltp: 130, timestamp: 0 },
@@ -84,7 +86,8 @@ export type PreviousLtp = (exchange: string, symbol: string) => number | null;
  *   60_000,
  *   { maxJumpPercent: 20, maxExchangeAgeMs: 60_000 },
  * );
- * // v.kind === "accept", v.flags = { jump: 30 }
+ * assert.equal(v.kind, "accept");
+ * assert.ok(v.kind === "accept" && v.flags.jump === 30, "a 30 % jump is flagged, not refused");
  * ```
  */
 export function validateTick(

@@ -14,10 +14,18 @@ const MAX_WARNINGS_PER_INTERVAL = 200;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WarningLimiter } from "./warnings.ts";
  * const w = new WarningLimiter();
+ * import { setupLogging } from "../log.ts";
+ * const lines: string[] = [];
+ * await setupLogging("info", (line) => lines.push(line));
  * w.warn("jump", "NSE", "RELIANCE", "large price change on {key}", {}); // logged
  * w.warn("jump", "NSE", "RELIANCE", "large price change on {key}", {}); // muted until reset()
+ * assert.equal(lines.length, 1);
+ * w.reset();
+ * w.warn("jump", "NSE", "RELIANCE", "large price change on {key}", {});
+ * assert.equal(lines.length, 2);
  * ```
  */
 export class WarningLimiter {

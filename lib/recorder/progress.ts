@@ -17,9 +17,11 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const progress = stderrProgress(0);
  * progress("export", 0.5, "1000/2000 rows"); // "export: 50% 1000/2000 rows" on stderr
  * progress("export", 1, "2000/2000 rows");
+ * assert.equal(silentProgress("export", 1), undefined, "or silentProgress: reports nothing");
  * ```
  */
 export function stderrProgress(intervalMs = 1000): ProgressFn {

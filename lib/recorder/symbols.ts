@@ -29,8 +29,9 @@ export interface SymbolSet {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const set = parseSymbolSet("NSE:RELIANCE,NSE_INDEX:NIFTY:LTP");
- * set.prefixes; // ["NSE_RELIANCE_", "NSE_INDEX_NIFTY_LTP"]
+ * assert.deepEqual(set.prefixes, ["NSE_RELIANCE_", "NSE_INDEX_NIFTY_LTP"]);
  * ```
  */
 export function parseSymbolSet(text: string): SymbolSet {
@@ -72,7 +73,8 @@ function parseSelector(entry: string): SymbolSelector {
  *
  * @example
  * ```ts
- * symbolSet([{ kind: "prefix", prefix: "NSE_" }]).prefixes; // ["NSE_"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(symbolSet([{ kind: "prefix", prefix: "NSE_" }]).prefixes, ["NSE_"]);
  * ```
  */
 export function symbolSet(selectors: SymbolSelector[]): SymbolSet {

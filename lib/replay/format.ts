@@ -79,8 +79,9 @@ export interface ReplayRecord {
  *
  * @example
  * ```ts
- * replayPathFor("recordings/ticks.duckdb"); // "recordings/ticks.duckdb.tpr"
- * replayPathFor("recordings/parquet/"); // "recordings/parquet.tpr"
+ * import assert from "node:assert/strict";
+ * assert.equal(replayPathFor("recordings/ticks.duckdb"), "recordings/ticks.duckdb.tpr");
+ * assert.equal(replayPathFor("recordings/parquet/"), "recordings/parquet.tpr");
  * ```
  */
 export function replayPathFor(recording: string): string {

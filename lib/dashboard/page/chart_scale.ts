@@ -6,8 +6,9 @@
  *
  * @example
  * ```ts
- * niceCeiling(730); // 1000
- * niceCeiling(1.2); // 2
+ * import assert from "node:assert/strict";
+ * assert.equal(niceCeiling(730), 1000);
+ * assert.equal(niceCeiling(1.2), 2);
  * ```
  */
 export function niceCeiling(v: number): number {
@@ -31,7 +32,8 @@ export interface Box {
  *
  * @example
  * ```ts
- * polyline([{ t: 5, v: 50 }], { x: 0, y: 0, w: 100, h: 100 }, 0, 10, 100); // [50, 50]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(polyline([{ t: 5, v: 50 }], { x: 0, y: 0, w: 100, h: 100 }, 0, 10, 100), [50, 50]);
  * ```
  */
 export function polyline(
@@ -59,7 +61,8 @@ export function polyline(
  *
  * @example
  * ```ts
- * chartSpan(95_000, 100_000, 300_000); // 60_000
+ * import assert from "node:assert/strict";
+ * assert.equal(chartSpan(95_000, 100_000, 300_000), 60_000);
  * ```
  */
 export function chartSpan(
@@ -77,7 +80,8 @@ export function chartSpan(
  *
  * @example
  * ```ts
- * spanLabel(120_000); // "-2 min"
+ * import assert from "node:assert/strict";
+ * assert.equal(spanLabel(120_000), "-2 min");
  * ```
  */
 export function spanLabel(spanMs: number): string {

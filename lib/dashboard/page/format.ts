@@ -15,7 +15,8 @@ export function priceDecimals(exchange: string): number {
  *
  * @example
  * ```ts
- * formatPrice(123456.5, "NSE"); // "1,23,456.50"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatPrice(123456.5, "NSE"), "1,23,456.50");
  * ```
  */
 export function formatPrice(value: number | null | undefined, exchange = "NSE"): string {
@@ -34,7 +35,8 @@ export function formatPrice(value: number | null | undefined, exchange = "NSE"):
  *
  * @example
  * ```ts
- * formatChange(15.3); // "+15.30"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatChange(15.3), "+15.30");
  * ```
  */
 export function formatChange(value: number | null | undefined, exchange = "NSE"): string {
@@ -48,7 +50,8 @@ export function formatChange(value: number | null | undefined, exchange = "NSE")
  *
  * @example
  * ```ts
- * formatPercent(-1.234); // "-1.23%"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatPercent(-1.234), "-1.23%");
  * ```
  */
 export function formatPercent(value: number | null | undefined): string {
@@ -63,7 +66,8 @@ export function formatPercent(value: number | null | undefined): string {
  *
  * @example
  * ```ts
- * formatQuantity(1234567); // "12,34,567"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatQuantity(1234567), "12,34,567");
  * ```
  */
 export function formatQuantity(value: number | null | undefined): string {
@@ -76,7 +80,8 @@ export function formatQuantity(value: number | null | undefined): string {
  *
  * @example
  * ```ts
- * formatRate(12345); // "12.3k"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatRate(12345), "12.3k");
  * ```
  */
 export function formatRate(value: number): string {
@@ -96,7 +101,8 @@ function trim1(v: number): string {
  *
  * @example
  * ```ts
- * formatAge(4200); // "4.2 s"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatAge(4200), "4.2 s");
  * ```
  */
 export function formatAge(ms: number | null | undefined): string {

@@ -119,7 +119,8 @@ export function parseTick(v: unknown): MarketTick | null {
  *
  * @example
  * ```ts
- * parseServerMessage('{"type":"pong","status":"success"}'); // { kind: "other" }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseServerMessage('{"type":"pong","status":"success"}'), { kind: "other" });
  * ```
  */
 export function parseServerMessage(text: string): ServerMessage {

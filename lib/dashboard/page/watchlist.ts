@@ -47,7 +47,8 @@ const SYMBOL_RE = /^[A-Z0-9][A-Z0-9&._-]{0,59}$/;
  *
  * @example
  * ```ts
- * parseSymbolList("reliance, TCS tcs m&m"); // { symbols: ["RELIANCE", "TCS", "M&M"], invalid: [] }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseSymbolList("reliance, TCS tcs m&m"), { symbols: ["RELIANCE", "TCS", "M&M"], invalid: [] });
  * ```
  */
 export function parseSymbolList(text: string): { symbols: string[]; invalid: string[] } {
@@ -78,7 +79,8 @@ export function isMode(v: unknown): v is Mode {
  *
  * @example
  * ```ts
- * parseStoredWatchlist('[{"exchange":"NSE","symbol":"TCS","mode":2}]'); // [{ exchange: "NSE", symbol: "TCS", mode: 2 }]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseStoredWatchlist('[{"exchange":"NSE","symbol":"TCS","mode":2}]'), [{ exchange: "NSE", symbol: "TCS", mode: 2 }]);
  * ```
  */
 export function parseStoredWatchlist(text: string | null): WatchItem[] {
@@ -120,9 +122,10 @@ export interface WatchlistChange {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const w = new Watchlist();
- * w.add([{ exchange: "NSE", symbol: "TCS", mode: 2 }]).added.length; // 1
- * w.add([{ exchange: "NSE", symbol: "TCS", mode: 3 }]).remoded[0].from; // 2
+ * assert.equal(w.add([{ exchange: "NSE", symbol: "TCS", mode: 2 }]).added.length, 1);
+ * assert.equal(w.add([{ exchange: "NSE", symbol: "TCS", mode: 3 }]).remoded[0].from, 2);
  * ```
  */
 export class Watchlist {
