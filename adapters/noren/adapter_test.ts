@@ -103,7 +103,7 @@ Deno.test("flattrade logs in with t:a and its access token; connected only after
   }));
 
 Deno.test("shoonya's legacy login: t:c with the session token, ck ack", () =>
-  withRig(NOREN_BROKERS.shoonya, { login: "c" }, {}, (r) => {
+  withRig(NOREN_BROKERS.shoonya, { login: "c", acceptLogins: ["c"] }, {}, (r) => {
     assert.equal(r.states.at(-1), "connected");
     const login = JSON.parse(r.sim.requests[0].text);
     assert.equal(login.t, "c");
@@ -122,6 +122,15 @@ Deno.test("a rejected login is auth_failed, never connected; Flattrade's open so
     const res = await r.sub("RELIANCE", 2);
     assert.ok(res[0].ok, "subscriptions are kept for when the token is fixed");
     assert.deepEqual(r.requests().filter((t) => t.includes('"k"')), []);
+  }));
+
+Deno.test("a login variant the broker does not take is refused: auth_failed", () =>
+  withRig(NOREN_BROKERS.shoonya, { acceptLogins: ["c"] }, { login: "a" }, (r) => {
+    assert.ok(r.states.includes("auth_failed"));
+    assert.ok(!r.states.includes("connected"));
+    assert.equal(JSON.parse(r.sim.requests[0].text).t, "a");
+    assert.equal(r.sim.logins.rejected, 1);
+    return Promise.resolve();
   }));
 
 Deno.test("LTP↔Quote changes send nothing; Depth moves between touchline and depth", () =>
