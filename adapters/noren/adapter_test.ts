@@ -9,6 +9,7 @@ import { parseTick } from "../../lib/adapter/messages.ts";
 import type { FeedState, Mode, Tick } from "../../lib/types.ts";
 import { NOREN_BROKERS, type NorenBrokerConfig } from "./brokers.ts";
 import { NorenDialect, norenSpec } from "./dialect.ts";
+import { norenDescriptor } from "./mod.ts";
 import type { NorenInstrument } from "./instruments.ts";
 import type { NorenOptions } from "./options.ts";
 import {
@@ -260,4 +261,17 @@ Deno.test("options: login variant picks the endpoint; TradeSmart has no t:c endp
   );
   const o = norenSpec(NOREN_BROKERS.flattrade).parseOptions({ ...base, login: "c" });
   assert.equal(o.feedUrl, "wss://piconnect.flattrade.in/PiConnectWSTp/");
+});
+
+Deno.test("every Noren config: a descriptor with its worker module, logs in by default, streams", async () => {
+  for (const config of Object.values(NOREN_BROKERS)) {
+    const d = norenDescriptor(config);
+    assert.ok((await Deno.stat(d.workerUrl)).isFile, `${d.workerUrl}`);
+    assert.ok(d.hosts.length > 0 && d.hosts.every((h) => h.endsWith(":443")));
+    await withRig(config, { acceptLogins: [config.defaultLogin] }, {}, async (r) => {
+      assert.equal(r.states.at(-1), "connected", config.name);
+      await r.sub("RELIANCE", 3);
+      await until(() => r.ticks.some((t) => t.mode === 3), `${config.name} depth tick`);
+    });
+  }
 });
