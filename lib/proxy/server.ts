@@ -3,9 +3,9 @@
 
 import { setImmediate } from "node:timers";
 import { getLogger } from "../log.ts";
-import type { Limits } from "../config/config.ts";
+import type { Limits } from "../config/mod.ts";
 import { type ConnectionStatus, overallState } from "../feed_state.ts";
-import type { SubscriptionRegistry } from "../subscriptions/registry.ts";
+import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
 import { instrumentKey, type Mode, MODE_LABEL, subscriptionKey, type Tick } from "../types.ts";
 import type { ApiKeyAuth } from "./auth.ts";
 import { type SendScheduler, WsClient } from "./client.ts";

@@ -4,6 +4,8 @@
 import type { BrokerDescriptor } from "../../lib/adapter/mod.ts";
 import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
 import type { Mode } from "../../lib/types.ts";
+import { angelAdapter, startAngelSimulator } from "../../adapters/angel/mod.ts";
+import { dhanAdapter, startDhanSimulator } from "../../adapters/dhan/mod.ts";
 import { exampleAdapter, startExampleSimulator } from "../../adapters/example/mod.ts";
 import { paperAdapter } from "../../adapters/paper/mod.ts";
 import { zerodhaAdapter } from "../../adapters/zerodha/mod.ts";
@@ -14,6 +16,7 @@ import {
   startNorenSimulator,
 } from "../../adapters/noren/mod.ts";
 import { startZerodhaConformance } from "../../adapters/zerodha/conformance.ts";
+import { startUpstoxSimulator, upstoxAdapter } from "../../adapters/upstox/mod.ts";
 
 /** An instrument as OpenAlgo names it. */
 export interface Ref {
@@ -109,5 +112,40 @@ export const CONFORMANCE: readonly ConformanceEntry[] = [
     ],
     index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
     brokerMode: { 1: 2, 2: 2, 3: 3 },
+  },
+  {
+    descriptor: upstoxAdapter,
+    start: () => startUpstoxSimulator(),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    // Upstox's `full` stream (with the book) serves Quote and Depth alike.
+    brokerMode: { 1: 1, 2: 3, 3: 3 },
+  },
+  {
+    descriptor: angelAdapter,
+    start: () => startAngelSimulator(),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+  },
+  {
+    descriptor: dhanAdapter,
+    start: () => startDhanSimulator(),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
   },
 ];
