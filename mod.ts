@@ -21,7 +21,7 @@ export {
   type TickData,
 } from "./lib/project.ts";
 export * from "./lib/bus/mod.ts";
-export { type Config, ConfigError, configSchema, loadConfig } from "./lib/config/config.ts";
+export { type Config, ConfigError, configSchema, loadConfig } from "./lib/config/mod.ts";
 export { Gateway, type GatewayOptions } from "./lib/gateway.ts";
 export { ConnectionPool, type PoolLink, workerLinkFactory } from "./lib/pool/pool.ts";
 export {

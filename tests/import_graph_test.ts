@@ -96,21 +96,30 @@ Deno.test("lib/ has no import cycle between modules", async () => {
   );
 });
 
-Deno.test("outside its folder, a lib/ module is imported through its mod.ts", async () => {
+/**
+ * Folders whose mod.ts their owners add in work under way (the proxy split, the pool split); until
+ * then they are imported file by file. Remove an entry when its mod.ts lands: the test below fails
+ * as long as the list and the tree disagree.
+ */
+const MOD_PENDING = new Set(["pool", "proxy"]);
+
+Deno.test("every lib/ folder has a mod.ts, and other modules import it, not its files", async () => {
   const files = await fileImports();
+  const folders = new Set([...files.keys()].filter((p) => p.includes("/")).map(moduleOf));
   const withMod = new Set(
-    [...files.keys()].filter((p) => p.endsWith("/mod.ts")).map((p) => moduleOf(p)),
+    [...files.keys()].filter((p) => /^[^/]+\/mod\.ts$/.test(p)).map(moduleOf),
   );
+  const without = [...folders].filter((m) => !withMod.has(m)).sort();
+  assert.deepEqual(without, [...MOD_PENDING].sort(), "folders without a mod.ts");
   const wrong: string[] = [];
   for (const [from, targets] of files) {
     for (const to of targets) {
       const m = moduleOf(to);
-      if (m === moduleOf(from) || !to.includes("/")) continue;
-      if (!withMod.has(m)) wrong.push(`lib/${m}/ has no mod.ts (imported by lib/${from})`);
-      else if (to !== `${m}/mod.ts`) wrong.push(`lib/${from} imports lib/${to}`);
+      if (m === moduleOf(from) || !to.includes("/") || MOD_PENDING.has(m)) continue;
+      if (to !== `${m}/mod.ts`) wrong.push(`lib/${from} imports lib/${to}`);
     }
   }
-  assert.deepEqual([...new Set(wrong)], []);
+  assert.deepEqual(wrong, []);
 });
 
 Deno.test("the cycle finder finds and prints a cycle", () => {

@@ -12,7 +12,7 @@ import {
   type ReplayHeader,
   replayPathFor,
   type ReplaySource,
-} from "../../lib/recorder/replay_format.ts";
+} from "../../lib/replay/mod.ts";
 import { parseReplayOptions, type ReplayOptions } from "./mod.ts";
 import { RateCap, ReplayClock } from "./clock.ts";
 

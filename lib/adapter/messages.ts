@@ -22,7 +22,8 @@ const instrumentSchema = z.object({
 /** One instrument in a subscribe / set_mode request. */
 export const streamItemSchema = instrumentSchema.extend({
   mode: modeSchema,
-  depth: z.number().int().min(1).max(50),
+  /** Requested depth; 0 once the broker said it has no book for the instrument (indices). */
+  depth: z.number().int().min(0).max(50),
 });
 export type StreamItem = z.infer<typeof streamItemSchema>;
 

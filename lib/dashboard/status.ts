@@ -2,9 +2,8 @@
 // gate, the registry, client count and throughput, plus a short log of gate and connection events.
 
 import type { ConnectionStatus } from "../feed_state.ts";
-import type { HealthReport } from "../market_data/types.ts";
-import type { GateEvent } from "../market_data/types.ts";
-import type { SubscriptionRow } from "../subscriptions/registry.ts";
+import type { GateEvent, HealthReport } from "../market_data/mod.ts";
+import type { SubscriptionRow } from "../subscriptions/mod.ts";
 import { type FeedState, instrumentKey } from "../types.ts";
 import type { DashboardStatus, StatusEvent, SubscriptionView } from "./status_types.ts";
 import { ThroughputHistory } from "./throughput.ts";

@@ -2,7 +2,7 @@
 // feed (pool status) and a manual clock. Not part of the public API.
 
 import type { ConnectionStatus } from "../feed_state.ts";
-import type { Consumer } from "../subscriptions/registry.ts";
+import type { Consumer } from "../subscriptions/mod.ts";
 import {
   baseTick,
   type FeedState,

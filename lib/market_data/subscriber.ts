@@ -4,7 +4,7 @@
 
 import { setImmediate } from "node:timers";
 import { getLogger } from "../log.ts";
-import type { Consumer } from "../subscriptions/registry.ts";
+import type { Consumer } from "../subscriptions/mod.ts";
 import { instrumentKey, type Mode } from "../types.ts";
 import type {
   Instrument,

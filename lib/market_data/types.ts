@@ -3,7 +3,7 @@
 
 import type { ConnectionReport, ConnectionStatus } from "../feed_state.ts";
 import type { DepthData, LtpData, QuoteData, TickData } from "../project.ts";
-import type { Consumer } from "../subscriptions/registry.ts";
+import type { Consumer } from "../subscriptions/mod.ts";
 import type { Clock, FeedState, Mode, Outcome, Tick } from "../types.ts";
 
 /** Callback priority: CRITICAL (stoploss/target) > HIGH (alerts) > NORMAL (watchlists) > LOW. */

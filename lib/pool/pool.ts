@@ -14,13 +14,13 @@ import {
   type Outcome,
   type Tick,
 } from "../types.ts";
-import type { BrokerDescriptor } from "../adapter/contract.ts";
+import type { BrokerDescriptor } from "../adapter/mod.ts";
 import {
   type ItemResult,
   parseFromWorker,
   type StreamItem,
   type ToWorker,
-} from "../adapter/messages.ts";
+} from "../adapter/mod.ts";
 
 const log = getLogger(["tickplex", "pool"]);
 

@@ -1,7 +1,7 @@
 // Serialises each tick once per mode and shares the strings across every client that gets it.
 
 import { projectTick } from "../project.ts";
-import type { FrameCache } from "../subscriptions/registry.ts";
+import type { FrameCache } from "../subscriptions/mod.ts";
 import { instrumentKey, type Mode, type Tick } from "../types.ts";
 
 /** Lazily built frames of one tick; create one per tick and hand it to every consumer. */

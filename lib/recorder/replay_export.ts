@@ -1,10 +1,10 @@
 // Prepares a recording for the replay adapter: DuckDB collapses the per-mode copies of each tick
 // into its richest one, orders everything as it arrived, and writes the compact `.tpr` file the
-// adapter's sandboxed worker streams (see replay_format.ts for why DuckDB stays out of the worker).
+// adapter's sandboxed worker streams (see lib/replay for why DuckDB stays out of the worker).
 
 import { openRecording, type RecordingSources } from "./recording.ts";
 import { MODE_NUMBER_SQL, QUOTE_FIELDS, sqlString } from "./schema.ts";
-import { encodePreamble, type ReplayHeader, replayPathFor } from "./replay_format.ts";
+import { encodePreamble, type ReplayHeader, replayPathFor } from "../replay/mod.ts";
 import { type ProgressFn, silentProgress, withQueryProgress } from "./progress.ts";
 import type { SymbolSelector } from "./symbols.ts";
 

@@ -2,8 +2,8 @@
 // zeromq subscription prefixes plus an exact matcher (a prefix alone would also let
 // `NSE_RELIANCE_X_LTP` through for `NSE:RELIANCE`). Pure functions.
 
-import type { BusEnvelope } from "../bus/envelope.ts";
-import { formatTopic } from "../bus/topic.ts";
+import type { BusEnvelope } from "../bus/mod.ts";
+import { formatTopic } from "../bus/mod.ts";
 import { instrumentKey, type Mode } from "../types.ts";
 import { parseMode } from "../mode.ts";
 

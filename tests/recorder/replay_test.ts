@@ -9,7 +9,7 @@ import { BusReader } from "../../lib/bus/reader.ts";
 import type { BusEnvelope } from "../../lib/bus/envelope.ts";
 import { Recorder } from "../../lib/recorder/recorder.ts";
 import { prepareReplay } from "../../lib/recorder/replay_export.ts";
-import { openReplay, type ReplayRecord } from "../../lib/recorder/replay_format.ts";
+import { openReplay, type ReplayRecord } from "../../lib/replay/mod.ts";
 import { rollToParquet } from "../../lib/recorder/roll.ts";
 import { TickStore } from "../../lib/recorder/store.ts";
 import { sqlString } from "../../lib/recorder/schema.ts";

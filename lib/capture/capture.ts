@@ -5,9 +5,8 @@
 
 import { z } from "zod";
 import { getLogger } from "../log.ts";
-import type { Gateway } from "../gateway.ts";
 import { parseMode } from "../mode.ts";
-import type { Consumer, SubscriptionRegistry } from "../subscriptions/registry.ts";
+import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
 import { type ErrorCode, type Mode, MODE_LABEL, subscriptionKey } from "../types.ts";
 
 const log = getLogger(["tickplex", "capture"]);
@@ -370,6 +369,16 @@ export function captureRoute(deps: CaptureDeps): HttpRoute {
   };
 }
 
+/** Where the capture API is installed: the gateway's registry, HTTP routes and API-key check. */
+export interface CaptureHost {
+  /** The registry captures subscribe through. */
+  readonly registry: SubscriptionRegistry;
+  /** The gateway's extra HTTP routes; the capture route is appended. */
+  readonly httpRoutes: { push(route: HttpRoute): unknown };
+  /** Null when the request carries a valid API key, else the 401/429 response to return. */
+  authorize(req: Request, info: { address: string }): Promise<Response | null>;
+}
+
 /**
  * Installs the capture API on a running gateway (its registry and API-key check). Returns the
  * manager, e.g. to inspect captures in-process.
@@ -380,14 +389,12 @@ export function captureRoute(deps: CaptureDeps): HttpRoute {
  * installCapture(gw);
  * ```
  */
-export function installCapture(
-  gw: Pick<Gateway, "registry" | "httpRoutes" | "authorize">,
-): CaptureManager {
-  const captures = new CaptureManager(gw.registry);
-  gw.httpRoutes.push(
+export function installCapture(host: CaptureHost): CaptureManager {
+  const captures = new CaptureManager(host.registry);
+  host.httpRoutes.push(
     captureRoute({
-      registry: gw.registry,
-      authorize: (req, info) => gw.authorize(req, info),
+      registry: host.registry,
+      authorize: (req, info) => host.authorize(req, info),
       captures,
     }),
   );
