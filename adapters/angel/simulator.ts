@@ -88,6 +88,8 @@ export interface AngelSimulator extends BrokerSimulator {
   snapshot(): void;
   /** The market quote behind a token (rupees), for value checks. */
   quote(exchangeType: number, token: string): SimQuote;
+  /** Sends an Angel JSON error object to every open connection. */
+  sendError(errorCode: string, errorMessage: string): void;
 }
 
 /**
@@ -345,6 +347,7 @@ export async function startAngelSimulator(
       for (const c of server.connections()) sendAll(c, c.state.subs.values());
     },
     quote: (exchangeType, token) => quoteOf(exchangeType, token),
+    sendError: (code, message) => server.broadcast([encodeError("", code, message)]),
     close,
     [Symbol.asyncDispose]: close,
   };
