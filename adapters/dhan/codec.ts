@@ -198,8 +198,8 @@ function stateOf(state: MergeState, key: number): MergedFields {
  *
  * Field rules: prices are float32 rupees rounded to the tick's decimals; a 0 price is null; the
  * packets' own `close` field (sent only after the close) is not the previous close and is not
- * used; indices get null volumes and no book; cash segments get null OI; `ltt` is the packet's
- * seconds ×1000 (Dhan's epoch base is unverified, brokers.md §3.3); `timestamp` is `now`.
+ * used; indices get null volumes and no book (their Quote ticks are Depth ticks without levels);
+ * cash segments get null OI; `ltt` is the packet's seconds ×1000 (Dhan's epoch base is unverified, brokers.md §3.3); `timestamp` is `now`.
  *
  * @example
  * ```ts
@@ -285,16 +285,11 @@ export function decodeFrame(
     }
     // Quote (4) and Full (8) share their first 34 bytes.
     const full = code === RESPONSE.FULL;
-    const ltt = v.getUint32(at + 14, true);
-    const tick = baseTick(
-      ref.exchange,
-      ref.symbol,
-      full ? 3 : 2,
-      ltp,
-      ltt > 0 ? ltt * 1000 : null,
-      now,
-    );
     const index = segment === SEGMENT.IDX_I;
+    const ltt = v.getUint32(at + 14, true);
+    // An index has no book, so its Quote is as rich as a Depth tick can be (Depth mode, no levels).
+    const mode = full || index ? 3 : 2;
+    const tick = baseTick(ref.exchange, ref.symbol, mode, ltp, ltt > 0 ? ltt * 1000 : null, now);
     if (!index) {
       tick.last_trade_quantity = v.getUint16(at + 12, true);
       tick.avg_trade_price = price(v, at + 18, round);
