@@ -3,7 +3,7 @@
 // deno-fmt-ignore-file
 
 /** SHA-256 of the page sources this was built from. */
-export const PAGE_SOURCES_SHA256: string = "3c5b48fc1793fcf46c86429eaf0fbe09c4d9ca1e5cfad86b96d4f2b7e1f7c539";
+export const PAGE_SOURCES_SHA256: string = "81fc9227fb6e2eabb4575dedbefca10f2b6b32bc01dcb68bc358a39103b44f92";
 
 /** The Deno that bundled the script. */
 export const PAGE_BUNDLER: string = "deno 2.9.6";

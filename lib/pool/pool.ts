@@ -4,6 +4,7 @@
 
 import { getLogger } from "../log.ts";
 import { KeyedLock } from "../keyed_lock.ts";
+import type { ConnectionStatus } from "../feed_state.ts";
 import {
   type Capabilities,
   type FeedState,
@@ -13,13 +14,13 @@ import {
   type Outcome,
   type Tick,
 } from "../types.ts";
-import type { BrokerDescriptor } from "../adapter/contract.ts";
+import type { BrokerDescriptor } from "../adapter/mod.ts";
 import {
   type ItemResult,
   parseFromWorker,
   type StreamItem,
   type ToWorker,
-} from "../adapter/messages.ts";
+} from "../adapter/mod.ts";
 
 const log = getLogger(["tickplex", "pool"]);
 
@@ -112,18 +113,8 @@ export interface UnsubscribeInfo {
   mode?: Mode;
 }
 
-/** A snapshot of one connection for status pages. */
-export interface ConnectionStatus {
-  index: number;
-  state: FeedState;
-  symbols: number;
-  capacity: number;
-  restarts: number;
-  reconnects: number;
-  lastTickAt: number | null;
-  ticks: number;
-  detail?: string;
-}
+/** A snapshot of one connection for status pages (declared beside FeedState). */
+export type { ConnectionStatus };
 
 interface SymbolState {
   exchange: string;

@@ -3,7 +3,7 @@
 
 import type { PoolLink } from "../../lib/pool/pool.ts";
 import type { ItemResult, ToWorker } from "../../lib/adapter/messages.ts";
-import type { Capabilities, Mode, Tick } from "../../lib/types.ts";
+import { type Capabilities, instrumentKey, type Mode, type Tick } from "../../lib/types.ts";
 
 /** Capabilities for tests: a small broker so capacity is easy to hit. */
 export function testCapabilities(perConnection = 2, connections = 2): Capabilities {
@@ -67,7 +67,7 @@ export class FakeLink implements PoolLink {
         const fail = this.failNext.has(m.type);
         this.failNext.delete(m.type);
         const results: ItemResult[] = m.items.map((i) => {
-          const k = `${i.exchange}:${i.symbol}`;
+          const k = instrumentKey(i.exchange, i.symbol);
           if (fail) {
             return { ...base(i), ok: false, code: "BROKER_ERROR", message: "injected failure" };
           }
