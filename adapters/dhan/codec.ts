@@ -519,7 +519,17 @@ export function encodeTicker(
   return out;
 }
 
-/** A Quote packet (50 B). */
+/**
+ * A Quote packet (50 B).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const q = { ltp: 1, lastQuantity: 1, ltt: 0, averagePrice: 1, volume: 1, totalSellQuantity: 0,
+ *   totalBuyQuantity: 0, open: 1, close: 0, high: 1, low: 1 };
+ * assert.equal(encodeQuote(1, 1333, q).byteLength, 50);
+ * ```
+ */
 export function encodeQuote(segment: number, securityId: number, q: DhanQuote): Uint8Array {
   const [out, v] = header(RESPONSE.QUOTE, segment, securityId);
   putQuote(v, q);
@@ -530,7 +540,18 @@ export function encodeQuote(segment: number, securityId: number, q: DhanQuote): 
   return out;
 }
 
-/** A Full packet (162 B) with up to five depth entries. */
+/**
+ * A Full packet (162 B) with up to five depth entries.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const f = { ltp: 1, lastQuantity: 1, ltt: 0, averagePrice: 1, volume: 1, totalSellQuantity: 0,
+ *   totalBuyQuantity: 0, open: 1, close: 0, high: 1, low: 1, oi: 0, oiDayHigh: 0, oiDayLow: 0,
+ *   depth: [] };
+ * assert.equal(encodeFull(2, 35001, f).byteLength, 162);
+ * ```
+ */
 export function encodeFull(segment: number, securityId: number, f: DhanFull): Uint8Array {
   const [out, v] = header(RESPONSE.FULL, segment, securityId);
   putQuote(v, f);
@@ -554,14 +575,30 @@ export function encodeFull(segment: number, securityId: number, f: DhanFull): Ui
   return out;
 }
 
-/** An OI packet (12 B). */
+/**
+ * An OI packet (12 B).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeOi(2, 35001, 5000).byteLength, 12);
+ * ```
+ */
 export function encodeOi(segment: number, securityId: number, oi: number): Uint8Array {
   const [out, v] = header(RESPONSE.OI, segment, securityId);
   v.setUint32(8, checkUint(oi, 0xffffffff, "oi"), true);
   return out;
 }
 
-/** A previous-close packet (16 B). */
+/**
+ * A previous-close packet (16 B).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(encodePrevClose(1, 1333, 1620, 0).byteLength, 16);
+ * ```
+ */
 export function encodePrevClose(
   segment: number,
   securityId: number,
@@ -574,7 +611,15 @@ export function encodePrevClose(
   return out;
 }
 
-/** A market-status packet (header only). */
+/**
+ * A market-status packet (header only).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeMarketStatus(1).byteLength, 8);
+ * ```
+ */
 export function encodeMarketStatus(segment: number): Uint8Array {
   return header(RESPONSE.MARKET_STATUS, segment, 0)[0];
 }
