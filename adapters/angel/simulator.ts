@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import {
   type BrokerSimulator,
+  CONFORMANCE_TIMINGS,
   type SimConnection,
   SimMarket,
   type SimQuote,
@@ -312,15 +313,8 @@ export async function startAngelSimulator(
       ...SIM_CREDENTIALS,
       feedUrl: `${server.url}smart-stream`,
       instruments: SAMPLE_INSTRUMENTS,
+      ...CONFORMANCE_TIMINGS,
       pingIntervalMs: 200,
-      silenceTimeoutMs: 1000,
-      dataStallMs: 0,
-      reconnectBaseMs: 50,
-      reconnectMaxMs: 200,
-      authRetryMs: 60_000,
-      maxAuthRetries: 3,
-      authRetryMinMs: 0,
-      connectTimeoutMs: 2000,
     },
     streams(): Map<string, Mode>[] {
       return server.connections().map((c) => {
