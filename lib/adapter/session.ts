@@ -13,6 +13,7 @@ import type {
   Frame,
   Transport,
   TransportEvents,
+  TransportMessage,
   Wanted,
 } from "./dialect.ts";
 import { NOTHING } from "./dialect.ts";
@@ -488,7 +489,7 @@ export class BrokerSession<I extends BrokerInstrument> {
     void this.#send(frames);
   }
 
-  #onMessage(data: string | ArrayBuffer | Uint8Array): void {
+  #onMessage(data: TransportMessage): void {
     const now = Date.now();
     this.#lastFrameAt = now;
     const d: Decoded = this.#d.decode(data, now);
