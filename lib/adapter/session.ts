@@ -428,9 +428,16 @@ export class BrokerSession<I extends BrokerInstrument> {
       return;
     }
     if (id !== this.#attemptId) return;
+    // A transport that connects before `transport()` resolves (a client library's connect) reports
+    // `open` before the session holds it; the open is handled once it does, so the login and
+    // resubscribe frames it triggers are not sent into the void.
+    let held = false;
+    let openedEarly = false;
     const events: TransportEvents = {
       open: () => {
-        if (id === this.#attemptId) this.#onOpen();
+        if (id !== this.#attemptId) return;
+        if (held) this.#onOpen();
+        else openedEarly = true;
       },
       message: (data) => {
         if (id === this.#attemptId) this.#onMessage(data);
@@ -448,6 +455,8 @@ export class BrokerSession<I extends BrokerInstrument> {
         return;
       }
       this.#transport = t;
+      held = true;
+      if (openedEarly) this.#onOpen();
     } catch (err) {
       if (id !== this.#attemptId) return;
       clearTimeout(this.#connectTimer);

@@ -41,12 +41,19 @@ class FakeBus {
 
 class SubjectDialect implements Dialect<BrokerInstrument> {
   seen: TransportMessage[] = [];
+  /** Connect like a client library: report `open` before `transport()` resolves. */
+  openBeforeResolve = false;
   constructor(readonly bus: FakeBus) {}
   endpoint(): { url: string } {
     return { url: "nats://fake" };
   }
-  transport(_e: unknown, events: TransportEvents): Transport {
-    return this.bus.open(events);
+  async transport(_e: unknown, events: TransportEvents): Promise<Transport> {
+    if (!this.openBeforeResolve) return this.bus.open(events);
+    await new Promise((r) => setTimeout(r, 1));
+    this.bus.events = events;
+    this.bus.opened++;
+    events.open();
+    return { send: (f) => this.bus.frames.push(f), close: () => {} };
   }
   subscribe(items: readonly Wanted<BrokerInstrument>[], _mode: Mode): Frame[] {
     return items.map((w) => `SUB ${w.instrument.token}`);
@@ -120,5 +127,12 @@ Deno.test("a dialect's transport delivers subject-addressed messages to decode",
   await until(() => bus.opened === 2 && bus.frames.length === 1, "resubscribed");
   assert.deepEqual(bus.frames, ["SUB eq/nse/2885"]);
   assert.ok(states.includes("reconnecting"));
+  // A transport that reports `open` before it is handed over still gets the resubscription.
+  dialect.openBeforeResolve = true;
+  bus.frames = [];
+  bus.events!.close({ opened: true, code: 1006, reason: "", error: "" });
+  await until(() => bus.opened === 3 && session.state === "connected", "reconnected");
+  await until(() => bus.frames.length === 1, "resubscribed after an early open");
+  assert.deepEqual(bus.frames, ["SUB eq/nse/2885"]);
   await session.close();
 });
