@@ -3,6 +3,7 @@
 
 import type { BrokerDescriptor, SimulatorMain } from "../lib/adapter/mod.ts";
 import type { Config } from "../lib/config/config.ts";
+import { growwAdapter } from "./groww/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
 import { zerodhaAdapter } from "./zerodha/mod.ts";
@@ -12,6 +13,7 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   paperAdapter,
   replayAdapter,
   zerodhaAdapter,
+  growwAdapter,
 ];
 
 /** Adapters by broker name. */

@@ -4,6 +4,7 @@
 import type { BrokerDescriptor } from "../../lib/adapter/mod.ts";
 import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
 import type { Mode } from "../../lib/types.ts";
+import { growwAdapter, startGrowwSimulator } from "../../adapters/groww/mod.ts";
 import { paperAdapter } from "../../adapters/paper/mod.ts";
 import { zerodhaAdapter } from "../../adapters/zerodha/mod.ts";
 import { startZerodhaConformance } from "../../adapters/zerodha/conformance.ts";
@@ -61,5 +62,17 @@ export const CONFORMANCE: readonly ConformanceEntry[] = [
       { exchange: "NSE", symbol: "SBIN" },
     ],
     index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+  },
+  {
+    descriptor: growwAdapter,
+    start: () => startGrowwSimulator({ tickIntervalMs: 100, pingIntervalMs: 500 }),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    // LTP and Quote both stream on the price subject; Depth adds the book subject.
+    brokerMode: { 1: 2, 2: 2, 3: 3 },
   },
 ];
