@@ -2,10 +2,15 @@
 // options, credentials, hosts and simulator come from its descriptor.
 
 import type { BrokerDescriptor, SimulatorMain } from "../lib/adapter/mod.ts";
-import type { Config } from "../lib/config/config.ts";
+import type { Config } from "../lib/config/mod.ts";
+import { angelAdapter } from "./angel/mod.ts";
+import { dhanAdapter } from "./dhan/mod.ts";
+import { exampleAdapter } from "./example/mod.ts";
 import { growwAdapter } from "./groww/mod.ts";
+import { flattradeAdapter, shoonyaAdapter, tradesmartAdapter, zebuAdapter } from "./noren/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
+import { upstoxAdapter } from "./upstox/mod.ts";
 import { zerodhaAdapter } from "./zerodha/mod.ts";
 
 /** Every broker adapter, in the order `--help` lists them. */
@@ -13,6 +18,14 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   paperAdapter,
   replayAdapter,
   zerodhaAdapter,
+  upstoxAdapter,
+  angelAdapter,
+  dhanAdapter,
+  exampleAdapter,
+  flattradeAdapter,
+  shoonyaAdapter,
+  zebuAdapter,
+  tradesmartAdapter,
   growwAdapter,
 ];
 
@@ -48,7 +61,7 @@ function credentialValue(config: Config, env: string): string | undefined {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { loadConfig } from "../lib/config/config.ts";
+ * import { loadConfig } from "../lib/config/mod.ts";
  * const { config } = await loadConfig({
  *   overrides: { broker: "zerodha", feedUrl: "ws://127.0.0.1:9101" },
  *   env: { TICKPLEX_BROKER_API_KEY: "k", TICKPLEX_BROKER_ACCESS_TOKEN: "t" },

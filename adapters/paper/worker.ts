@@ -14,13 +14,7 @@ import {
   runAdapter,
   type StreamItem,
 } from "../../lib/adapter/mod.ts";
-import {
-  type Capabilities,
-  type InstrumentKey,
-  instrumentKey,
-  type Mode,
-  type Tick,
-} from "../../lib/types.ts";
+import { type InstrumentKey, instrumentKey, type Mode, type Tick } from "../../lib/types.ts";
 import {
   buildUniverse,
   mix32,

@@ -4,10 +4,20 @@
 import type { BrokerDescriptor } from "../../lib/adapter/mod.ts";
 import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
 import type { Mode } from "../../lib/types.ts";
+import { angelAdapter, startAngelSimulator } from "../../adapters/angel/mod.ts";
+import { dhanAdapter, startDhanSimulator } from "../../adapters/dhan/mod.ts";
+import { exampleAdapter, startExampleSimulator } from "../../adapters/example/mod.ts";
 import { growwAdapter, startGrowwSimulator } from "../../adapters/groww/mod.ts";
 import { paperAdapter } from "../../adapters/paper/mod.ts";
 import { zerodhaAdapter } from "../../adapters/zerodha/mod.ts";
+import {
+  flattradeAdapter,
+  NOREN_BROKERS,
+  shoonyaAdapter,
+  startNorenSimulator,
+} from "../../adapters/noren/mod.ts";
 import { startZerodhaConformance } from "../../adapters/zerodha/conformance.ts";
+import { startUpstoxSimulator, upstoxAdapter } from "../../adapters/upstox/mod.ts";
 
 /** An instrument as OpenAlgo names it. */
 export interface Ref {
@@ -55,6 +65,77 @@ export const CONFORMANCE: readonly ConformanceEntry[] = [
   {
     descriptor: zerodhaAdapter,
     start: startZerodhaConformance,
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+  },
+  {
+    descriptor: exampleAdapter,
+    start: () => startExampleSimulator(),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+  },
+  {
+    descriptor: flattradeAdapter,
+    start: () => startNorenSimulator(NOREN_BROKERS.flattrade, { tickEveryMs: 100 }),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    // Noren's touchline serves LTP and Quote alike.
+    brokerMode: { 1: 2, 2: 2, 3: 3 },
+  },
+  {
+    descriptor: shoonyaAdapter,
+    // Shoonya's legacy session-token login, so both Noren login variants run the suite.
+    start: () => startNorenSimulator(NOREN_BROKERS.shoonya, { tickEveryMs: 100, login: "c" }),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    brokerMode: { 1: 2, 2: 2, 3: 3 },
+  },
+  {
+    descriptor: upstoxAdapter,
+    start: () => startUpstoxSimulator(),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    // Upstox's `full` stream (with the book) serves Quote and Depth alike.
+    brokerMode: { 1: 1, 2: 3, 3: 3 },
+  },
+  {
+    descriptor: angelAdapter,
+    start: () => startAngelSimulator(),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+  },
+  {
+    descriptor: dhanAdapter,
+    start: () => startDhanSimulator(),
     instruments: [
       { exchange: "NSE", symbol: "RELIANCE" },
       { exchange: "NSE", symbol: "INFY" },

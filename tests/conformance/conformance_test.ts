@@ -9,7 +9,7 @@ import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
 import type { FeedState, Mode, Tick } from "../../lib/types.ts";
 import { CONFORMANCE, type ConformanceEntry, type Fault, type Ref } from "./brokers.ts";
 
-const WAIT_MS = 8000;
+const WAIT_MS = 15_000;
 
 /** Polls `cond` every 20 ms until it holds or `ms` pass. */
 async function until(cond: () => boolean, label: string, ms = WAIT_MS): Promise<void> {
@@ -193,6 +193,35 @@ for (const entry of CONFORMANCE) {
       await r.close();
     }
   });
+
+  if (entry.start !== null) {
+    Deno.test(`conformance ${name}: the last client leaving unsubscribes at the broker and keeps the connection`, async () => {
+      const r = await rig(entry);
+      try {
+        await until(() => connected(r), "connected");
+        await subscribeOk(r, a, 2);
+        await subscribeOk(r, b, 3);
+        await until(
+          streamsExactly(r, new Map<string, Mode>([[key(a), 2], [key(b), 3]])),
+          "streaming",
+        );
+        const handshakes = r.sim!.handshakes;
+        const connections = r.sim!.streams().length;
+        for (const [ref, mode] of [[a, 2], [b, 3]] as const) {
+          const un = await r.pool.unsubscribe(ref.exchange, ref.symbol, mode);
+          assert.ok(un.ok && un.action === "unsubscribed");
+        }
+        await until(streamsExactly(r, new Map()), "nothing streamed at the broker");
+        // A connection with nothing subscribed is kept for the next client, not dropped/redialled.
+        await new Promise((res) => setTimeout(res, 300));
+        assert.ok(connected(r));
+        assert.equal(r.sim!.handshakes, handshakes, "no reconnect");
+        assert.equal(r.sim!.streams().length, connections, "the broker connection stays open");
+      } finally {
+        await r.close();
+      }
+    });
+  }
 
   if (supports(entry, "drop")) {
     Deno.test(`conformance ${name}: drop → reconnect and resubscribe in each mode`, async () => {
