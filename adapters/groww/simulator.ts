@@ -72,8 +72,6 @@ interface NatsState {
   /** Operations queued for the next outgoing frame. */
   out: Uint8Array[];
   pingsOut: number;
-  /** Set once the client lied about its signature (for tests). */
-  refused?: string;
 }
 
 type SentState =
@@ -91,8 +89,8 @@ export interface GrowwSimulator extends BrokerSimulator {
   readonly accessToken: string;
   /** The account key that signs socket JWTs. */
   readonly accountKey: string;
-  /** CONNECTs refused (bad signature, unknown or expired JWT). */
-  readonly refusedConnects: number;
+  /** Why each refused CONNECT was refused (bad signature, unknown or expired JWT ...). */
+  readonly refusals: readonly string[];
   /** Socket tokens minted. */
   readonly mints: number;
   /** Subjects subscribed per open, authenticated connection. */
@@ -179,7 +177,7 @@ export async function startGrowwSimulator(
   const splitEvery = options.splitEvery ?? 3;
   let accessToken = options.accessToken ?? SIM_ACCESS_TOKEN;
   let generation = 0;
-  let refusedConnects = 0;
+  const refusals: string[] = [];
   let mints = 0;
   let framesOut = 0;
   let nextClient = 1;
@@ -266,9 +264,9 @@ export async function startGrowwSimulator(
     }
   }
 
+  /** Refuses a CONNECT; the client hears only "Authorization Violation", tests read `why`. */
   function refuse(conn: SimConnection<NatsState>, why: string): void {
-    refusedConnects++;
-    conn.state.refused = why;
+    refusals.push(why);
     queue(conn, "-ERR 'Authorization Violation'\r\n");
     flush(conn);
     conn.close(1000, "authorization violation");
@@ -583,9 +581,7 @@ export async function startGrowwSimulator(
       return accessToken;
     },
     accountKey: account.getPublicKey(),
-    get refusedConnects() {
-      return refusedConnects;
-    },
+    refusals,
     get mints() {
       return mints;
     },
