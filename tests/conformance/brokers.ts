@@ -99,7 +99,12 @@ export const CONFORMANCE: readonly ConformanceEntry[] = [
   {
     descriptor: shoonyaAdapter,
     // Shoonya's legacy session-token login, so both Noren login variants run the suite.
-    start: () => startNorenSimulator(NOREN_BROKERS.shoonya, { tickEveryMs: 100, login: "c" }),
+    start: () =>
+      startNorenSimulator(NOREN_BROKERS.shoonya, {
+        tickEveryMs: 100,
+        login: "c",
+        acceptLogins: ["c"],
+      }),
     instruments: [
       { exchange: "NSE", symbol: "RELIANCE" },
       { exchange: "NSE", symbol: "INFY" },
