@@ -10,6 +10,7 @@ Deno.test("OpenAlgo symbols → Groww stream keys, and back", async () => {
   const m = await loadGrowwMaster(SAMPLE);
   const cases: [string, string, string][] = [
     ["NSE", "RELIANCE", "eq/nse/2885"],
+    ["NSE", "SBIN", "eq/nse/3045"],
     ["BSE", "RELIANCE", "eq/bse/500325"],
     ["BSE", "SBIMF", "eq/bse/2885"],
     ["NSE_INDEX", "NIFTY", "indices/nse/NIFTY"],
@@ -54,7 +55,7 @@ Deno.test("rows the feed cannot stream or read are skipped and counted", async (
   const m = await loadGrowwMaster(SAMPLE);
   // MCX (no commodity subjects), a row without a token, a future with an unreadable expiry.
   assert.equal(m.skipped, 3);
-  assert.equal(m.size, 15);
+  assert.equal(m.size, 16);
   assert.equal(m.resolve("MCX", "CRUDEOIL18DEC25FUT").ok, false);
   assert.equal(m.resolve("NSE", "BROKENROW").ok, false);
 });

@@ -5,8 +5,9 @@ import { z } from "zod";
 import {
   httpUrl,
   instrumentsOption,
+  liveCapabilities,
+  ORDERED_BACKOFF,
   parseOptions,
-  reach,
   sessionTimingShape,
   wsUrl,
 } from "../../lib/adapter/mod.ts";
@@ -65,13 +66,13 @@ export const growwOptionsSchema = z.object({
    * when no instrument trades; it must be well under `silenceTimeoutMs`.
    */
   keepAliveMs: ms(50, 120_000, 10_000),
-}).refine((o) => o.reconnectMaxMs >= o.reconnectBaseMs, {
-  message: "reconnectMaxMs must be ≥ reconnectBaseMs",
-  path: ["reconnectMaxMs"],
-}).refine((o) => o.silenceTimeoutMs === 0 || o.keepAliveMs < o.silenceTimeoutMs, {
-  message: "keepAliveMs must be < silenceTimeoutMs",
-  path: ["keepAliveMs"],
-});
+}).refine(...ORDERED_BACKOFF).refine(
+  (o) => o.silenceTimeoutMs === 0 || o.keepAliveMs < o.silenceTimeoutMs,
+  {
+    message: "keepAliveMs must be < silenceTimeoutMs",
+    path: ["keepAliveMs"],
+  },
+);
 
 /** Parsed options. */
 export type GrowwOptions = z.output<typeof growwOptionsSchema>;
@@ -130,12 +131,5 @@ export function socketTokenUrl(o: GrowwOptions): string {
  * ```
  */
 export function growwCapabilities(o: GrowwOptions): Capabilities {
-  return {
-    broker: "groww",
-    ...reach([o.feedUrl, socketTokenUrl(o)], o.instruments),
-    maxSymbolsPerConnection: o.maxSymbolsPerConnection,
-    maxConnections: o.maxConnections,
-    maxTokensPerFrame: GROWW_LIMITS.maxTokensPerFrame,
-    depthLevels: { "*": [DEPTH_LEVELS] },
-  };
+  return liveCapabilities("groww", o, GROWW_LIMITS, { "*": [DEPTH_LEVELS] }, [socketTokenUrl(o)]);
 }

@@ -6,8 +6,9 @@
 
 import { createAccount, fromPublic, type KeyPair } from "@nats-io/nkeys";
 import { parseArgs } from "node:util";
-import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
 import {
+  type BrokerSimulator,
+  CONFORMANCE_TIMINGS,
   type SimConnection,
   SimMarket,
   type SimQuote,
@@ -589,15 +590,10 @@ export async function startGrowwSimulator(
       accessToken,
       feedUrl: url,
       instruments: instrumentsPath,
-      connectTimeoutMs: 3000,
-      silenceTimeoutMs: 1000,
+      ...CONFORMANCE_TIMINGS,
+      // PONGs to these keep the silence watchdog fed between market ticks.
       keepAliveMs: 250,
-      dataStallMs: 0,
-      reconnectBaseMs: 50,
-      reconnectMaxMs: 200,
-      authRetryMs: 60_000,
-      maxAuthRetries: 3,
-      authRetryMinMs: 0,
+      // The suite's per-connection test needs a second connection.
       maxConnections: 4,
     },
     streams(): Map<string, Mode>[] {

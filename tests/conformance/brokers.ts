@@ -125,12 +125,8 @@ export const CONFORMANCE: readonly ConformanceEntry[] = [
   {
     descriptor: growwAdapter,
     start: () => startGrowwSimulator({ tickIntervalMs: 100, pingIntervalMs: 500 }),
-    instruments: [
-      { exchange: "NSE", symbol: "RELIANCE" },
-      { exchange: "NSE", symbol: "INFY" },
-      { exchange: "NSE", symbol: "TCS" },
-    ],
-    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
     // LTP and Quote both stream on the price subject; Depth adds the book subject.
     brokerMode: { 1: 2, 2: 2, 3: 3 },
   },
