@@ -6,6 +6,7 @@ import type { Config } from "../lib/config/mod.ts";
 import { angelAdapter } from "./angel/mod.ts";
 import { dhanAdapter } from "./dhan/mod.ts";
 import { exampleAdapter } from "./example/mod.ts";
+import { growwAdapter } from "./groww/mod.ts";
 import { flattradeAdapter, shoonyaAdapter, tradesmartAdapter, zebuAdapter } from "./noren/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
@@ -25,6 +26,7 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   shoonyaAdapter,
   zebuAdapter,
   tradesmartAdapter,
+  growwAdapter,
 ];
 
 /** Adapters by broker name. */
