@@ -713,7 +713,7 @@ export function encodeUpdateItem(config: HsmConfig, item: UpdateItem, lite = fal
  * ```ts
  * import assert from "node:assert/strict";
  * const frame = encodeDataFrame(null, [encodeUpdateItem(FYERS_HSM, { topicId: 1, values: [] })]);
- * assert.deepEqual([...frame], [0, 8, 6, 0, 1, 85, 0, 1, 0]);
+ * assert.deepEqual([...frame], [0, 7, 6, 0, 1, 85, 0, 1, 0]);
  * ```
  */
 export function encodeDataFrame(msgNum: number | null, items: readonly Uint8Array[]): Uint8Array {
@@ -863,12 +863,14 @@ export class HsmDecoder {
   readonly config: HsmConfig;
   readonly stats: HsmDecodeStats = createHsmStats();
   #layouts: Record<TopicKind, CompiledLayout>;
+  #liteCount: Readonly<Record<TopicKind, number>>;
   #topics = new Map<number, TopicState>();
   #ackEvery = 0;
   #sinceAck = 0;
 
   constructor(config: HsmConfig) {
     this.config = config;
+    this.#liteCount = config.liteCount;
     this.#layouts = {
       sf: compileLayout(config.layout.sf),
       if: compileLayout(config.layout.if),
@@ -883,8 +885,9 @@ export class HsmDecoder {
     this.#sinceAck = 0;
   }
 
-  /** Replaces the field order (Fyers' streamDataConfig). */
-  setLayout(layout: HsmLayout): void {
+  /** Replaces the field order and lite counts (Fyers' streamDataConfig). */
+  setLayout(layout: HsmLayout, liteCount?: Readonly<Record<TopicKind, number>>): void {
+    if (liteCount !== undefined) this.#liteCount = liteCount;
     this.#layouts = {
       sf: compileLayout(layout.sf),
       if: compileLayout(layout.if),
@@ -1073,7 +1076,7 @@ export class HsmDecoder {
         const known = kinds.get(id) ?? this.#topics.get(id)?.kind;
         // A lite item's size depends on its topic: unknown topic → the rest cannot be framed.
         if (known === undefined) return this.#bad("unknownTopic");
-        const n = this.config.liteCount[known];
+        const n = this.#liteCount[known];
         ops.push({ kind: "lite", id, at: o, count: n });
         o += 4 * n;
         if (o > len) return this.#bad("truncated");
