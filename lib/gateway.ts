@@ -2,17 +2,17 @@
 // proxy fan-out, bus), with the registry on the control path, and shuts them down in order.
 
 import { getLogger } from "./log.ts";
-import type { Config } from "./config/config.ts";
-import type { BrokerDescriptor } from "./adapter/contract.ts";
+import type { Config } from "./config/mod.ts";
+import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/pool.ts";
-import { SubscriptionRegistry } from "./subscriptions/registry.ts";
+import { SubscriptionRegistry } from "./subscriptions/mod.ts";
 import { ApiKeyAuth, loadOrCreateKeyFile } from "./proxy/auth.ts";
 import { ProxyServer } from "./proxy/server.ts";
-import { BusPublisher } from "./bus/publisher.ts";
+import { BusPublisher } from "./bus/mod.ts";
 import type { Tick } from "./types.ts";
 import { MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
-import { installCapture } from "./recorder/capture.ts";
+import { installCapture } from "./capture/mod.ts";
 import { addSecret } from "./log.ts";
 
 const log = getLogger(["tickplex", "gateway"]);
@@ -191,7 +191,18 @@ export class Gateway {
     gw.httpRoutes.push((req, info) => gw.#tokenRoute(req, info));
     gw.metricsProviders.push(() => marketData.metricsText());
     marketData.start();
-    installDashboard(gw);
+    installDashboard({
+      broker: config.broker.name,
+      userId: config.broker.userId,
+      pool,
+      registry,
+      proxy,
+      marketData,
+      tickListeners: gw.tickListeners,
+      statusListeners: gw.statusListeners,
+      httpRoutes: gw.httpRoutes,
+      authorize: (req, info) => gw.authorize(req, info),
+    });
     installCapture(gw);
     pool.onticks = (ticks) => gw.#onTicks(ticks);
     pool.onstatus = (index, state, detail) => {

@@ -1,15 +1,20 @@
 // The paper adapter's Web Worker: streams simulated ticks for this connection's subscriptions at
 // the configured rate and plays scripted faults (failed requests, stalls, crashes) for tests.
 
-import type { FaultKind, ItemResult, StreamItem } from "../../lib/adapter/messages.ts";
-import { type AdapterHandlers, type AdapterOutput, runAdapter } from "../../lib/adapter/mod.ts";
 import {
-  type Capabilities,
-  type InstrumentKey,
-  instrumentKey,
-  type Mode,
-  type Tick,
-} from "../../lib/types.ts";
+  accepted,
+  type AdapterHandlers,
+  type AdapterOutput,
+  capacityReached,
+  type FaultKind,
+  isIndexExchange,
+  type ItemResult,
+  notSubscribed,
+  rejected,
+  runAdapter,
+  type StreamItem,
+} from "../../lib/adapter/mod.ts";
+import { type InstrumentKey, instrumentKey, type Mode, type Tick } from "../../lib/types.ts";
 import {
   buildUniverse,
   mix32,
@@ -38,18 +43,6 @@ interface Stream {
 interface Instrument {
   exchange: string;
   symbol: string;
-}
-
-function failure(
-  item: Instrument,
-  code: "SYMBOL_NOT_FOUND" | "NOT_SUBSCRIBED" | "MAX_CAPACITY_REACHED" | "BROKER_ERROR",
-  message: string,
-): ItemResult {
-  return { exchange: item.exchange, symbol: item.symbol, ok: false, code, message };
-}
-
-function notSubscribed(item: Instrument): ItemResult {
-  return failure(item, "NOT_SUBSCRIBED", `Not subscribed: ${item.symbol} on ${item.exchange}`);
 }
 
 /** The simulated broker connection. */
@@ -106,7 +99,7 @@ class PaperConnection implements AdapterHandlers {
     const results = items.map((item): ItemResult => {
       const inst = market.universe.get(item.exchange, item.symbol);
       if (inst === undefined) {
-        return failure(
+        return rejected(
           item,
           "SYMBOL_NOT_FOUND",
           `Symbol not found: ${item.symbol} on ${item.exchange}`,
@@ -116,11 +109,7 @@ class PaperConnection implements AdapterHandlers {
       if (s !== undefined) {
         s.mode = item.mode;
       } else if (this.#streams.size >= max) {
-        return failure(
-          item,
-          "MAX_CAPACITY_REACHED",
-          `Connection full: ${this.#streams.size}/${max} symbols`,
-        );
+        return capacityReached(item, max, "paper");
       } else {
         s = {
           key: inst.key,
@@ -133,7 +122,7 @@ class PaperConnection implements AdapterHandlers {
         this.#order.push(s);
       }
       this.#immediate.add(s);
-      return accepted(item);
+      return acceptedItem(item);
     });
     this.#startTimer();
     return Promise.resolve(results);
@@ -161,7 +150,7 @@ class PaperConnection implements AdapterHandlers {
       s.mode = item.mode;
       // Like a broker's snapshot after a mode change: the richer fields show up at once.
       this.#immediate.add(s);
-      return accepted(item);
+      return acceptedItem(item);
     });
     this.#startTimer();
     return Promise.resolve(results);
@@ -304,17 +293,15 @@ class PaperConnection implements AdapterHandlers {
 }
 
 function simulatedFailure(item: Instrument): ItemResult {
-  return failure(item, "BROKER_ERROR", "simulated broker failure");
+  return rejected(item, "BROKER_ERROR", "simulated broker failure");
 }
 
 runAdapter(new PaperConnection());
 
-/** A successful result; depth falls back to what the paper market has (5 levels). */
-function accepted(item: StreamItem): ItemResult {
-  return {
-    exchange: item.exchange,
-    symbol: item.symbol,
-    ok: true,
-    depth: Math.min(item.depth, PAPER_DEPTH_LEVELS),
-  };
+/** A successful result: depth falls back to what the paper market has (5 levels), 0 for indices. */
+function acceptedItem(item: StreamItem): ItemResult {
+  return accepted(
+    item,
+    isIndexExchange(item.exchange) ? 0 : Math.min(item.depth, PAPER_DEPTH_LEVELS),
+  );
 }

@@ -221,7 +221,7 @@ Deno.test("worker: acks for subscribe, unsubscribe and set_mode", async () => {
         code: "SYMBOL_NOT_FOUND",
         message: "Symbol not found: BOGUS on NSE",
       },
-      { exchange: "NSE_INDEX", symbol: "NIFTY", ok: true, depth: 5 },
+      { exchange: "NSE_INDEX", symbol: "NIFTY", ok: true, depth: 0 },
     ]);
     // Re-subscribing a streaming symbol takes no extra capacity.
     const cap = await h.request("subscribe", [nse("RELIANCE", 2), nse("TCS"), nse("INFY")]);

@@ -16,7 +16,7 @@ import {
   REPLAY_EXTENSION,
   type ReplayHeader,
   replayPathFor,
-} from "../../lib/recorder/replay_format.ts";
+} from "../../lib/replay/mod.ts";
 
 /** Instruments per subscribe frame the replay "broker" accepts. */
 export const REPLAY_MAX_TOKENS_PER_FRAME = 1000;

@@ -5,26 +5,15 @@
 import { setImmediate } from "node:timers";
 import type { FaultKind, ItemResult, StreamItem } from "../../lib/adapter/messages.ts";
 import { type AdapterHandlers, type AdapterOutput, runAdapter } from "../../lib/adapter/mod.ts";
-import {
-  type Capabilities,
-  instrumentKey,
-  type Mode,
-  MODE_LABEL,
-  type Tick,
-} from "../../lib/types.ts";
+import { instrumentKey, type Mode, MODE_LABEL, type Tick } from "../../lib/types.ts";
 import {
   openReplay,
   recordToTick,
   type ReplayHeader,
   replayPathFor,
   type ReplaySource,
-} from "../../lib/recorder/replay_format.ts";
-import {
-  parseReplayOptions,
-  REPLAY_MAX_SYMBOLS,
-  REPLAY_MAX_TOKENS_PER_FRAME,
-  type ReplayOptions,
-} from "./mod.ts";
+} from "../../lib/replay/mod.ts";
+import { parseReplayOptions, type ReplayOptions } from "./mod.ts";
 import { RateCap, ReplayClock } from "./clock.ts";
 
 /** Ticks per worker→main message; bigger batches cost less per tick (architecture.md). */
@@ -79,7 +68,6 @@ class ReplayConnection implements AdapterHandlers {
     );
     this.#clock = new ReplayClock(opts.speed, opts.maxGapMs);
     this.#cap = new RateCap(opts.maxRate);
-    const depth = Math.max(0, ...header.instruments.map((i) => i.depth));
     out.log(
       "info",
       `replay connection ${connection}: ${header.rows} ticks of ${header.instruments.length} ` +

@@ -98,10 +98,19 @@ export interface Dialect<I extends BrokerInstrument> {
   /** Frames moving `items` from `from` to `to`; default: unsubscribe(from) then subscribe(to). */
   changeMode?(items: readonly Wanted<I>[], from: Mode, to: Mode): Frame[];
   /**
-   * The broker mode an OpenAlgo mode streams at (brokers whose LTP and Quote are one stream map
-   * both to one value); the session only sends frames when this changes. Default: identity.
+   * The broker stream an OpenAlgo mode (at `depth` levels, for Depth) is delivered on: brokers
+   * whose LTP and Quote are one stream map both to one value, brokers with several book sizes
+   * tell them apart by depth (Upstox `full` / `full_d30`). The session only sends frames when
+   * this changes. Default: the mode.
    */
-  streamMode?(mode: Mode): Mode;
+  streamMode?(mode: Mode, depth: number): Mode | string;
+  /**
+   * Limits that depend on the mix of streams on one connection (Upstox: LTPC 5000 keys alone,
+   * 2000 beside other modes). Given the number of wanted instruments per stream (keys as
+   * `streamMode` returns them) after a change, the limit it would break, or null. The change is
+   * then refused with `MAX_CAPACITY_REACHED`. Default: only the connection's symbol limit.
+   */
+  overLimit?(perStream: ReadonlyMap<Mode | string, number>): number | null;
   /** Reads one message. Never throws: malformed input is reported in `malformed`. */
   decode(data: string | ArrayBuffer | Uint8Array, now: number): Decoded;
   /**

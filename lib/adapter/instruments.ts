@@ -2,6 +2,7 @@
 // loaded from a file or an http(s) URL, with CSV parsed by csv-parse (not by hand).
 
 import { parse as parseCsvText } from "csv-parse/sync";
+import { instrumentKey } from "../types.ts";
 import { AuthError } from "./errors.ts";
 
 /** The part of an instrument every broker shares; brokers extend it with their own fields. */
@@ -22,7 +23,7 @@ export type Resolved<I> =
   | { ok: false; code: "SYMBOL_NOT_FOUND"; message: string };
 
 function keyOf(exchange: string, symbol: string): string {
-  return `${exchange.trim().toUpperCase()}:${symbol.trim().toUpperCase()}`;
+  return instrumentKey(exchange.trim().toUpperCase(), symbol.trim().toUpperCase());
 }
 
 /**

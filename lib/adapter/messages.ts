@@ -5,7 +5,6 @@ import { z } from "zod";
 import {
   type DepthLevel,
   ERROR_CODES,
-  type ErrorCode,
   FEED_STATES,
   type Mode,
   QUOTE_FIELDS,
@@ -13,7 +12,7 @@ import {
 } from "../types.ts";
 
 const modeSchema = z.union([z.literal(1), z.literal(2), z.literal(3)]);
-const errorCodeSchema = z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]);
+const errorCodeSchema = z.enum(ERROR_CODES);
 
 const instrumentSchema = z.object({
   exchange: z.string().min(1).max(32),
@@ -23,7 +22,8 @@ const instrumentSchema = z.object({
 /** One instrument in a subscribe / set_mode request. */
 export const streamItemSchema = instrumentSchema.extend({
   mode: modeSchema,
-  depth: z.number().int().min(1).max(50),
+  /** Requested depth; 0 once the broker said it has no book for the instrument (indices). */
+  depth: z.number().int().min(0).max(50),
 });
 export type StreamItem = z.infer<typeof streamItemSchema>;
 
@@ -95,7 +95,7 @@ export const fromWorkerControlSchema = z.discriminatedUnion("type", [
   }),
   z.object({
     type: z.literal("status"),
-    state: z.enum(FEED_STATES as [string, ...string[]]),
+    state: z.enum(FEED_STATES),
     detail: z.string().max(2000).optional(),
   }),
   z.object({

@@ -50,6 +50,13 @@ export interface SessionItem<I extends BrokerInstrument> {
   depth: number;
 }
 
+/** A wanted item whose stream changed: the mode and stream it had before. */
+interface Change<I extends BrokerInstrument> {
+  w: Wanted<I>;
+  from: Mode;
+  fromStream: Mode | string;
+}
+
 /**
  * Opens a WebSocket to `endpoint` and reports its life through `events`.
  *
@@ -133,6 +140,8 @@ export class BrokerSession<I extends BrokerInstrument> {
   readonly #d: Dialect<I>;
   readonly #random: () => number;
   readonly #wanted = new Map<string | number, Wanted<I>>();
+  /** Wanted instruments per stream (for the dialect's `overLimit`). */
+  readonly #perStream = new Map<Mode | string, number>();
   #state: FeedState = "disconnected";
   #transport: Transport | null = null;
   /** Identifies the current attempt; events of older attempts are ignored. */
@@ -195,23 +204,30 @@ export class BrokerSession<I extends BrokerInstrument> {
   async subscribe(items: readonly SessionItem<I>[]): Promise<ItemResult[]> {
     const results: ItemResult[] = [];
     const fresh: Wanted<I>[] = [];
-    const changes: { w: Wanted<I>; from: Mode }[] = [];
+    const changes: Change<I>[] = [];
     const wasEmpty = this.#wanted.size === 0;
     for (const item of items) {
       const token = item.instrument.token;
       const have = this.#wanted.get(token);
+      const stream = this.#streamOf(item.mode, item.depth);
       if (have !== undefined) {
-        if (have.mode !== item.mode) {
-          changes.push({ w: have, from: have.mode });
-          have.mode = item.mode;
+        const refused = this.#move(have, item, stream, changes);
+        if (refused !== null) {
+          results.push(refused);
+          continue;
         }
-        have.depth = item.depth;
       } else if (this.#wanted.size >= this.#c.maxSymbols) {
         results.push(capacityReached(item.ref, this.#c.maxSymbols, this.#c.broker));
         continue;
       } else {
+        const limit = this.#breaks(null, stream);
+        if (limit !== null) {
+          results.push(capacityReached(item.ref, limit, this.#c.broker));
+          continue;
+        }
         const w: Wanted<I> = { instrument: item.instrument, mode: item.mode, depth: item.depth };
         this.#wanted.set(token, w);
+        this.#count(stream, 1);
         fresh.push(w);
       }
       results.push(this.#accepted(item));
@@ -224,19 +240,15 @@ export class BrokerSession<I extends BrokerInstrument> {
   /** Changes the mode of wanted items; items not wanted get `NOT_SUBSCRIBED`. */
   async setMode(items: readonly SessionItem<I>[]): Promise<ItemResult[]> {
     const results: ItemResult[] = [];
-    const changes: { w: Wanted<I>; from: Mode }[] = [];
+    const changes: Change<I>[] = [];
     for (const item of items) {
       const have = this.#wanted.get(item.instrument.token);
       if (have === undefined) {
         results.push(notSubscribed(item.ref));
         continue;
       }
-      if (have.mode !== item.mode) {
-        changes.push({ w: have, from: have.mode });
-        have.mode = item.mode;
-      }
-      have.depth = item.depth;
-      results.push(this.#accepted(item));
+      const refused = this.#move(have, item, this.#streamOf(item.mode, item.depth), changes);
+      results.push(refused ?? this.#accepted(item));
     }
     await this.#send(this.#changeFrames(changes));
     return results;
@@ -253,11 +265,14 @@ export class BrokerSession<I extends BrokerInstrument> {
         continue;
       }
       this.#wanted.delete(item.instrument.token);
+      this.#count(this.#streamOf(have.mode, have.depth), -1);
       gone.push(have);
       results.push(accepted(item.ref));
     }
     const frames: Frame[] = [];
-    for (const [mode, ws] of groupBy(gone, (w) => this.#streamMode(w.mode))) {
+    for (const [stream, ws] of groupBy(gone, (w) => this.#streamOf(w.mode, w.depth))) {
+      // Dialects whose streams are modes get the stream's mode; others the items' own mode.
+      const mode = typeof stream === "number" ? stream : ws[0].mode;
       for (const c of chunk(ws, this.#c.maxTokensPerFrame)) {
         frames.push(...this.#d.unsubscribe(c, mode));
       }
@@ -301,8 +316,48 @@ export class BrokerSession<I extends BrokerInstrument> {
 
   // ---- requests ------------------------------------------------------------------------------
 
-  #streamMode(mode: Mode): Mode {
-    return this.#d.streamMode?.(mode) ?? mode;
+  #streamOf(mode: Mode, depth: number): Mode | string {
+    return this.#d.streamMode?.(mode, depth) ?? mode;
+  }
+
+  #count(stream: Mode | string, delta: number): void {
+    const n = (this.#perStream.get(stream) ?? 0) + delta;
+    if (n > 0) this.#perStream.set(stream, n);
+    else this.#perStream.delete(stream);
+  }
+
+  /** The dialect's limit that moving one instrument between streams would break, or null. */
+  #breaks(from: Mode | string | null, to: Mode | string): number | null {
+    if (this.#d.overLimit === undefined || from === to) return null;
+    if (from !== null) this.#count(from, -1);
+    this.#count(to, 1);
+    const limit = this.#d.overLimit(this.#perStream);
+    this.#count(to, -1);
+    if (from !== null) this.#count(from, 1);
+    return limit;
+  }
+
+  /**
+   * Moves a wanted item to the item's mode and depth, recording a change when its stream
+   * changes; returns the refusal when the dialect's limits do not allow the new stream.
+   */
+  #move(
+    have: Wanted<I>,
+    item: SessionItem<I>,
+    stream: Mode | string,
+    changes: Change<I>[],
+  ): ItemResult | null {
+    const before = this.#streamOf(have.mode, have.depth);
+    const limit = this.#breaks(before, stream);
+    if (limit !== null) return capacityReached(item.ref, limit, this.#c.broker);
+    if (before !== stream) {
+      this.#count(before, -1);
+      this.#count(stream, 1);
+      changes.push({ w: have, from: have.mode, fromStream: before });
+    }
+    have.mode = item.mode;
+    have.depth = item.depth;
+    return null;
   }
 
   #accepted(item: SessionItem<I>): ItemResult {
@@ -320,7 +375,7 @@ export class BrokerSession<I extends BrokerInstrument> {
 
   #subscribeFrames(items: readonly Wanted<I>[]): Frame[] {
     const frames: Frame[] = [];
-    for (const [, ws] of groupBy(items, (w) => this.#streamMode(w.mode))) {
+    for (const [, ws] of groupBy(items, (w) => this.#streamOf(w.mode, w.depth))) {
       // The dialect sees the OpenAlgo mode of the group (all share one stream mode).
       for (const c of chunk(ws, this.#c.maxTokensPerFrame)) {
         frames.push(...this.#d.subscribe(c, c[0].mode));
@@ -329,10 +384,12 @@ export class BrokerSession<I extends BrokerInstrument> {
     return frames;
   }
 
-  #changeFrames(changes: readonly { w: Wanted<I>; from: Mode }[]): Frame[] {
-    const real = changes.filter((c) => this.#streamMode(c.from) !== this.#streamMode(c.w.mode));
+  #changeFrames(changes: readonly Change<I>[]): Frame[] {
+    const real = changes.filter((c) => c.fromStream !== this.#streamOf(c.w.mode, c.w.depth));
     const frames: Frame[] = [];
-    for (const [, group] of groupBy(real, (c) => `${c.from}>${c.w.mode}`)) {
+    const route = (c: Change<I>) =>
+      `${c.from}:${c.fromStream}>${c.w.mode}:${this.#streamOf(c.w.mode, c.w.depth)}`;
+    for (const [, group] of groupBy(real, route)) {
       const from = group[0].from;
       const to = group[0].w.mode;
       for (const c of chunk(group.map((g) => g.w), this.#c.maxTokensPerFrame)) {

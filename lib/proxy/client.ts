@@ -1,7 +1,7 @@
 // One WebSocket client: its auth state, the keys it holds, and its bounded send path — direct
 // writes while the socket keeps up, per-key conflation while it does not, batched frames on opt-in.
 
-import type { Consumer, FrameCache } from "../subscriptions/registry.ts";
+import type { Consumer, FrameCache } from "../subscriptions/mod.ts";
 import type { Mode, Tick } from "../types.ts";
 
 /** The subset of WebSocket the client needs (tests can pass a fake). */
@@ -27,11 +27,6 @@ export interface SendScheduler {
   backlogged(client: WsClient): void;
   /** The client has a batch waiting for its flush interval. */
   batchPending(client: WsClient): void;
-}
-
-/** Key of one subscription held by a client. */
-export function subKey(exchange: string, symbol: string, mode: Mode): string {
-  return `${exchange}|${symbol}|${mode}`;
 }
 
 const OPEN = 1;
@@ -161,8 +156,6 @@ export class WsClient implements Consumer {
       this.socket.send(frame);
       this.counters.framesSent++;
       this.counters.ticksSent++;
-      this.#scheduler.totals.framesOut++;
-      this.#scheduler.totals.ticksOut++;
       this.#scheduler.totals.framesOut++;
       this.#scheduler.totals.ticksOut++;
       this.#queue.delete(key);

@@ -3,12 +3,12 @@
 
 import { setImmediate } from "node:timers";
 import { getLogger } from "../log.ts";
-import type { Limits } from "../config/config.ts";
-import type { ConnectionStatus } from "../pool/pool.ts";
-import type { SubscriptionRegistry } from "../subscriptions/registry.ts";
-import { type FeedState, type Mode, MODE_LABEL, type Tick } from "../types.ts";
+import type { Limits } from "../config/mod.ts";
+import { type ConnectionStatus, overallState } from "../feed_state.ts";
+import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
+import { instrumentKey, type Mode, MODE_LABEL, subscriptionKey, type Tick } from "../types.ts";
 import type { ApiKeyAuth } from "./auth.ts";
-import { type SendScheduler, subKey, WsClient } from "./client.ts";
+import { type SendScheduler, WsClient } from "./client.ts";
 import { TickFrames } from "./frames.ts";
 import {
   type EntryParse,
@@ -45,24 +45,6 @@ export interface ProxyDeps {
   metrics?: () => string;
 }
 type Request_ = globalThis.Request;
-
-/** Worst state first: what a single feed-wide state should report. */
-const STATE_RANK: Record<FeedState, number> = {
-  failed: -1,
-  auth_failed: 0,
-  disconnected: 1,
-  reconnecting: 2,
-  stalled: 3,
-  connecting: 4,
-  connected: 5,
-};
-
-/** The feed-wide state: the worst state of any connection (disconnected when there are none). */
-export function overallState(status: ConnectionStatus[]): FeedState {
-  let worst: FeedState = status.length === 0 ? "disconnected" : "connected";
-  for (const c of status) if (STATE_RANK[c.state] < STATE_RANK[worst]) worst = c.state;
-  return worst;
-}
 
 /**
  * The proxy server. Start with {@link ProxyServer.start}; feed it with `onTicks`.
@@ -192,7 +174,7 @@ export class ProxyServer implements SendScheduler {
     for (const batch of this.#fanBacklog) {
       for (const t of batch) {
         total++;
-        const k = `${t.exchange}|${t.symbol}`;
+        const k = instrumentKey(t.exchange, t.symbol);
         newest.delete(k);
         newest.set(k, t);
       }
@@ -679,69 +661,88 @@ export class ProxyServer implements SendScheduler {
   async #subscribe(client: WsClient, req: Extract<Request, { action: "subscribe" }>) {
     const broker = this.#deps.broker;
     const max = this.#deps.limits.maxSubscriptionsPerClient;
-    const results = await Promise.all(req.entries.map(async (e) => {
+    // Entries naming the same key share one outcome: each gets the same answer.
+    const byKey = new Map<string, Promise<Record<string, unknown>>>();
+    const results = await Promise.all(req.entries.map((e) => {
       if (!e.ok) return entryError(e, broker);
       const mode = e.mode ?? req.mode;
-      const key = subKey(e.exchange, e.symbol, mode);
-      const held = client.subscriptions.get(key);
-      if (held) return success(e, mode, held.depth, broker);
-      if (client.subscriptions.size >= max) {
-        return {
-          symbol: e.symbol,
-          exchange: e.exchange,
-          status: "error",
-          code: "MAX_CAPACITY_REACHED",
-          message: `Per-client limit reached: ${max} subscriptions`,
-          broker,
-        };
+      const key = subscriptionKey(e.exchange, e.symbol, mode);
+      let outcome = byKey.get(key);
+      if (!outcome) {
+        outcome = this.#subscribeOne(client, e, mode, req.depth);
+        byKey.set(key, outcome);
       }
-      // Reserve the slot before awaiting so one request cannot overshoot the per-client limit.
-      client.subscriptions.set(key, {
-        exchange: e.exchange,
-        symbol: e.symbol,
-        mode,
-        depth: req.depth,
-      });
-      const r = await this.#deps.registry.acquire(client, e.exchange, e.symbol, mode, req.depth);
-      if (!r.ok || client.closed) {
-        client.subscriptions.delete(key);
-        if (r.ok) {
-          // The client left while we waited: give the key back.
-          void this.#deps.registry.release(client, e.exchange, e.symbol, mode);
-        }
-        if (!r.ok) {
-          return {
-            symbol: e.symbol,
-            exchange: e.exchange,
-            status: "error",
-            code: r.code,
-            message: r.message,
-            broker,
-          };
-        }
-        return entryError(
-          { ...e, ok: false, code: "SERVER_ERROR", message: "Client closed" },
-          broker,
-        );
-      }
-      client.subscriptions.set(key, {
-        exchange: e.exchange,
-        symbol: e.symbol,
-        mode,
-        depth: r.depth,
-      });
-      return success(e, mode, r.depth, broker);
+      return outcome;
     }));
     this.#reply(
       client,
       withRequestId({
         type: "subscribe",
-        status: overall(results),
+        status: overall(results as { status: string }[]),
         message: "Subscription processing complete",
         broker,
         subscriptions: results,
       }, req),
     );
+  }
+
+  async #subscribeOne(
+    client: WsClient,
+    e: { symbol: string; exchange: string },
+    mode: Mode,
+    depth: number,
+  ): Promise<Record<string, unknown>> {
+    const broker = this.#deps.broker;
+    const max = this.#deps.limits.maxSubscriptionsPerClient;
+    const key = subscriptionKey(e.exchange, e.symbol, mode);
+    const held = client.subscriptions.get(key);
+    if (held) return success(e, mode, held.depth, broker);
+    if (client.subscriptions.size >= max) {
+      return {
+        symbol: e.symbol,
+        exchange: e.exchange,
+        status: "error",
+        code: "MAX_CAPACITY_REACHED",
+        message: `Per-client limit reached: ${max} subscriptions`,
+        broker,
+      };
+    }
+    // Reserve the slot before awaiting so one request cannot overshoot the per-client limit.
+    client.subscriptions.set(key, {
+      exchange: e.exchange,
+      symbol: e.symbol,
+      mode,
+      depth,
+    });
+    const r = await this.#deps.registry.acquire(client, e.exchange, e.symbol, mode, depth);
+    if (!r.ok || client.closed) {
+      client.subscriptions.delete(key);
+      if (r.ok) {
+        // The client left while we waited: give the key back.
+        void this.#deps.registry.release(client, e.exchange, e.symbol, mode);
+      }
+      if (!r.ok) {
+        return {
+          symbol: e.symbol,
+          exchange: e.exchange,
+          status: "error",
+          code: r.code,
+          message: r.message,
+          broker,
+        };
+      }
+      return entryError(
+        { ...e, ok: false as const, code: "SERVER_ERROR", message: "Client closed" },
+        broker,
+      );
+    }
+    client.subscriptions.set(key, {
+      exchange: e.exchange,
+      symbol: e.symbol,
+      mode,
+      depth: r.depth,
+    });
+    return success(e, mode, r.depth, broker);
   }
 
   async #unsubscribe(client: WsClient, req: Extract<Request, { action: "unsubscribe" }>) {
@@ -756,11 +757,11 @@ export class ProxyServer implements SendScheduler {
       const modes: Mode[] = e.mode !== null
         ? [e.mode]
         : ([1, 2, 3] as Mode[]).filter((m) =>
-          client.subscriptions.has(subKey(e.exchange, e.symbol, m))
+          client.subscriptions.has(subscriptionKey(e.exchange, e.symbol, m))
         );
       if (
         modes.length === 0 ||
-        !modes.every((m) => client.subscriptions.has(subKey(e.exchange, e.symbol, m)))
+        !modes.every((m) => client.subscriptions.has(subscriptionKey(e.exchange, e.symbol, m)))
       ) {
         failed.push({
           symbol: e.symbol,
@@ -779,7 +780,7 @@ export class ProxyServer implements SendScheduler {
       for (const m of modes) {
         const r = await this.#deps.registry.release(client, e.exchange, e.symbol, m);
         // Released from the client's view even if the upstream release must be retried later.
-        client.subscriptions.delete(subKey(e.exchange, e.symbol, m));
+        client.subscriptions.delete(subscriptionKey(e.exchange, e.symbol, m));
         if (!r.ok && r.code !== "NOT_SUBSCRIBED") {
           errors.push(r.message);
           code = r.code;
@@ -817,7 +818,7 @@ export class ProxyServer implements SendScheduler {
     const seen = new Set<string>();
     const successful = [];
     for (const s of held) {
-      const k = `${s.exchange}|${s.symbol}`;
+      const k = instrumentKey(s.exchange, s.symbol);
       if (seen.has(k)) continue;
       seen.add(k);
       successful.push({ symbol: s.symbol, exchange: s.exchange, status: "success", broker });

@@ -59,6 +59,11 @@ export interface SimServerOptions {
   port?: number;
   /** Server heartbeat: `frame()` sent to every connection every `everyMs` (unless stalled). */
   heartbeat?: { everyMs: number; frame(): SimFrame };
+  /**
+   * WebSocket-level keep-alive: a ping after this many idle seconds, and the connection closed
+   * when no pong follows (Dhan pings every 10 s). Default: Deno's (120 s).
+   */
+  idleTimeoutS?: number;
   /** Market clock: `onTick()` called every `everyMs`; 0 or absent = only when asked. */
   tickEveryMs?: number;
   onTick?(): void;
@@ -96,10 +101,12 @@ export class SimServer<S> {
   readonly #conns: SimConnection<S>[] = [];
   readonly #server: Deno.HttpServer;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
+  readonly #idleTimeoutS: number | undefined;
   #nextId = 1;
 
   constructor(hooks: SimServerHooks<S>, options: SimServerOptions = {}) {
     this.#hooks = hooks;
+    this.#idleTimeoutS = options.idleTimeoutS;
     this.#server = Deno.serve(
       { hostname: "127.0.0.1", port: options.port ?? 0, onListen: () => {} },
       (req) => this.#handle(req),
@@ -164,7 +171,10 @@ export class SimServer<S> {
       this.handshakes++;
       const state = this.#hooks.accept(req, url);
       if (state instanceof Response) return state;
-      const { socket, response } = Deno.upgradeWebSocket(req);
+      const { socket, response } = Deno.upgradeWebSocket(
+        req,
+        this.#idleTimeoutS !== undefined ? { idleTimeout: this.#idleTimeoutS } : {},
+      );
       socket.binaryType = "arraybuffer";
       const conn = new SimConnection(this.#nextId++, socket, state);
       this.#conns.push(conn);

@@ -5,10 +5,9 @@
 
 import { z } from "zod";
 import { getLogger } from "../log.ts";
-import type { Gateway } from "../gateway.ts";
-import { parseMode } from "../proxy/protocol.ts";
-import type { Consumer, SubscriptionRegistry } from "../subscriptions/registry.ts";
-import { type ErrorCode, type Mode, MODE_LABEL } from "../types.ts";
+import { parseMode } from "../mode.ts";
+import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
+import { type ErrorCode, type Mode, MODE_LABEL, subscriptionKey } from "../types.ts";
 
 const log = getLogger(["tickplex", "capture"]);
 
@@ -89,10 +88,6 @@ interface Owner {
   held: Map<string, Held>;
 }
 
-function heldKey(exchange: string, symbol: string, mode: Mode): string {
-  return `${exchange}:${symbol}:${mode}`;
-}
-
 /**
  * The capture consumers and their holdings; the HTTP layer ({@link captureRoute}) is a thin shell
  * over it.
@@ -131,7 +126,7 @@ export class CaptureManager {
     const o = this.#owner(owner);
     return await Promise.all(items.map(async (item): Promise<CaptureResult> => {
       const label = MODE_LABEL[item.mode];
-      const key = heldKey(item.exchange, item.symbol, item.mode);
+      const key = subscriptionKey(item.exchange, item.symbol, item.mode);
       const r = await this.#registry.acquire(
         o.consumer,
         item.exchange,
@@ -213,7 +208,7 @@ export class CaptureManager {
 
   async #releaseOne(owner: string, h: Held): Promise<CaptureResult> {
     const o = this.#owners.get(owner)!;
-    o.held.delete(heldKey(h.exchange, h.symbol, h.mode));
+    o.held.delete(subscriptionKey(h.exchange, h.symbol, h.mode));
     if (o.held.size === 0) this.#owners.delete(owner);
     const r = await this.#registry.release(o.consumer, h.exchange, h.symbol, h.mode);
     const base = { exchange: h.exchange, symbol: h.symbol, mode: MODE_LABEL[h.mode] };
@@ -374,6 +369,16 @@ export function captureRoute(deps: CaptureDeps): HttpRoute {
   };
 }
 
+/** Where the capture API is installed: the gateway's registry, HTTP routes and API-key check. */
+export interface CaptureHost {
+  /** The registry captures subscribe through. */
+  readonly registry: SubscriptionRegistry;
+  /** The gateway's extra HTTP routes; the capture route is appended. */
+  readonly httpRoutes: { push(route: HttpRoute): unknown };
+  /** Null when the request carries a valid API key, else the 401/429 response to return. */
+  authorize(req: Request, info: { address: string }): Promise<Response | null>;
+}
+
 /**
  * Installs the capture API on a running gateway (its registry and API-key check). Returns the
  * manager, e.g. to inspect captures in-process.
@@ -384,14 +389,12 @@ export function captureRoute(deps: CaptureDeps): HttpRoute {
  * installCapture(gw);
  * ```
  */
-export function installCapture(
-  gw: Pick<Gateway, "registry" | "httpRoutes" | "authorize">,
-): CaptureManager {
-  const captures = new CaptureManager(gw.registry);
-  gw.httpRoutes.push(
+export function installCapture(host: CaptureHost): CaptureManager {
+  const captures = new CaptureManager(host.registry);
+  host.httpRoutes.push(
     captureRoute({
-      registry: gw.registry,
-      authorize: (req, info) => gw.authorize(req, info),
+      registry: host.registry,
+      authorize: (req, info) => host.authorize(req, info),
       captures,
     }),
   );
