@@ -49,8 +49,8 @@ export const fyersOptionsSchema = z.object({
   channel: z.number().int().min(1).max(30).default(11),
   maxSymbolsPerConnection: z.number().int().min(1).max(FYERS_LIMITS.maxSymbolsPerConnection)
     .default(FYERS_LIMITS.maxSymbolsPerConnection),
-  maxConnections: z.number().int().min(1).max(FYERS_LIMITS.maxConnections)
-    .default(FYERS_LIMITS.maxConnections),
+  /** Connections per login: undocumented; one unless the operator knows the account allows more. */
+  maxConnections: z.number().int().min(1).max(3).default(FYERS_LIMITS.maxConnections),
 });
 
 /** Parsed options. */

@@ -51,8 +51,8 @@ export const kotakOptionsSchema = z.object({
   instruments: instrumentSources,
   maxSymbolsPerConnection: z.number().int().min(1).max(KOTAK_LIMITS.maxSymbolsPerConnection)
     .default(KOTAK_LIMITS.maxSymbolsPerConnection),
-  maxConnections: z.number().int().min(1).max(KOTAK_LIMITS.maxConnections)
-    .default(KOTAK_LIMITS.maxConnections),
+  /** Connections per login: undocumented; one unless the operator knows the account allows more. */
+  maxConnections: z.number().int().min(1).max(3).default(KOTAK_LIMITS.maxConnections),
 });
 
 /** Parsed options. */

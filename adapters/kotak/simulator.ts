@@ -92,8 +92,12 @@ export async function startKotakSimulator(
       dataStallMs: 3000,
       reconnectBaseMs: 50,
       reconnectMaxMs: 500,
-      authRetryMs: 200,
+      authRetryMs: 60_000,
+      maxAuthRetries: 3,
       authRetryMinMs: 0,
+      // The broker's connection limit is not documented (the default is 1); the simulator
+      // allows two so the per-connection limit can be exercised.
+      maxConnections: 2,
     }),
     () => {
       // The daily session end: live sessions close and the old trade token gets `N`.

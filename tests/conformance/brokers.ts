@@ -17,6 +17,8 @@ import {
 } from "../../adapters/noren/mod.ts";
 import { startZerodhaConformance } from "../../adapters/zerodha/conformance.ts";
 import { startUpstoxSimulator, upstoxAdapter } from "../../adapters/upstox/mod.ts";
+import { fyersAdapter, startFyersSimulator } from "../../adapters/fyers/mod.ts";
+import { kotakAdapter, startKotakSimulator } from "../../adapters/kotak/mod.ts";
 
 /** An instrument as OpenAlgo names it. */
 export interface Ref {
@@ -142,5 +144,30 @@ export const CONFORMANCE: readonly ConformanceEntry[] = [
       { exchange: "NSE", symbol: "SBIN" },
     ],
     index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+  },
+  {
+    descriptor: fyersAdapter,
+    start: () => startFyersSimulator({ tickIntervalMs: 100 }),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "INFY" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    // LTP and Quote are one full-mode scrip topic; Depth adds the depth topic.
+    brokerMode: { 1: 2, 2: 2, 3: 3 },
+  },
+  {
+    descriptor: kotakAdapter,
+    start: () => startKotakSimulator({ tickIntervalMs: 100 }),
+    instruments: [
+      { exchange: "NSE", symbol: "RELIANCE" },
+      { exchange: "NSE", symbol: "TCS" },
+      { exchange: "NSE", symbol: "SBIN" },
+      { exchange: "NSE", symbol: "RENUKA" },
+    ],
+    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    brokerMode: { 1: 2, 2: 2, 3: 3 },
   },
 ];
