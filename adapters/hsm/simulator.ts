@@ -60,6 +60,8 @@ export interface HsmSimOptions {
   ackEvery?: number;
   /** Most items in one data frame (default 100). */
   itemsPerFrame?: number;
+  /** Keep every binary frame sent, per connection (`state.sent`), for byte-level checks. */
+  record?: boolean;
   seed?: number;
 }
 
@@ -88,6 +90,8 @@ export interface HsmSimConnState {
   unacked: number;
   pings: number;
   keepAlives: number;
+  /** Frames sent (when recording). */
+  sent: Uint8Array[];
 }
 
 /** Counters. */
@@ -208,12 +212,14 @@ export class HsmSimulator {
   };
   readonly #ackEvery: number;
   readonly #itemsPerFrame: number;
+  readonly #record: boolean;
   #rand: () => number;
 
   constructor(spec: HsmSimSpec, options: HsmSimOptions = {}) {
     this.spec = spec;
     this.#ackEvery = options.ackEvery ?? 5;
     this.#itemsPerFrame = options.itemsPerFrame ?? 100;
+    this.#record = options.record ?? false;
     this.market = new SimMarket(options.seed ?? 1);
     let seed = (options.seed ?? 1) * 7919;
     this.#rand = () => {
@@ -232,6 +238,7 @@ export class HsmSimulator {
         unacked: 0,
         pings: 0,
         keepAlives: 0,
+        sent: [],
       }),
       onMessage: (conn, data) => this.#onMessage(conn, data),
       http: spec.http ? (req, url) => spec.http!(req, url) : undefined,
@@ -279,7 +286,7 @@ export class HsmSimulator {
       const snap = this.#frame(c, [this.#snapshot(t ?? this.#anyTopic(), false)], false);
       const badKind = this.#frame(c, [new Uint8Array([0, 3, 0x99, 0, 0])], false);
       for (const f of [junk, snap.subarray(0, snap.byteLength - 5), badKind]) {
-        if (c.send(f)) this.stats.garbageFrames++;
+        if (this.#send(c, f)) this.stats.garbageFrames++;
       }
     }
   }
@@ -312,6 +319,12 @@ export class HsmSimulator {
   }
 
   // ---- internals -------------------------------------------------------------------------------
+
+  #send(c: SimConnection<HsmSimConnState>, frame: Uint8Array): boolean {
+    const sent = c.send(frame);
+    if (sent && this.#record) c.state.sent.push(frame);
+    return sent;
+  }
 
   #anyTopic(): SimTopic {
     const instrument = this.spec.instruments.values().next().value!;
@@ -391,7 +404,7 @@ export class HsmSimulator {
   #sendItems(c: SimConnection<HsmSimConnState>, items: Uint8Array[]): void {
     for (let i = 0; i < items.length; i += this.#itemsPerFrame) {
       const frame = this.#frame(c, items.slice(i, i + this.#itemsPerFrame), true);
-      if (c.send(frame)) {
+      if (this.#send(c, frame)) {
         this.stats.dataFrames++;
         c.state.unacked++;
       }
@@ -414,7 +427,7 @@ export class HsmSimulator {
       st.authed = ok;
       if (ok) this.stats.connects++;
       else this.stats.rejectedConnects++;
-      c.send(this.spec.connectReply(ok, this.#ackEvery));
+      this.#send(c, this.spec.connectReply(ok, this.#ackEvery));
       if (!ok) c.close(1000, "authentication failed");
       return;
     }
@@ -425,7 +438,7 @@ export class HsmSimulator {
     }
     if (!st.authed) {
       this.stats.refusedRequests++;
-      c.send(encodeStatusReply(req.type, false));
+      this.#send(c, encodeStatusReply(req.type, false));
       return;
     }
     switch (req.type) {
@@ -436,7 +449,7 @@ export class HsmSimulator {
         const list = req.fields.get(1) ?? req.fields.get(2);
         const names = list === undefined ? "no topic list" : parseTopicList(list);
         if (typeof names === "string") return this.#refuse(c, req.type);
-        c.send(encodeStatusReply(req.type, true));
+        this.#send(c, encodeStatusReply(req.type, true));
         const items: Uint8Array[] = [];
         for (const name of names) {
           const t = st.topics.get(name) ?? this.#newTopic(st, name, 1, false);
@@ -455,7 +468,7 @@ export class HsmSimulator {
           else if (req.type === REQ.RESUME) st.paused.delete(ch);
           else st.lite.set(ch, fieldText(req.fields.get(2)) === "L");
         }
-        c.send(encodeStatusReply(req.type, true));
+        this.#send(c, encodeStatusReply(req.type, true));
         return;
       }
       case REQ.ACK: {
@@ -476,7 +489,7 @@ export class HsmSimulator {
 
   #refuse(c: SimConnection<HsmSimConnState>, type: number): void {
     this.stats.refusedRequests++;
-    c.send(encodeStatusReply(type, false));
+    this.#send(c, encodeStatusReply(type, false));
   }
 
   #newTopic(st: HsmSimConnState, name: string, channel: number, keep: boolean): SimTopic | null {
@@ -508,7 +521,7 @@ export class HsmSimulator {
     }
     if (names.length > this.spec.maxTopicsPerRequest) return this.#refuse(c, type);
     const st = c.state;
-    c.send(encodeStatusReply(type, true));
+    this.#send(c, encodeStatusReply(type, true));
     if (type === REQ.UNSUBSCRIBE) {
       for (const n of names) st.topics.delete(n);
       return;
