@@ -9,7 +9,7 @@ import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
 import type { FeedState, Mode, Tick } from "../../lib/types.ts";
 import { CONFORMANCE, type ConformanceEntry, type Fault, type Ref } from "./brokers.ts";
 
-const WAIT_MS = 8000;
+const WAIT_MS = 15_000;
 
 /** Polls `cond` every 20 ms until it holds or `ms` pass. */
 async function until(cond: () => boolean, label: string, ms = WAIT_MS): Promise<void> {
