@@ -25,7 +25,7 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 async function runClient(
   args: string[],
   enough: (msgs: Msg[]) => boolean,
-): Promise<{ msgs: Msg[]; errors: unknown[] }> {
+): Promise<{ msgs: Msg[]; errors: unknown[]; stderr: string }> {
   const dir = await Deno.makeTempDir();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -42,8 +42,10 @@ async function runClient(
     cwd: ROOT,
     env: { TZ: "Asia/Kolkata", NO_COLOR: "1" },
     stdout: "piped",
-    stderr: "null",
+    stderr: "piped",
   }).spawn();
+  // Kept for the failure message (a client that could not start says why there).
+  const stderrText = new Response(child.stderr).text();
   const msgs: Msg[] = [];
   const errors: unknown[] = [];
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -78,7 +80,7 @@ async function runClient(
     await child.status;
     await Deno.remove(dir, { recursive: true });
   }
-  return { msgs, errors };
+  return { msgs, errors, stderr: (await stderrText).slice(-2000) };
 }
 
 const close = (a: number | null | undefined, b: unknown, what: string) =>
@@ -133,17 +135,17 @@ Deno.test("fyers-api-v3 (official client) against the simulator decodes what our
   try {
     const count = (msgs: Msg[], symbol: string, type: string) =>
       msgs.filter((m) => m.symbol === symbol && m.type === type).length;
-    const { msgs, errors } = await runClient(
+    const { msgs, errors, stderr } = await runClient(
       [sim.url, sim.sim.server.httpBase, sim.accessToken],
       (msgs) =>
         count(msgs, "NSE:SBIN-EQ", "sf") >= 10 && count(msgs, "NSE:NIFTY50-INDEX", "if") >= 10 &&
         count(msgs, "NSE:RELIANCE-EQ", "dp") >= 10,
     );
-    assert.deepEqual(errors, []);
+    assert.deepEqual(errors, [], stderr);
     // Stop the market before reading what was sent (the client has been ended).
     sim.sim.server.stall();
     const conn = sim.sim.server.connections(true)[0];
-    assert.ok(conn !== undefined, "the official client connected");
+    assert.ok(conn !== undefined, `the official client connected; its stderr: ${stderr}`);
     const st = conn.state;
     assert.equal(sim.sim.stats.connects, 1, "the client's auth request carried the hsm_key");
     assert.equal(st.lite.get(11), false, "the client asked for full mode on channel 11");
@@ -196,7 +198,7 @@ Deno.test("fyers-api-v3 (official client) against the simulator decodes what our
       msgs.filter((m) => m.symbol === symbol && m.type === type);
     const sbin = official("NSE:SBIN-EQ", "sf");
     const sbinOurs = ours.get("SBIN")!;
-    assert.ok(sbin.length >= 10);
+    assert.ok(sbin.length >= 10, `${sbin.length} SBIN messages; client stderr: ${stderr}`);
     for (let i = 0; i < sbin.length; i++) compareScrip(sbinOurs[i], sbin[i], `SBIN #${i}`);
     const nifty = official("NSE:NIFTY50-INDEX", "if");
     const niftyOurs = ours.get("NIFTY")!;
