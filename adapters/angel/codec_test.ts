@@ -220,6 +220,16 @@ Deno.test("currency segment prices ÷1e7; exchange time 0 falls back to the rece
   assert.equal(t.timestamp, NOW);
 });
 
+Deno.test("float64 totals that are not finite numbers become null", () => {
+  // 0x7FF8000000000000 is NaN, 0x7FF0000000000000 is +Infinity.
+  const body = i64(294070) + i64(10) + i64(293812) + i64(123456) + "000000000000f87f" +
+    "000000000000f07f" + i64(293000) + i64(295050) + i64(292100) + i64(292540);
+  const t = tickOf(decode(hex(HEAD(2) + body)).r);
+  assert.equal(t.total_buy_quantity, null);
+  assert.equal(t.total_sell_quantity, null);
+  assert.equal(typeof parseTick(t), "object");
+});
+
 Deno.test("malformed packets are counted by reason and never throw", () => {
   const good = HEAD(1) + i64(294070);
   const cases: [string, string, keyof ReturnType<typeof createDecodeStats>][] = [

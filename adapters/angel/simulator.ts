@@ -50,6 +50,8 @@ export interface AngelSimulatorOptions {
   /** Connections per client code (default 3); further handshakes get HTTP 429. */
   maxConnections?: number;
   seed?: number;
+  /** Keep every binary packet sent (for byte-level comparisons in tests). */
+  recordPackets?: boolean;
 }
 
 /** One subscribed token of a connection. */
@@ -88,6 +90,10 @@ export interface AngelSimulator extends BrokerSimulator {
   snapshot(): void;
   /** The market quote behind a token (rupees), for value checks. */
   quote(exchangeType: number, token: string): SimQuote;
+  /** Binary packets sent so far, in order (with `recordPackets`). */
+  packets(): Uint8Array[];
+  /** Sends an Angel JSON error object to every open connection. */
+  sendError(errorCode: string, errorMessage: string): void;
 }
 
 /**
@@ -173,8 +179,14 @@ export async function startAngelSimulator(
     });
   };
 
+  const sentPackets: Uint8Array[] = [];
   const sendAll = (conn: SimConnection<ConnState>, subs: Iterable<Sub>) => {
-    for (const sub of subs) for (const mode of sub.modes) conn.send(packet(sub, mode));
+    for (const sub of subs) {
+      for (const mode of sub.modes) {
+        const p = packet(sub, mode);
+        if (conn.send(p) && opts.recordPackets) sentPackets.push(p);
+      }
+    }
   };
 
   const onRequest = (conn: SimConnection<ConnState>, text: string) => {
@@ -345,6 +357,8 @@ export async function startAngelSimulator(
       for (const c of server.connections()) sendAll(c, c.state.subs.values());
     },
     quote: (exchangeType, token) => quoteOf(exchangeType, token),
+    packets: () => [...sentPackets],
+    sendError: (code, message) => server.broadcast([encodeError("", code, message)]),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -209,6 +209,8 @@ Deno.test("indices (IDX_I): no volumes or book; currencies keep four decimals", 
   );
   const t = decode(q, new Map(), () => idx).r.ticks[0];
   assert.equal(t.ltp, 22000.25);
+  assert.equal(t.mode, 3); // no book exists: the Quote serves Depth subscribers too
+  assert.equal(t.depth, null);
   assert.equal(t.volume, null);
   assert.equal(t.last_trade_quantity, null);
   assert.equal(t.total_buy_quantity, null);

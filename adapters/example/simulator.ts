@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import {
   type BrokerSimulator,
+  CONFORMANCE_TIMINGS,
   SimConnection,
   SimMarket,
   SimServer,
@@ -79,14 +80,7 @@ export async function startExampleSimulator(port = 0): Promise<BrokerSimulator> 
       accessToken: token,
       feedUrl: server.url,
       instruments: SAMPLE,
-      silenceTimeoutMs: 1000,
-      dataStallMs: 0,
-      reconnectBaseMs: 50,
-      reconnectMaxMs: 200,
-      authRetryMs: 60_000,
-      maxAuthRetries: 3,
-      authRetryMinMs: 0,
-      connectTimeoutMs: 2000,
+      ...CONFORMANCE_TIMINGS,
     },
     streams: () =>
       server.connections().map((c) => {

@@ -2,7 +2,7 @@
 // Shared by the descriptor (mod.ts) and the worker, so both parse options the same way.
 
 import { z } from "zod";
-import { parseOptions, sessionTimingShape, wsUrl } from "../../lib/adapter/mod.ts";
+import { ORDERED_BACKOFF, parseOptions, sessionTimingShape, wsUrl } from "../../lib/adapter/mod.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import { instrumentSources, reachAll } from "../hsm/sources.ts";
 import { FYERS_MASTER_URLS } from "./instruments.ts";
@@ -51,7 +51,7 @@ export const fyersOptionsSchema = z.object({
     .default(FYERS_LIMITS.maxSymbolsPerConnection),
   /** Connections per login: undocumented; one unless the operator knows the account allows more. */
   maxConnections: z.number().int().min(1).max(3).default(FYERS_LIMITS.maxConnections),
-});
+}).refine(...ORDERED_BACKOFF);
 
 /** Parsed options. */
 export type FyersOptions = z.output<typeof fyersOptionsSchema>;

@@ -3,7 +3,7 @@
 // and streamDataConfig, channels start in lite mode until a full-mode request, and
 // `POST /data/symbol-token` answers as Fyers' REST API does (for the official client).
 
-import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
+import { type BrokerSimulator, CONFORMANCE_TIMINGS } from "../../lib/adapter/sim/mod.ts";
 import { encodeConnectReply, fieldText } from "../hsm/codec.ts";
 import {
   fakeJwt,
@@ -120,13 +120,11 @@ export async function startFyersSimulator(
       accessToken: creds.accessToken,
       feedUrl: url,
       instruments: sources,
-      connectTimeoutMs: 3000,
-      dataStallMs: 3000,
-      reconnectBaseMs: 50,
-      reconnectMaxMs: 500,
-      authRetryMs: 60_000,
-      maxAuthRetries: 3,
-      authRetryMinMs: 0,
+      ...CONFORMANCE_TIMINGS,
+      // HSM servers send no heartbeat: an idle connection is silent, so silence is no fault
+      // here; a stalled feed shows as subscribed instruments without ticks.
+      silenceTimeoutMs: 0,
+      dataStallMs: 1500,
       // The broker's connection limit is not documented (the default is 1); the simulator
       // allows two so the per-connection limit can be exercised.
       maxConnections: 2,

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import type { Wanted } from "../../lib/adapter/mod.ts";
+import { prng } from "../../lib/adapter/sim/mod.ts";
 import type { Mode, Tick } from "../../lib/types.ts";
 import {
   encodeAck,
@@ -508,19 +509,8 @@ Deno.test("values round-trip: prices signed, counts unsigned, sentinel = null", 
 
 // ---- fuzz ---------------------------------------------------------------------------------------
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("fuzz: random bytes never throw and are counted", () => {
-  const rand = mulberry(7);
+  const rand = prng(7);
   for (const config of [FYERS_HSM, KOTAK_HSM]) {
     const h = harness(config, [TCS, SBIN, NIFTY], 3);
     h.d.decode(encodeConnectReply(true, 3), 0);

@@ -5,8 +5,9 @@
 // scripted faults. Each broker supplies its credentials check, connect reply and REST routes.
 
 import { parseArgs } from "node:util";
-import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
 import {
+  type BrokerSimulator,
+  prng,
   type SimConnection,
   SimMarket,
   type SimQuote,
@@ -213,7 +214,7 @@ export class HsmSimulator {
   readonly #ackEvery: number;
   readonly #itemsPerFrame: number;
   readonly #record: boolean;
-  #rand: () => number;
+  readonly #rand: () => number;
 
   constructor(spec: HsmSimSpec, options: HsmSimOptions = {}) {
     this.spec = spec;
@@ -221,11 +222,7 @@ export class HsmSimulator {
     this.#itemsPerFrame = options.itemsPerFrame ?? 100;
     this.#record = options.record ?? false;
     this.market = new SimMarket(options.seed ?? 1);
-    let seed = (options.seed ?? 1) * 7919;
-    this.#rand = () => {
-      seed = (seed * 16807) % 2147483647;
-      return seed / 2147483647;
-    };
+    this.#rand = prng((options.seed ?? 1) * 7919);
     this.server = new SimServer<HsmSimConnState>({
       accept: () => ({
         authed: false,

@@ -2,7 +2,7 @@
 // imply. Shared by the descriptor (mod.ts) and the worker, so both parse options the same way.
 
 import { z } from "zod";
-import { parseOptions, sessionTimingShape, wsUrl } from "../../lib/adapter/mod.ts";
+import { ORDERED_BACKOFF, parseOptions, sessionTimingShape, wsUrl } from "../../lib/adapter/mod.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import { instrumentSources, reachAll } from "../hsm/sources.ts";
 
@@ -53,7 +53,7 @@ export const kotakOptionsSchema = z.object({
     .default(KOTAK_LIMITS.maxSymbolsPerConnection),
   /** Connections per login: undocumented; one unless the operator knows the account allows more. */
   maxConnections: z.number().int().min(1).max(3).default(KOTAK_LIMITS.maxConnections),
-});
+}).refine(...ORDERED_BACKOFF);
 
 /** Parsed options. */
 export type KotakOptions = z.output<typeof kotakOptionsSchema>;

@@ -4,7 +4,7 @@
 // strings, and the daily session end is simulated by `expireToken` (sessions close, the old token
 // gets `N`).
 
-import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
+import { type BrokerSimulator, CONFORMANCE_TIMINGS } from "../../lib/adapter/sim/mod.ts";
 import { encodeConnectReply, fieldText, KOTAK_HSM } from "../hsm/codec.ts";
 import {
   fakeJwt,
@@ -88,13 +88,11 @@ export async function startKotakSimulator(
       sid: SIM_SID,
       feedUrl: url,
       instruments: sources,
-      connectTimeoutMs: 3000,
-      dataStallMs: 3000,
-      reconnectBaseMs: 50,
-      reconnectMaxMs: 500,
-      authRetryMs: 60_000,
-      maxAuthRetries: 3,
-      authRetryMinMs: 0,
+      ...CONFORMANCE_TIMINGS,
+      // HSM servers send no heartbeat: an idle connection is silent, so silence is no fault
+      // here; a stalled feed shows as subscribed instruments without ticks.
+      silenceTimeoutMs: 0,
+      dataStallMs: 1500,
       // The broker's connection limit is not documented (the default is 1); the simulator
       // allows two so the per-connection limit can be exercised.
       maxConnections: 2,
