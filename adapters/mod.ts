@@ -8,6 +8,7 @@ import { dhanAdapter } from "./dhan/mod.ts";
 import { exampleAdapter } from "./example/mod.ts";
 import { fyersAdapter } from "./fyers/mod.ts";
 import { kotakAdapter } from "./kotak/mod.ts";
+import { growwAdapter } from "./groww/mod.ts";
 import { flattradeAdapter, shoonyaAdapter, tradesmartAdapter, zebuAdapter } from "./noren/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
@@ -29,6 +30,7 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   shoonyaAdapter,
   zebuAdapter,
   tradesmartAdapter,
+  growwAdapter,
 ];
 
 /** Adapters by broker name. */

@@ -18,6 +18,7 @@ import {
   priceDivisor,
   tokenKey,
 } from "./codec.ts";
+import { prng } from "../../lib/adapter/sim/mod.ts";
 
 const NOW = 1_700_000_000_999;
 const NSE = { exchange: "NSE", symbol: "RELIANCE" };
@@ -391,18 +392,6 @@ Deno.test("encoder rejects values that do not fit the wire", () => {
       asks: [],
     }), RangeError);
 });
-
-/** Small deterministic PRNG (mulberry32) so fuzz failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function assertSane(r: AngelPacketResult): void {
   if (r.kind !== "tick") return;

@@ -3,14 +3,16 @@
 // and streamDataConfig, channels start in lite mode until a full-mode request, and
 // `POST /data/symbol-token` answers as Fyers' REST API does (for the official client).
 
-import { type BrokerSimulator, CONFORMANCE_TIMINGS } from "../../lib/adapter/sim/mod.ts";
+import {
+  type BrokerSimulator,
+  CONFORMANCE_TIMINGS,
+  runSimulatorCli,
+} from "../../lib/adapter/sim/mod.ts";
 import { encodeConnectReply, fieldText } from "../hsm/codec.ts";
 import {
   fakeJwt,
   type HsmSimOptions,
   HsmSimulator,
-  parseSimFlags,
-  serveUntilSignal,
   type SimInstrument,
   simulatorView,
 } from "../hsm/simulator.ts";
@@ -147,31 +149,27 @@ export async function startFyersSimulator(
 }
 
 /**
- * `deno task sim fyers`: `--port` (default 9102), `--tick-interval <ms>`, `--ack-every <n>`,
- * `--instruments NSE_CM.csv,NSE_FO.csv`.
+ * `deno task sim fyers`: `--port` (default 9102), `--tick-interval <ms>`; streams the testdata
+ * masters.
  *
  * @example
  * ```ts ignore
  * await main(["--port", "9102"]);
  * ```
  */
-export async function main(args: string[]): Promise<void> {
-  const f = parseSimFlags(args, 9102, SIM_MASTERS);
-  const sim = await startFyersSimulator({
-    port: f.port,
-    tickIntervalMs: f.tickIntervalMs,
-    ackEvery: f.ackEvery,
-    instruments: f.instruments,
+export function main(args: string[]): Promise<void> {
+  return runSimulatorCli(args, {
+    defaultPort: 9102,
+    start: ({ port, tickEveryMs }) => startFyersSimulator({ port, tickIntervalMs: tickEveryMs }),
+    describe: (sim) => [
+      `Fyers HSM simulator listening on ${sim.url} (${sim.instruments.size} instruments)`,
+      `  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.accessToken}`,
+      `  symbol-token REST: POST ${sim.sim.server.httpBase}/data/symbol-token`,
+      `  deno task start --broker fyers --feed-url ${sim.url} --instruments ${
+        SIM_MASTERS.join(",")
+      }`,
+    ],
   });
-  await serveUntilSignal([
-    `Fyers HSM simulator listening on ${sim.url} (${sim.instruments.size} instruments)`,
-    `  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.accessToken}`,
-    `  symbol-token REST: POST ${sim.sim.server.httpBase}/data/symbol-token`,
-    `  instruments: ${f.instruments.join(",")}`,
-    `  deno task start --broker fyers --feed-url ${sim.url} --instruments ${
-      f.instruments.join(",")
-    }`,
-  ], () => sim.close());
 }
 
 if (import.meta.main) await main(Deno.args);

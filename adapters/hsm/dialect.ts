@@ -266,7 +266,12 @@ export function hsmDialect<I extends HsmInstrument>(
       if (typeof data === "string") {
         return { log: { level: "info", message: `text frame: ${data.slice(0, 200)}` } };
       }
-      const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+      const bytes = data instanceof Uint8Array
+        ? data
+        : data instanceof ArrayBuffer
+        ? new Uint8Array(data)
+        // A subject-addressed message only comes from non-WebSocket transports; HSM has none.
+        : data.data;
       const msg = decoder.decode(bytes);
       switch (msg.type) {
         case "data": {

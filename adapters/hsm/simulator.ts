@@ -4,7 +4,6 @@
 // updates (85, or lite 76) from a SimMarket, numbers data frames and expects acks every N, and
 // scripted faults. Each broker supplies its credentials check, connect reply and REST routes.
 
-import { parseArgs } from "node:util";
 import {
   type BrokerSimulator,
   prng,
@@ -562,68 +561,6 @@ export function simulatorView<X extends object>(
   return Object.defineProperties(view, Object.getOwnPropertyDescriptors(extra)) as
     & BrokerSimulator
     & X;
-}
-
-/** Flags both HSM simulators take on the command line. */
-export interface SimCliFlags {
-  port: number;
-  tickIntervalMs: number;
-  ackEvery: number;
-  instruments: string[];
-}
-
-/**
- * Parses `--port`, `--tick-interval <ms>`, `--ack-every <n>` and `--instruments a.csv,b.csv`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.deepEqual(parseSimFlags(["--port", "9200"], 9100, ["x.csv"]), {
- *   port: 9200, tickIntervalMs: 1000, ackEvery: 5, instruments: ["x.csv"],
- * });
- * ```
- */
-export function parseSimFlags(
-  args: string[],
-  defaultPort: number,
-  defaultInstruments: string[],
-): SimCliFlags {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: "string", default: String(defaultPort) },
-      "tick-interval": { type: "string", default: "1000" },
-      "ack-every": { type: "string", default: "5" },
-      instruments: { type: "string" },
-    },
-    allowPositionals: true,
-  });
-  const int = (name: string, v: string, max: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`bad --${name} ${v}`);
-    return n;
-  };
-  return {
-    port: int("port", values.port, 65535),
-    tickIntervalMs: int("tick-interval", values["tick-interval"], 3_600_000),
-    ackEvery: int("ack-every", values["ack-every"], 10_000),
-    instruments: values.instruments?.split(",").map((s) => s.trim()).filter((s) => s !== "") ??
-      defaultInstruments,
-  };
-}
-
-/** Prints `lines`, then waits for Ctrl+C (or SIGTERM) and closes. */
-export async function serveUntilSignal(lines: string[], close: () => Promise<void>): Promise<void> {
-  for (const l of lines) console.log(l);
-  console.log("Ctrl+C to stop.");
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  let stop = () => {};
-  await new Promise<void>((resolve) => {
-    stop = resolve;
-    for (const s of signals) Deno.addSignalListener(s, stop);
-  });
-  for (const s of signals) Deno.removeSignalListener(s, stop);
-  await close();
 }
 
 /**

@@ -4,14 +4,16 @@
 // strings, and the daily session end is simulated by `expireToken` (sessions close, the old token
 // gets `N`).
 
-import { type BrokerSimulator, CONFORMANCE_TIMINGS } from "../../lib/adapter/sim/mod.ts";
+import {
+  type BrokerSimulator,
+  CONFORMANCE_TIMINGS,
+  runSimulatorCli,
+} from "../../lib/adapter/sim/mod.ts";
 import { encodeConnectReply, fieldText, KOTAK_HSM } from "../hsm/codec.ts";
 import {
   fakeJwt,
   type HsmSimOptions,
   HsmSimulator,
-  parseSimFlags,
-  serveUntilSignal,
   type SimInstrument,
   simulatorView,
 } from "../hsm/simulator.ts";
@@ -116,31 +118,27 @@ export async function startKotakSimulator(
 }
 
 /**
- * `deno task sim kotak`: `--port` (default 9103), `--tick-interval <ms>`, `--ack-every <n>`,
- * `--instruments nse_cm.csv,nse_fo.csv`.
+ * `deno task sim kotak`: `--port` (default 9103), `--tick-interval <ms>`; streams the testdata
+ * masters.
  *
  * @example
  * ```ts ignore
  * await main(["--port", "9103"]);
  * ```
  */
-export async function main(args: string[]): Promise<void> {
-  const f = parseSimFlags(args, 9103, SIM_MASTERS);
-  const sim = await startKotakSimulator({
-    port: f.port,
-    tickIntervalMs: f.tickIntervalMs,
-    ackEvery: f.ackEvery,
-    instruments: f.instruments,
+export function main(args: string[]): Promise<void> {
+  return runSimulatorCli(args, {
+    defaultPort: 9103,
+    start: ({ port, tickEveryMs }) => startKotakSimulator({ port, tickIntervalMs: tickEveryMs }),
+    describe: (sim) => [
+      `Kotak Neo HSM simulator listening on ${sim.url} (${sim.instruments.size} instruments)`,
+      `  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.accessToken}`,
+      `  TICKPLEX_BROKER_SID=${sim.sid}`,
+      `  deno task start --broker kotak --feed-url ${sim.url} --instruments ${
+        SIM_MASTERS.join(",")
+      }`,
+    ],
   });
-  await serveUntilSignal([
-    `Kotak Neo HSM simulator listening on ${sim.url} (${sim.instruments.size} instruments)`,
-    `  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.accessToken}`,
-    `  TICKPLEX_BROKER_SID=${sim.sid}`,
-    `  instruments: ${f.instruments.join(",")}`,
-    `  deno task start --broker kotak --feed-url ${sim.url} --instruments ${
-      f.instruments.join(",")
-    }`,
-  ], () => sim.close());
 }
 
 if (import.meta.main) await main(Deno.args);
