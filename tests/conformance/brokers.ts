@@ -18,6 +18,8 @@ import {
 } from "../../adapters/noren/mod.ts";
 import { startZerodhaConformance } from "../../adapters/zerodha/conformance.ts";
 import { startUpstoxSimulator, upstoxAdapter } from "../../adapters/upstox/mod.ts";
+import { fyersAdapter, startFyersSimulator } from "../../adapters/fyers/mod.ts";
+import { kotakAdapter, startKotakSimulator } from "../../adapters/kotak/mod.ts";
 
 /** An instrument as OpenAlgo names it. */
 export interface Ref {
@@ -121,6 +123,21 @@ export const CONFORMANCE: readonly ConformanceEntry[] = [
     start: () => startDhanSimulator(),
     instruments: NSE_EQUITIES,
     index: NIFTY,
+  },
+  {
+    descriptor: fyersAdapter,
+    start: () => startFyersSimulator({ tickIntervalMs: 100 }),
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
+    // LTP and Quote are one full-mode scrip topic; Depth adds the depth topic.
+    brokerMode: { 1: 2, 2: 2, 3: 3 },
+  },
+  {
+    descriptor: kotakAdapter,
+    start: () => startKotakSimulator({ tickIntervalMs: 100 }),
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
+    brokerMode: { 1: 2, 2: 2, 3: 3 },
   },
   {
     descriptor: growwAdapter,
