@@ -4,10 +4,9 @@
 import { getLogger } from "./log.ts";
 import type { Config } from "./config/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
-import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/pool.ts";
+import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
-import { ApiKeyAuth, loadOrCreateKeyFile } from "./proxy/auth.ts";
-import { ProxyServer } from "./proxy/server.ts";
+import { ApiKeyAuth, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
 import { BusPublisher } from "./bus/mod.ts";
 import type { Clock, Tick } from "./types.ts";
 import { MarketDataService } from "./market_data/mod.ts";

@@ -12,6 +12,7 @@ export class NonIntegerNumber {
 }
 
 const MODE_NAMES: Readonly<Record<string, Mode>> = { ltp: 1, quote: 2, depth: 3 };
+const ACCEPTED_MODES = "expected 1 (LTP), 2 (Quote), or 3 (Depth), as an integer or by name";
 
 /**
  * Normalises a mode: the integers 1/2/3 or `LTP`/`Quote`/`Depth` in any case, trimmed. Returns the
@@ -29,7 +30,7 @@ export function parseMode(v: unknown): Mode | string {
   if (typeof v === "number") {
     if (v === 1 || v === 2 || v === 3) return v;
     if (Number.isInteger(v)) return `Invalid mode ${v}; expected 1 (LTP), 2 (Quote), or 3 (Depth)`;
-    return `Mode must be int or str, got float (${v})`;
+    return `Mode must be int or str, got float (${v}); ${ACCEPTED_MODES}`;
   }
   if (typeof v === "string") {
     const m = MODE_NAMES[v.trim().toLowerCase()];
@@ -39,13 +40,13 @@ export function parseMode(v: unknown): Mode | string {
     }'; expected 'LTP', 'Quote', or 'Depth' (case-insensitive)`;
   }
   if (v instanceof NonIntegerNumber) {
-    return `Mode must be int or str, got float (${v.source.slice(0, 40)})`;
+    return `Mode must be int or str, got float (${v.source.slice(0, 40)}); ${ACCEPTED_MODES}`;
   }
-  return `Mode must be int or str, got ${typeName(v)}`;
+  if (v === null) return `Invalid mode null; ${ACCEPTED_MODES}`;
+  return `Mode must be int or str, got ${typeName(v)}; ${ACCEPTED_MODES}`;
 }
 
 function typeName(v: unknown): string {
-  if (v === null) return "null";
   if (typeof v === "boolean") return `bool (${v})`;
   if (Array.isArray(v)) return "array";
   return typeof v;

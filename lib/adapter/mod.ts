@@ -32,9 +32,13 @@ export {
   rejected,
 } from "./results.ts";
 export {
+  type BrokerLimits,
   hostPort,
   httpUrl,
   instrumentsOption,
+  limitsShape,
+  liveCapabilities,
+  ORDERED_BACKOFF,
   parseOptions,
   reach,
   type SessionTiming,
@@ -61,8 +65,10 @@ export {
   type Endpoint,
   type Frame,
   NOTHING,
+  type SubjectMessage,
   type Transport,
   type TransportEvents,
+  type TransportMessage,
   type Wanted,
 } from "./dialect.ts";
 export { BrokerAdapter, type BrokerOptions, type BrokerSpec, runBroker } from "./broker.ts";

@@ -58,18 +58,95 @@ const MAX_EXCHANGE_LENGTH = 32;
 /** Largest depth anyone may ask for; brokers fall back to what they support. */
 export const MAX_DEPTH = 50;
 
-/** Parses JSON, keeping the source text of non-integer `mode` values so `2.0` can be rejected. */
+const WS = new Set([" ", "\t", "\n", "\r"]);
+
+/**
+ * The source text of the numbers a request reads as modes — the top-level `mode` and
+ * `symbols[i].mode` / `instruments[i].mode` — keyed `mode` / `symbols.3.mode`, for `text` that
+ * JSON.parse already accepted. Iterative with an explicit stack, so any nesting depth is fine
+ * (a JSON.parse reviver recurses per level and overflows the stack on deeply nested input).
+ */
+function modeNumberSources(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  // One frame per open container: its kind, the current key (objects) or index (arrays).
+  const stack: { obj: boolean; key: string | null; index: number }[] = [];
+  let expectKey = false;
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    if (WS.has(ch) || ch === ":") {
+      i++;
+    } else if (ch === "{" || ch === "[") {
+      stack.push({ obj: ch === "{", key: null, index: 0 });
+      expectKey = ch === "{";
+      i++;
+    } else if (ch === "}" || ch === "]") {
+      stack.pop();
+      expectKey = false;
+      i++;
+    } else if (ch === ",") {
+      const top = stack[stack.length - 1];
+      if (top.obj) expectKey = true;
+      else top.index++;
+      i++;
+    } else if (ch === '"') {
+      let j = i + 1;
+      let escaped = false;
+      while (text[j] !== '"') {
+        if (text[j] === "\\") {
+          escaped = true;
+          j++;
+        }
+        j++;
+      }
+      if (expectKey) {
+        const raw = text.slice(i + 1, j);
+        stack[stack.length - 1].key = escaped ? JSON.parse(text.slice(i, j + 1)) : raw;
+        expectKey = false;
+      }
+      i = j + 1;
+    } else {
+      // A number or a literal (true/false/null): up to the next delimiter.
+      let j = i;
+      while (j < text.length && !WS.has(text[j]) && !",]}".includes(text[j])) j++;
+      const depth = stack.length;
+      const top = stack[depth - 1];
+      if (top?.obj && top.key === "mode" && ch !== "t" && ch !== "f" && ch !== "n") {
+        if (depth === 1) out.set("mode", text.slice(i, j));
+        else if (
+          depth === 3 && !stack[1].obj && stack[0].obj &&
+          (stack[0].key === "symbols" || stack[0].key === "instruments")
+        ) out.set(`${stack[0].key}.${stack[1].index}.mode`, text.slice(i, j));
+      }
+      i = j;
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses JSON and marks the mode values written with a fraction or exponent (`2.0`) so they can
+ * be rejected although JSON.parse turns them into integers.
+ */
 function parseJson(text: string): unknown {
-  return JSON.parse(
-    text,
-    function (this: unknown, key: string, value: unknown, ctx?: { source?: string }) {
-      if (
-        (key === "mode") && typeof value === "number" && ctx?.source !== undefined &&
-        /[.eE]/.test(ctx.source)
-      ) return new NonIntegerNumber(ctx.source);
-      return value;
-    } as (key: string, value: unknown) => unknown,
-  );
+  const raw: unknown = JSON.parse(text);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw) || !text.includes("mode")) {
+    return raw;
+  }
+  for (const [path, source] of modeNumberSources(text)) {
+    if (!/[.eE]/.test(source)) continue;
+    // With duplicate keys JSON.parse keeps the last; only mark a value that is still a number.
+    let holder: unknown = raw;
+    for (const p of path.split(".").slice(0, -1)) {
+      holder = typeof holder === "object" && holder !== null
+        ? (holder as Record<string, unknown>)[p]
+        : undefined;
+    }
+    if (typeof holder !== "object" || holder === null) continue;
+    const h = holder as Record<string, unknown>;
+    if (typeof h.mode === "number") h.mode = new NonIntegerNumber(source);
+  }
+  return raw;
 }
 
 function err(

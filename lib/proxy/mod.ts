@@ -1,0 +1,11 @@
+// The WebSocket proxy's public surface: the server on :8765 and client API-key checks. Import from
+// here, not from the files behind it.
+
+export {
+  ApiKeyAuth,
+  type AuthLimits,
+  type AuthResult,
+  hashKey,
+  loadOrCreateKeyFile,
+} from "./auth.ts";
+export { type ProxyDeps, ProxyServer } from "./server.ts";
