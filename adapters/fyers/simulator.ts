@@ -153,8 +153,11 @@ export async function startFyersSimulator(
  * masters.
  *
  * @example
- * ```ts ignore
- * await main(["--port", "9102"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // `deno task sim` runs main(Deno.args) until SIGINT/SIGTERM, e.g. main(["--port", "9102"]).
+ * // Bad flags are refused before anything listens:
+ * await assert.rejects(main(["--port", "http"]), /bad --port http/);
  * ```
  */
 export function main(args: string[]): Promise<void> {

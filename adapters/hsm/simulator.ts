@@ -188,8 +188,14 @@ function wireValue(
  * An HSM market-data server for one broker.
  *
  * @example
- * ```ts ignore
- * const sim = new HsmSimulator(spec, { tickIntervalMs: 200 });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startFyersSimulator } from "../fyers/simulator.ts";
+ * // A broker builds it with its spec: `new HsmSimulator(spec, { tickIntervalMs: 200 })` (Fyers here).
+ * const fyers = await startFyersSimulator({ tickIntervalMs: 0 });
+ * assert.equal(fyers.handshakes, 0);
+ * assert.ok(fyers.streams().length === 0, "nothing subscribed yet");
+ * await fyers.close();
  * ```
  */
 export class HsmSimulator {

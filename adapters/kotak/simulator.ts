@@ -122,8 +122,11 @@ export async function startKotakSimulator(
  * masters.
  *
  * @example
- * ```ts ignore
- * await main(["--port", "9103"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // `deno task sim` runs main(Deno.args) until SIGINT/SIGTERM, e.g. main(["--port", "9103"]).
+ * // Bad flags are refused before anything listens:
+ * await assert.rejects(main(["--port", "http"]), /bad --port http/);
  * ```
  */
 export function main(args: string[]): Promise<void> {
