@@ -204,7 +204,8 @@ Deno.test("fault: a client that never reads → conflated, closed 1008; the othe
       { action: "subscribe", symbol: "RELIANCE", exchange: "NSE", mode: 3 },
       "subscribe",
     );
-    await until(() => gw.proxy.counters.slowConsumersClosed === 1, 20_000, "slow consumer closed");
+    // How soon depends on how fast this machine fills a loopback socket right now: bounded, not tight.
+    await until(() => gw.proxy.counters.slowConsumersClosed === 1, 120_000, "slow consumer closed");
     await until(() => gw.registry.list().length === 1, 3000, "its subscriptions released");
     assertConsistent(gw);
     await ticksAfter(good, "RELIANCE");
