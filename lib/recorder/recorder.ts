@@ -103,23 +103,20 @@ const NO_DROPS = (): Record<DropReason, number> => ({
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BusPublisher } from "../bus/mod.ts";
- * import { baseTick } from "../types.ts";
- * // A publisher stands in for the gateway (tcp://127.0.0.1:5555 in practice).
- * await using bus = await BusPublisher.open({ address: "tcp://127.0.0.1:*", broker: "paper" });
- * const dir = await Deno.makeTempDir();
- * const recorder = await Recorder.open({ bus: bus.endpoint, db: `${dir}/ticks.duckdb`, flushMs: 50 });
- * // In `deno task record`: Deno.addSignalListener("SIGINT", () => recorder.stop("SIGINT"));
- * const running = recorder.run();
- * const publishing = setInterval(() => {
- *   bus.publish(baseTick("NSE", "TCS", 1, 3500, null, Date.now()), [1]);
- *   if (recorder.written >= 3) recorder.stop("enough");
- * }, 20);
- * const summary = await running;
- * clearInterval(publishing);
- * assert.ok(summary.written >= 3, `${summary.written} ticks recorded`);
- * assert.equal(summary.sessions, 1);
- * await Deno.remove(dir, { recursive: true });
+ * // A running recorder (what `deno task record` does):
+ * //   const recorder = await Recorder.open({ bus: "tcp://127.0.0.1:5555", db: "recordings/ticks.duckdb" });
+ * //   Deno.addSignalListener("SIGINT", () => recorder.stop("SIGINT"));
+ * //   const summary = await recorder.run();
+ * // tests/recorder/recorder_e2e_test.ts runs it against a gateway. Bad tuning is refused before
+ * // anything is opened:
+ * await assert.rejects(
+ *   Recorder.open({ bus: "tcp://127.0.0.1:5555", db: "recordings/ticks.duckdb", batchSize: 0 }),
+ *   RangeError,
+ * );
+ * await assert.rejects(
+ *   Recorder.open({ bus: "tcp://127.0.0.1:5555", db: "recordings/ticks.duckdb", flushMs: 1.5 }),
+ *   /flushMs must be a positive integer/,
+ * );
  * ```
  */
 export class Recorder {
