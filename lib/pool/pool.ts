@@ -121,6 +121,7 @@ interface Conn {
  * ```ts
  * import assert from "node:assert/strict";
  * import { paperAdapter } from "../../adapters/paper/mod.ts";
+ * import { workerLinkFactory } from "./link.ts";
  * const pool = new ConnectionPool(paperAdapter.capabilities({}), workerLinkFactory(paperAdapter));
  * const first = Promise.withResolvers<string>();
  * pool.onticks = (ticks) => first.resolve(ticks[0].symbol);
