@@ -50,3 +50,30 @@ export class TickFrames implements FrameCache {
     return this.#items[mode] ??= `{${this.#body(mode)}`;
   }
 }
+
+/**
+ * The `market_data` frame of a cached tick sent on subscribe: an ordinary frame whose `data` also
+ * carries `"snapshot": true`, so a client can tell the last known value from a fresh tick.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { snapshotFrame } from "./frames.ts";
+ * const tick = {
+ *   exchange: "NSE", symbol: "TCS", mode: 1 as const, ltp: 10, ltt: 1, timestamp: 1, open: null,
+ *   high: null, low: null, close: null, volume: null, last_trade_quantity: null,
+ *   avg_trade_price: null, total_buy_quantity: null, total_sell_quantity: null, oi: null,
+ *   change: null, change_percent: null, depth: null,
+ * };
+ * const f = JSON.parse(snapshotFrame(tick, 1, '"paper"'));
+ * assert.equal(f.type, "market_data");
+ * assert.equal(f.data.snapshot, true);
+ * ```
+ */
+export function snapshotFrame(tick: Tick, mode: Mode, brokerJson: string): string {
+  return `{"type":"market_data","symbol":${JSON.stringify(tick.symbol)},"exchange":${
+    JSON.stringify(tick.exchange)
+  },"mode":${mode},"data":${
+    JSON.stringify({ ...projectTick(tick, mode), snapshot: true })
+  },"broker":${brokerJson}}`;
+}

@@ -9,7 +9,7 @@ import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
 import { instrumentKey, type Mode, MODE_LABEL, subscriptionKey, type Tick } from "../types.ts";
 import type { ApiKeyAuth } from "./auth.ts";
 import { type SendScheduler, WsClient } from "./client.ts";
-import { TickFrames } from "./frames.ts";
+import { snapshotFrame, TickFrames } from "./frames.ts";
 import {
   type EntryParse,
   isProtocolError,
@@ -43,6 +43,11 @@ export interface ProxyDeps {
   http?: (req: Request_, info: { address: string }) => Response | null | Promise<Response | null>;
   /** Extra Prometheus lines appended to /metrics. */
   metrics?: () => string;
+  /**
+   * The latest tick of a key (the market data cache), sent to a client as it subscribes; absent
+   * when `snapshotOnSubscribe` is off.
+   */
+  snapshot?: (exchange: string, symbol: string, mode: Mode) => Tick | null;
 }
 type Request_ = globalThis.Request;
 
@@ -683,6 +688,26 @@ export class ProxyServer implements SendScheduler {
         subscriptions: results,
       }, req),
     );
+    this.#sendSnapshots(client, req);
+  }
+
+  /**
+   * Sends each newly acked key's cached tick right after the ack. Read now, after the acquires:
+   * the cache is fed before the fan-out, so it is never older than a tick already delivered.
+   */
+  #sendSnapshots(client: WsClient, req: Extract<Request, { action: "subscribe" }>): void {
+    const snapshot = this.#deps.snapshot;
+    if (!snapshot || client.closed) return;
+    const sent = new Set<string>();
+    for (const e of req.entries) {
+      if (!e.ok) continue;
+      const mode = e.mode ?? req.mode;
+      const key = subscriptionKey(e.exchange, e.symbol, mode);
+      if (sent.has(key) || !client.subscriptions.has(key)) continue;
+      sent.add(key);
+      const tick = snapshot(e.exchange, e.symbol, mode);
+      if (tick) client.sendControl(snapshotFrame(tick, mode, this.#brokerJson));
+    }
   }
 
   async #subscribeOne(
