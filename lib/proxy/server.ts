@@ -9,6 +9,7 @@ import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
 import { instrumentKey, type Mode, MODE_LABEL, subscriptionKey, type Tick } from "../types.ts";
 import type { ApiKeyAuth } from "./auth.ts";
 import { type SendScheduler, WsClient } from "./client.ts";
+import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
 import { snapshotFrame, TickFrames } from "./frames.ts";
 import {
   type EntryParse,
@@ -48,6 +49,8 @@ export interface ProxyDeps {
    * when `snapshotOnSubscribe` is off.
    */
   snapshot?: (exchange: string, symbol: string, mode: Mode) => Tick | null;
+  /** Candle tuning (tests): forming-bar interval and the clock that closes bars. */
+  candles?: CandleFeedOptions;
 }
 type Request_ = globalThis.Request;
 
@@ -88,8 +91,16 @@ export class ProxyServer implements SendScheduler {
   #startedAt = Date.now();
   #closing = false;
 
+  #candles: CandleFeed;
+
   private constructor(deps: ProxyDeps) {
     this.#deps = deps;
+    this.#candles = new CandleFeed(
+      deps.registry,
+      deps.broker,
+      deps.limits.maxSubscriptionsPerClient,
+      deps.candles,
+    );
     this.#brokerJson = JSON.stringify(deps.broker);
   }
 
@@ -569,6 +580,8 @@ export class ProxyServer implements SendScheduler {
         unsubscribe: "unsubscribe",
         get_broker_info: "broker_info",
         get_subscriptions: "subscriptions",
+        subscribe_candles: "subscribe_candles",
+        unsubscribe_candles: "unsubscribe_candles",
       }[req.action as string] ?? "error";
       return this.#error(client, {
         code: "NOT_AUTHENTICATED",
@@ -634,6 +647,39 @@ export class ProxyServer implements SendScheduler {
         return await this.#unsubscribe(client, req);
       case "unsubscribe_all":
         return await this.#unsubscribeAll(client, req);
+      case "subscribe_candles": {
+        const results = await this.#candles.subscribe(client, req.entries, req.interval);
+        this.#reply(
+          client,
+          withRequestId({
+            type: "subscribe_candles",
+            status: overall(results as { status: string }[]),
+            message: "Candle subscription processing complete",
+            interval: req.interval,
+            broker: this.#deps.broker,
+            subscriptions: results,
+          }, req),
+        );
+        return this.#candles.sendForming(client, req.entries, req.interval);
+      }
+      case "unsubscribe_candles": {
+        const r = await this.#candles.unsubscribe(client, req.entries, req.interval);
+        return this.#reply(
+          client,
+          withRequestId({
+            type: "unsubscribe_candles",
+            status: r.failed.length === 0
+              ? "success"
+              : r.successful.length === 0
+              ? "error"
+              : "partial",
+            message: "Candle unsubscription processing complete",
+            successful: r.successful,
+            failed: r.failed,
+            broker: this.#deps.broker,
+          }, req),
+        );
+      }
     }
   }
 
@@ -895,7 +941,9 @@ export class ProxyServer implements SendScheduler {
     this.#batchDue.delete(client);
     client.subscriptions.clear();
     // Wait for in-flight requests so a subscribe that lands after the close is released too.
-    void client.chain.then(() => this.#deps.registry.releaseAll(client)).catch((err) => {
+    void client.chain.then(() =>
+      Promise.all([this.#deps.registry.releaseAll(client), this.#candles.forget(client)])
+    ).catch((err) => {
       log.error("releasing {id}'s subscriptions failed: {err}", { id: client.id, err });
     });
   }
@@ -905,6 +953,7 @@ export class ProxyServer implements SendScheduler {
     if (this.#closing) return;
     this.#closing = true;
     for (const c of [...this.#clients]) this.#closeClient(c, 1001, "server shutting down");
+    this.#candles.close();
     if (this.#drainTimer !== null) clearTimeout(this.#drainTimer);
     if (this.#batchTimer !== null) clearTimeout(this.#batchTimer);
     // Let close frames go out before the listener stops.
