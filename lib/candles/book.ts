@@ -87,6 +87,11 @@ export class CandleBook {
     }
   }
 
+  /** Every open series. */
+  *series(): IterableIterator<CandleSeries> {
+    for (const list of this.#byInstrument.values()) for (const e of list) yield e.series;
+  }
+
   /** Advances every series' clock to `now` (see {@link CandleSeries.advance}). */
   advance(now: number, sink: CandleSink): void {
     for (const list of this.#byInstrument.values()) {

@@ -67,6 +67,8 @@ export class CandleFeed {
   #timer: ReturnType<typeof setInterval> | null = null;
   /** Candle frames sent (forming and closed). */
   framesOut = 0;
+  /** Late ticks of series already closed. */
+  #retiredDropped = 0;
 
   constructor(
     registry: SubscriptionRegistry,
@@ -88,6 +90,13 @@ export class CandleFeed {
   /** Candle series open. */
   get size(): number {
     return this.#book.size;
+  }
+
+  /** Ticks dropped as late by every series so far (see lib/candles/series.ts). */
+  get lateTicks(): number {
+    let n = this.#retiredDropped;
+    for (const s of this.#book.series()) n += s.late;
+    return n;
   }
 
   /** Subscribes `client` to each entry's bars at `interval`; one result per entry. */
@@ -221,7 +230,9 @@ export class CandleFeed {
     if (held.size === 0) this.#byClient.delete(client);
     const subs = this.#subscribers.get(h.series);
     subs?.delete(client);
+    const late = h.series.late;
     if (this.#book.close(h.exchange, h.symbol, h.interval)) {
+      this.#retiredDropped += late;
       this.#subscribers.delete(h.series);
       this.#dirty.delete(h.series);
     }

@@ -434,6 +434,19 @@ export class ProxyServer implements SendScheduler {
       "Distinct (exchange, symbol, mode) keys held.",
       this.#deps.registry.list().length,
     );
+    add(
+      "candle_series",
+      "gauge",
+      "Candle series (instrument, interval) built.",
+      this.#candles.size,
+    );
+    add("candle_frames_total", "counter", "Candle frames sent.", this.#candles.framesOut);
+    add(
+      "candle_late_ticks_total",
+      "counter",
+      "Ticks dropped by candle series as older than the forming bar.",
+      this.#candles.lateTicks,
+    );
     for (const c of this.#deps.feedStatus()) {
       lines.push(`tickplex_connection_symbols{connection="${c.index + 1}"} ${c.symbols}`);
       lines.push(`tickplex_connection_ticks_total{connection="${c.index + 1}"} ${c.ticks}`);

@@ -151,6 +151,15 @@ Deno.test("candles: one upstream Quote key for every subscriber; closed bars onc
     await b.waitFor((f) => f.type === "candle");
     assert.ok(candles(b).every((f) => f.interval === "5m" && (f.data as Frame).closed === false));
     assert.equal((candles(b).at(-1)!.data as Frame).volume, 500);
+    // A tick of the previous session is late for both series: dropped, counted, nothing sent.
+    const before = candles(a).length;
+    const stale = Date.parse("2026-11-26T15:00:00+05:30");
+    proxy.onTicks([{ ...trade("10:03:00", 1, 9_999), ltt: stale, timestamp: stale }]);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(metrics, /^tickplex_candle_series 2$/m);
+    assert.match(metrics, /^tickplex_candle_late_ticks_total 2$/m);
+    await a.request({ action: "ping" }, "pong");
+    assert.equal(candles(a).length, before);
     // The quote client got plain market_data, no candles.
     assert.equal(candles(q).length, 0);
     assert.ok(q.frames.some((f) => f.type === "market_data"));
