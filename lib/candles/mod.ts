@@ -1,5 +1,5 @@
 // Candles (OHLCV bars) built from normalised ticks: the session grid, one series per instrument and
-// interval, and a reference-counted book of series.
+// interval, a reference-counted book of series, and bars of a finished tick sequence.
 
 export {
   barEnd,
@@ -23,3 +23,4 @@ export {
   DEFAULT_GRACE_MS,
 } from "./series.ts";
 export { CandleBook } from "./book.ts";
+export { buildCandles, type BuiltCandles } from "./history.ts";

@@ -7,6 +7,7 @@ import { limitsSchema } from "../../lib/config/config.ts";
 import { ApiKeyAuth, ProxyServer } from "../../lib/proxy/mod.ts";
 import { SubscriptionRegistry } from "../../lib/subscriptions/registry.ts";
 import type { Tick } from "../../lib/types.ts";
+import { buildCandles, type CandleInterval } from "../../lib/candles/mod.ts";
 import { TEST_KEY, TestClient, until } from "../helpers/gateway.ts";
 import { makeTick } from "../helpers/fake_adapter.ts";
 import { MemoryUpstream } from "./helpers.ts";
@@ -223,5 +224,61 @@ Deno.test("candles: bad requests get the protocol's codes, per entry where they 
       "success",
       "INVALID_PARAMETERS",
     ]);
+  });
+});
+
+/** A seeded trading morning: a random walk with quiet gaps, out-of-order, late and repeated ticks. */
+function morning(seed: number): Tick[] {
+  let x = seed;
+  const r = () => {
+    x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return x / 2_147_483_648;
+  };
+  const ticks: Tick[] = [];
+  let t = ist("09:14:50");
+  let price = 2_500;
+  let volume = 10_000;
+  while (t < ist("11:00:00")) {
+    t += r() < 0.02 ? 180_000 : Math.floor(r() * 4_000); // now and then a quiet three minutes
+    price = Math.round((price + (r() - 0.5) * 4) * 20) / 20;
+    volume += Math.floor(r() * 50);
+    const at = r() < 0.05 ? t - Math.floor(r() * 90_000) : t; // a tick from up to 90 s ago
+    ticks.push({ ...makeTick("NSE", "RELIANCE", 2, price), ltt: at, timestamp: at, volume });
+    if (r() < 0.03) ticks.push({ ...ticks[ticks.length - 1] }); // a repeat
+  }
+  return ticks;
+}
+
+Deno.test("candles: live bars over :8765 equal the bars built from the same ticks afterwards", async () => {
+  await withProxy(async ({ proxy, setClock }) => {
+    setClock(ist("09:00:00"));
+    const a = await client(proxy.addr.port);
+    const intervals: CandleInterval[] = ["1m", "5m", "1h"];
+    for (const interval of intervals) await a.request({ ...SUB, interval }, "subscribe_candles");
+    const ticks = morning(42);
+    for (let i = 0; i < ticks.length; i += 50) {
+      proxy.onTicks(ticks.slice(i, i + 50));
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    const end = ist("16:00:00");
+    setClock(end);
+    for (const interval of intervals) {
+      const built = buildCandles(ticks, "NSE", "RELIANCE", interval, { until: end });
+      assert.ok(built.dropped > 0, "the sequence has late ticks");
+      const last = built.closed.at(-1)!;
+      await a.waitFor((f) =>
+        f.type === "candle" && f.interval === interval && (f.data as Frame).time === last.time &&
+        (f.data as Frame).closed === true
+      );
+      const live = candles(a)
+        .filter((f) => f.interval === interval && (f.data as Frame).closed === true)
+        .map((f) => f.data);
+      assert.deepEqual(live, built.closed, `${interval} bars`);
+    }
+    assert.equal(
+      candles(a).filter((f) => f.interval === "1m" && (f.data as Frame).closed).length,
+      375,
+      "09:15–15:30 in 1m bars, quiet minutes as flat bars",
+    );
   });
 });
