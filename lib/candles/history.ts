@@ -11,7 +11,7 @@ export interface BuiltCandles {
   closed: Candle[];
   /** The bar still forming after the last tick (and `until`), or null. */
   forming: Candle | null;
-  /** Ticks dropped as late or repeated. */
+  /** Ticks dropped as late, repeated or without a valid price. */
   dropped: number;
 }
 
@@ -54,5 +54,9 @@ export function buildCandles(
     if (t.exchange === exchange && t.symbol === symbol) series.onTick(t, sink);
   }
   if (options.until !== undefined) series.advance(options.until, sink);
-  return { closed, forming: series.forming(), dropped: series.late + series.repeats };
+  return {
+    closed,
+    forming: series.forming(),
+    dropped: series.late + series.repeats + series.invalid,
+  };
 }

@@ -13,6 +13,8 @@
 // - A tick whose bar is older than the forming bar, or whose bar has already been closed, is late:
 //   dropped and counted in `late`, never rewriting a closed bar. A repeat of the last trade (same
 //   ltt, price and volume — a quote refresh) is dropped and counted in `repeats` instead.
+// - A tick without a positive, finite price (brokers send 0 before an instrument's first trade) is
+//   dropped and counted in `invalid`.
 // - A bar closes when a tick for a later bar arrives, or when `advance(now)` passes its end plus
 //   `graceMs` (ticks reach the gateway a little after their exchange time). Each closed bar is
 //   emitted exactly once.
@@ -90,6 +92,8 @@ export class CandleSeries {
   late = 0;
   /** Ticks dropped as repeats of the last trade. */
   repeats = 0;
+  /** Ticks dropped for a price that is not positive and finite. */
+  invalid = 0;
 
   readonly #session: Session;
   readonly #graceMs: number;
@@ -131,6 +135,10 @@ export class CandleSeries {
    * Returns true when the forming bar changed.
    */
   onTick(tick: Tick, sink: CandleSink): boolean {
+    if (!(tick.ltp > 0 && tick.ltp < Infinity)) {
+      this.invalid++;
+      return false;
+    }
     const t = tick.ltt ?? tick.timestamp;
     let window = this.#window;
     if (window === null || istDay(t) !== window.day) {

@@ -257,3 +257,15 @@ Deno.test("the book reference-counts series and fans a tick out to each interval
   assert.deepEqual(closed.map(([i]) => i), ["1m", "5m"]);
   assert.equal(book.size, 1);
 });
+
+Deno.test("a tick without a positive finite price is dropped and counted", () => {
+  const h = harness("NFO", "1m");
+  h.t(ist("09:20:10"), 0, 10);
+  h.t(ist("09:20:11"), NaN, 10);
+  h.t(ist("09:20:12"), Infinity, 10);
+  assert.equal(h.series.forming(), null);
+  assert.equal(h.series.invalid, 3);
+  h.t(ist("09:20:13"), 5, 10);
+  h.t(ist("09:20:14"), 0, 12);
+  assert.equal(h.series.forming()?.low, 5);
+});

@@ -156,6 +156,15 @@ export class CandleFeed {
     return this.#success(e, interval);
   }
 
+  /** The candle subscriptions a client holds. */
+  list(client: CandleClient): { symbol: string; exchange: string; interval: CandleInterval }[] {
+    return [...(this.#byClient.get(client)?.values() ?? [])].map((h) => ({
+      symbol: h.symbol,
+      exchange: h.exchange,
+      interval: h.interval,
+    }));
+  }
+
   /** Sends each entry's forming bar, if any, to a client that just subscribed. */
   sendForming(client: CandleClient, entries: EntryParse[], interval: CandleInterval): void {
     const held = this.#byClient.get(client);

@@ -651,6 +651,7 @@ export class ProxyServer implements SendScheduler {
             status: "success",
             subscriptions: subs,
             count: subs.length,
+            candles: this.#candles.list(client),
           }, req),
         );
       }

@@ -181,6 +181,9 @@ Deno.test("candles: a new subscriber gets the forming bar at once; the last unsu
     assert.ok(b.frames.indexOf(ack) < b.frames.indexOf(bar));
     assert.equal((bar.data as Frame).close, 100.5);
 
+    const listed = await b.request({ action: "get_subscriptions" }, "subscriptions");
+    assert.deepEqual(listed.candles, [{ symbol: "RELIANCE", exchange: "NSE", interval: "1m" }]);
+    assert.deepEqual(listed.subscriptions, [], "candles are not quote subscriptions");
     const un = await a.request(
       { action: "unsubscribe_candles", symbols: [{ symbol: "RELIANCE", exchange: "NSE" }] },
       "unsubscribe_candles",
