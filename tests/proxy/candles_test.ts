@@ -8,8 +8,9 @@ import { ApiKeyAuth, ProxyServer } from "../../lib/proxy/mod.ts";
 import { SubscriptionRegistry } from "../../lib/subscriptions/registry.ts";
 import type { Tick } from "../../lib/types.ts";
 import { buildCandles, type CandleInterval } from "../../lib/candles/mod.ts";
-import { TEST_KEY, TestClient, until } from "../helpers/gateway.ts";
-import { makeTick } from "../helpers/fake_adapter.ts";
+import { startGateway, TEST_KEY, TestClient, until } from "../helpers/gateway.ts";
+import { fakeFactory, makeTick } from "../helpers/fake_adapter.ts";
+import { assertConsistent } from "../helpers/invariant.ts";
 import { MemoryUpstream } from "./helpers.ts";
 
 type Frame = Record<string, unknown>;
@@ -284,4 +285,38 @@ Deno.test("candles: live bars over :8765 equal the bars built from the same tick
       "09:15–15:30 in 1m bars, quiet minutes as flat bars",
     );
   });
+});
+
+Deno.test("candles in the whole gateway: the pool streams the Quote key, bars flow, disconnect releases", async () => {
+  const f = fakeFactory(new Set(["NSE:RELIANCE"]));
+  const gw = await startGateway({}, { linkFactory: f.factory });
+  try {
+    const a = await TestClient.connect(gw);
+    await a.auth();
+    const ack = await a.request(SUB, "subscribe_candles");
+    assert.equal(ack.status, "success");
+    assert.deepEqual(
+      gw.pool.streams().map((s) => [s.exchange, s.symbol, s.mode]),
+      [["NSE", "RELIANCE", 2]],
+    );
+    assertConsistent(gw);
+    const link = f.links.find((l) => l.streams.has("NSE:RELIANCE"))!;
+    link.emit([trade("10:00:05", 100, 1_000), trade("10:00:20", 101, 1_100)]);
+    link.emit([trade("10:01:00", 102, 1_300)]);
+    const closed = await a.waitFor((f) => (f.data as Frame | undefined)?.closed === true);
+    assert.deepEqual(closed.data, {
+      time: ist("10:00:00"),
+      open: 100,
+      high: 101,
+      low: 100,
+      close: 101,
+      volume: 100,
+      closed: true,
+    });
+    a.ws.close();
+    await until(() => gw.pool.streams().length === 0, 5000, "the candle key released");
+    assertConsistent(gw);
+  } finally {
+    await gw.stop();
+  }
 });
