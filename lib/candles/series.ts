@@ -116,6 +116,7 @@ export class CandleSeries {
   #lastClose = 0;
   #lastLtt: number | null = null;
   #lastLtp = 0;
+  #lastVolume: number | null = null;
 
   constructor(
     exchange: string,
@@ -207,7 +208,10 @@ export class CandleSeries {
   }
 
   #drop(tick: Tick): false {
-    if (tick.ltt !== null && tick.ltt === this.#lastLtt && tick.ltp === this.#lastLtp) {
+    if (
+      tick.ltt !== null && tick.ltt === this.#lastLtt && tick.ltp === this.#lastLtp &&
+      tick.volume === this.#lastVolume
+    ) {
       this.repeats++;
     } else {
       this.late++;
@@ -247,6 +251,7 @@ export class CandleSeries {
     }
     this.#lastLtt = tick.ltt;
     this.#lastLtp = tick.ltp;
+    this.#lastVolume = v;
   }
 
   #volume(): number {

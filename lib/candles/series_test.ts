@@ -213,6 +213,8 @@ Deno.test("a repeat of the last trade is counted apart from late ticks", () => {
   h.t(ist("09:20:10"), 100, 10, ist("09:21:03")); // a quote refresh carrying the old trade
   assert.equal(h.series.repeats, 1);
   assert.equal(h.series.late, 0);
+  h.t(ist("09:20:10"), 100, 12, ist("09:21:04")); // same time and price, more volume: a late trade
+  assert.equal(h.series.late, 1);
 });
 
 Deno.test("out-of-order ticks inside the forming bar move high/low, not the close", () => {
