@@ -7,7 +7,7 @@ import { getLogger } from "../log.ts";
 import { type Candle, CandleBook, type CandleInterval, type CandleSeries } from "../candles/mod.ts";
 import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
 import { type ErrorCode, instrumentKey, type Mode, type Tick } from "../types.ts";
-import type { EntryParse } from "./protocol.ts";
+import type { EntryParse, Request } from "./protocol.ts";
 
 const log = getLogger(["tickplex", "proxy", "candles"]);
 
@@ -97,6 +97,43 @@ export class CandleFeed {
     let n = this.#retiredDropped;
     for (const s of this.#book.series()) n += s.late;
     return n;
+  }
+
+  /**
+   * Answers a `subscribe_candles` / `unsubscribe_candles` request: the reply frame (per-entry
+   * results as for subscribe / unsubscribe, `request_id` echoed), then, on subscribe, each entry's
+   * forming bar so a chart has the current bar at once.
+   */
+  async handle(
+    client: CandleClient,
+    req: Extract<Request, { action: "subscribe_candles" | "unsubscribe_candles" }>,
+  ): Promise<void> {
+    let reply: Record<string, unknown>;
+    if (req.action === "subscribe_candles") {
+      const results = await this.subscribe(client, req.entries, req.interval);
+      const failed = results.filter((r) => r.status !== "success").length;
+      reply = {
+        type: "subscribe_candles",
+        status: overall(results.length - failed, failed),
+        message: "Candle subscription processing complete",
+        interval: req.interval,
+        broker: this.#broker,
+        subscriptions: results,
+      };
+    } else {
+      const r = await this.unsubscribe(client, req.entries, req.interval);
+      reply = {
+        type: "unsubscribe_candles",
+        status: overall(r.successful.length, r.failed.length),
+        message: "Candle unsubscription processing complete",
+        successful: r.successful,
+        failed: r.failed,
+        broker: this.#broker,
+      };
+    }
+    if (req.requestId !== undefined) reply.request_id = req.requestId;
+    client.sendControl(JSON.stringify(reply));
+    if (req.action === "subscribe_candles") this.sendForming(client, req.entries, req.interval);
   }
 
   /** Subscribes `client` to each entry's bars at `interval`; one result per entry. */
@@ -335,4 +372,8 @@ export function candleFrame(series: CandleSeries, bar: Candle): string {
     interval: series.interval,
     data: bar,
   });
+}
+
+function overall(succeeded: number, failed: number): "success" | "partial" | "error" {
+  return failed === 0 ? "success" : succeeded === 0 ? "error" : "partial";
 }

@@ -2,7 +2,8 @@
 
 import { projectTick } from "../project.ts";
 import type { FrameCache } from "../subscriptions/mod.ts";
-import { instrumentKey, type Mode, type Tick } from "../types.ts";
+import { instrumentKey, type Mode, subscriptionKey, type Tick } from "../types.ts";
+import type { Request } from "./protocol.ts";
 
 /** Lazily built frames of one tick; create one per tick and hand it to every consumer. */
 export class TickFrames implements FrameCache {
@@ -76,4 +77,32 @@ export function snapshotFrame(tick: Tick, mode: Mode, brokerJson: string): strin
   },"mode":${mode},"data":${
     JSON.stringify({ ...projectTick(tick, mode), snapshot: true })
   },"broker":${brokerJson}}`;
+}
+
+/**
+ * Sends each key a subscribe request acked (the client now holds it) its cached tick, right after
+ * the ack. Called after the acquires: the cache is fed before the fan-out, so the snapshot is never
+ * older than a tick the client was already sent.
+ */
+export function sendSnapshots(
+  client: {
+    readonly closed: boolean;
+    readonly subscriptions: ReadonlyMap<string, unknown>;
+    sendControl(frame: string): void;
+  },
+  req: Extract<Request, { action: "subscribe" }>,
+  snapshot: (exchange: string, symbol: string, mode: Mode) => Tick | null,
+  brokerJson: string,
+): void {
+  if (client.closed) return;
+  const sent = new Set<string>();
+  for (const e of req.entries) {
+    if (!e.ok) continue;
+    const mode = e.mode ?? req.mode;
+    const key = subscriptionKey(e.exchange, e.symbol, mode);
+    if (sent.has(key) || !client.subscriptions.has(key)) continue;
+    sent.add(key);
+    const tick = snapshot(e.exchange, e.symbol, mode);
+    if (tick) client.sendControl(snapshotFrame(tick, mode, brokerJson));
+  }
 }

@@ -10,7 +10,7 @@ import { instrumentKey, type Mode, MODE_LABEL, subscriptionKey, type Tick } from
 import type { ApiKeyAuth } from "./auth.ts";
 import { type SendScheduler, WsClient } from "./client.ts";
 import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
-import { snapshotFrame, TickFrames } from "./frames.ts";
+import { sendSnapshots, TickFrames } from "./frames.ts";
 import {
   type EntryParse,
   isProtocolError,
@@ -661,39 +661,9 @@ export class ProxyServer implements SendScheduler {
         return await this.#unsubscribe(client, req);
       case "unsubscribe_all":
         return await this.#unsubscribeAll(client, req);
-      case "subscribe_candles": {
-        const results = await this.#candles.subscribe(client, req.entries, req.interval);
-        this.#reply(
-          client,
-          withRequestId({
-            type: "subscribe_candles",
-            status: overall(results as { status: string }[]),
-            message: "Candle subscription processing complete",
-            interval: req.interval,
-            broker: this.#deps.broker,
-            subscriptions: results,
-          }, req),
-        );
-        return this.#candles.sendForming(client, req.entries, req.interval);
-      }
-      case "unsubscribe_candles": {
-        const r = await this.#candles.unsubscribe(client, req.entries, req.interval);
-        return this.#reply(
-          client,
-          withRequestId({
-            type: "unsubscribe_candles",
-            status: r.failed.length === 0
-              ? "success"
-              : r.successful.length === 0
-              ? "error"
-              : "partial",
-            message: "Candle unsubscription processing complete",
-            successful: r.successful,
-            failed: r.failed,
-            broker: this.#deps.broker,
-          }, req),
-        );
-      }
+      case "subscribe_candles":
+      case "unsubscribe_candles":
+        return await this.#candles.handle(client, req);
     }
   }
 
@@ -748,26 +718,7 @@ export class ProxyServer implements SendScheduler {
         subscriptions: results,
       }, req),
     );
-    this.#sendSnapshots(client, req);
-  }
-
-  /**
-   * Sends each newly acked key's cached tick right after the ack. Read now, after the acquires:
-   * the cache is fed before the fan-out, so it is never older than a tick already delivered.
-   */
-  #sendSnapshots(client: WsClient, req: Extract<Request, { action: "subscribe" }>): void {
-    const snapshot = this.#deps.snapshot;
-    if (!snapshot || client.closed) return;
-    const sent = new Set<string>();
-    for (const e of req.entries) {
-      if (!e.ok) continue;
-      const mode = e.mode ?? req.mode;
-      const key = subscriptionKey(e.exchange, e.symbol, mode);
-      if (sent.has(key) || !client.subscriptions.has(key)) continue;
-      sent.add(key);
-      const tick = snapshot(e.exchange, e.symbol, mode);
-      if (tick) client.sendControl(snapshotFrame(tick, mode, this.#brokerJson));
-    }
+    if (this.#deps.snapshot) sendSnapshots(client, req, this.#deps.snapshot, this.#brokerJson);
   }
 
   async #subscribeOne(
