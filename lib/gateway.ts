@@ -193,6 +193,9 @@ export class Gateway {
         feedStatus: () => pool.status(),
         http: (req, info) => gw?.handleHttp(req, info) ?? null,
         metrics: () => gw?.metricsText() ?? "",
+        ...(config.snapshotOnSubscribe
+          ? { snapshot: (e, s, m) => marketData.latestTick(e, s, m) }
+          : {}),
       });
     } catch (err) {
       await bus.close();

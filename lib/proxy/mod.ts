@@ -9,3 +9,4 @@ export {
   loadOrCreateKeyFile,
 } from "./auth.ts";
 export { type ProxyDeps, ProxyServer } from "./server.ts";
+export { CANDLE_FORMING_MS, type CandleFeedOptions, candleFrame } from "./candles.ts";

@@ -9,7 +9,8 @@ import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
 import { instrumentKey, type Mode, MODE_LABEL, subscriptionKey, type Tick } from "../types.ts";
 import type { ApiKeyAuth } from "./auth.ts";
 import { type SendScheduler, WsClient } from "./client.ts";
-import { TickFrames } from "./frames.ts";
+import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
+import { sendSnapshots, TickFrames } from "./frames.ts";
 import {
   type EntryParse,
   isProtocolError,
@@ -43,6 +44,13 @@ export interface ProxyDeps {
   http?: (req: Request_, info: { address: string }) => Response | null | Promise<Response | null>;
   /** Extra Prometheus lines appended to /metrics. */
   metrics?: () => string;
+  /**
+   * The latest tick of a key (the market data cache), sent to a client as it subscribes; absent
+   * when `snapshotOnSubscribe` is off.
+   */
+  snapshot?: (exchange: string, symbol: string, mode: Mode) => Tick | null;
+  /** Candle tuning (tests): forming-bar interval and the clock that closes bars. */
+  candles?: CandleFeedOptions;
 }
 type Request_ = globalThis.Request;
 
@@ -104,8 +112,16 @@ export class ProxyServer implements SendScheduler {
   #startedAt = Date.now();
   #closing = false;
 
+  #candles: CandleFeed;
+
   private constructor(deps: ProxyDeps) {
     this.#deps = deps;
+    this.#candles = new CandleFeed(
+      deps.registry,
+      deps.broker,
+      deps.limits.maxSubscriptionsPerClient,
+      deps.candles,
+    );
     this.#brokerJson = JSON.stringify(deps.broker);
   }
 
@@ -439,6 +455,19 @@ export class ProxyServer implements SendScheduler {
       "Distinct (exchange, symbol, mode) keys held.",
       this.#deps.registry.list().length,
     );
+    add(
+      "candle_series",
+      "gauge",
+      "Candle series (instrument, interval) built.",
+      this.#candles.size,
+    );
+    add("candle_frames_total", "counter", "Candle frames sent.", this.#candles.framesOut);
+    add(
+      "candle_late_ticks_total",
+      "counter",
+      "Ticks dropped by candle series as older than the forming bar.",
+      this.#candles.lateTicks,
+    );
     for (const c of this.#deps.feedStatus()) {
       lines.push(`tickplex_connection_symbols{connection="${c.index + 1}"} ${c.symbols}`);
       lines.push(`tickplex_connection_ticks_total{connection="${c.index + 1}"} ${c.ticks}`);
@@ -585,6 +614,8 @@ export class ProxyServer implements SendScheduler {
         unsubscribe: "unsubscribe",
         get_broker_info: "broker_info",
         get_subscriptions: "subscriptions",
+        subscribe_candles: "subscribe_candles",
+        unsubscribe_candles: "unsubscribe_candles",
       }[req.action as string] ?? "error";
       return this.#error(client, {
         code: "NOT_AUTHENTICATED",
@@ -641,6 +672,7 @@ export class ProxyServer implements SendScheduler {
             status: "success",
             subscriptions: subs,
             count: subs.length,
+            candles: this.#candles.list(client),
           }, req),
         );
       }
@@ -650,6 +682,9 @@ export class ProxyServer implements SendScheduler {
         return await this.#unsubscribe(client, req);
       case "unsubscribe_all":
         return await this.#unsubscribeAll(client, req);
+      case "subscribe_candles":
+      case "unsubscribe_candles":
+        return await this.#candles.handle(client, req);
     }
   }
 
@@ -704,6 +739,7 @@ export class ProxyServer implements SendScheduler {
         subscriptions: results,
       }, req),
     );
+    if (this.#deps.snapshot) sendSnapshots(client, req, this.#deps.snapshot, this.#brokerJson);
   }
 
   async #subscribeOne(
@@ -891,7 +927,9 @@ export class ProxyServer implements SendScheduler {
     this.#batchDue.delete(client);
     client.subscriptions.clear();
     // Wait for in-flight requests so a subscribe that lands after the close is released too.
-    void client.chain.then(() => this.#deps.registry.releaseAll(client)).catch((err) => {
+    void client.chain.then(() =>
+      Promise.all([this.#deps.registry.releaseAll(client), this.#candles.forget(client)])
+    ).catch((err) => {
       log.error("releasing {id}'s subscriptions failed: {err}", { id: client.id, err });
     });
   }
@@ -901,6 +939,7 @@ export class ProxyServer implements SendScheduler {
     if (this.#closing) return;
     this.#closing = true;
     for (const c of [...this.#clients]) this.#closeClient(c, 1001, "server shutting down");
+    this.#candles.close();
     if (this.#drainTimer !== null) clearTimeout(this.#drainTimer);
     if (this.#batchTimer !== null) clearTimeout(this.#batchTimer);
     // Let close frames go out before the listener stops.
