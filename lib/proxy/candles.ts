@@ -45,9 +45,37 @@ export interface CandleFeedOptions {
  * The candle side of the proxy: per-client candle subscriptions over one shared CandleBook.
  *
  * @example
- * ```ts ignore
- * const feed = new CandleFeed(registry, "paper", 5000);
- * const acks = await feed.subscribe(client, entries, "1m");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../adapters/mod.ts";
+ * import { configSchema } from "../config/mod.ts";
+ * // The proxy builds one: `new CandleFeed(registry, broker, maxPerClient)`; clients reach it
+ * // through subscribe_candles on a paper gateway here.
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * const ws = new WebSocket(`ws://127.0.0.1:${gw.proxy.addr.port}`);
+ * await new Promise((resolve) => ws.onopen = resolve);
+ * const frames: { type: string; status?: string }[] = [];
+ * const acked = Promise.withResolvers<void>();
+ * ws.onmessage = (e) => {
+ *   frames.push(JSON.parse(e.data));
+ *   if (frames.at(-1)?.type === "subscribe_candles") acked.resolve();
+ * };
+ * ws.send(JSON.stringify({ action: "authenticate", api_key: "a-long-random-client-key" }));
+ * ws.send(JSON.stringify({
+ *   action: "subscribe_candles", symbols: [{ symbol: "TCS", exchange: "NSE" }], interval: "1m",
+ * }));
+ * await acked.promise;
+ * assert.equal(frames.find((f) => f.type === "subscribe_candles")?.status, "success");
+ * assert.deepEqual(gw.registry.list().map((k) => `${k.symbol}:${k.mode}`), ["TCS:2"]); // a Quote key
+ * ws.close();
+ * await gw.stop();
  * ```
  */
 export class CandleFeed {
