@@ -163,8 +163,6 @@ export class WsClient implements Consumer {
       this.counters.ticksSent++;
       this.#scheduler.totals.framesOut++;
       this.#scheduler.totals.ticksOut++;
-      this.#scheduler.totals.framesOut++;
-      this.#scheduler.totals.ticksOut++;
       this.#queue.delete(key);
     }
     if (this.#queue.size === 0) {

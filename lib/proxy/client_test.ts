@@ -1,0 +1,74 @@
+// The client's send path with a fake socket: exact frame and tick counts through every path
+// (direct, queued and drained, batched), so the dashboard and /metrics figures are right.
+
+import assert from "node:assert/strict";
+import { type ClientSocket, type SendScheduler, WsClient } from "./client.ts";
+import { TickFrames } from "./frames.ts";
+import type { Tick } from "../types.ts";
+
+class FakeSocket implements ClientSocket {
+  bufferedAmount = 0;
+  readyState = 1;
+  readonly sent: string[] = [];
+  send(data: string): void {
+    this.sent.push(data);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+}
+
+function scheduler(): SendScheduler & { backlog: WsClient[] } {
+  const backlog: WsClient[] = [];
+  return {
+    totals: { framesOut: 0, ticksOut: 0 },
+    backlog,
+    backlogged: (c) => backlog.push(c),
+    batchPending: () => {},
+  };
+}
+
+function tick(symbol: string, ltp: number): Tick {
+  return {
+    exchange: "NSE",
+    symbol,
+    mode: 1,
+    ltp,
+    ltt: null,
+    timestamp: 0,
+    open: null,
+    high: null,
+    low: null,
+    close: null,
+    volume: null,
+    last_trade_quantity: null,
+    avg_trade_price: null,
+    total_buy_quantity: null,
+    total_sell_quantity: null,
+    oi: null,
+    change: null,
+    change_percent: null,
+    depth: null,
+  };
+}
+
+const limits = { sendHighWaterBytes: 1000, slowConsumerMs: 10_000, batchIntervalMs: 5 };
+
+Deno.test("drain: three queued frames count as three frames and three ticks (issue 10, bug 1)", () => {
+  const socket = new FakeSocket();
+  const s = scheduler();
+  const c = new WsClient("c1", "127.0.0.1", socket, limits, s, 10);
+  socket.bufferedAmount = 5000; // over the high-water mark: deliveries queue
+  for (const sym of ["A", "B", "C"]) {
+    const t = tick(sym, 1);
+    c.deliver(t, 1, new TickFrames(t, '"paper"'));
+  }
+  assert.equal(socket.sent.length, 0);
+  assert.equal(c.queued, 3);
+  socket.bufferedAmount = 0;
+  assert.equal(c.drain(Date.now()), true);
+  assert.equal(socket.sent.length, 3);
+  assert.deepEqual(s.totals, { framesOut: 3, ticksOut: 3 });
+  assert.equal(c.counters.framesSent, 3);
+  assert.equal(c.counters.ticksSent, 3);
+});
