@@ -679,69 +679,88 @@ export class ProxyServer implements SendScheduler {
   async #subscribe(client: WsClient, req: Extract<Request, { action: "subscribe" }>) {
     const broker = this.#deps.broker;
     const max = this.#deps.limits.maxSubscriptionsPerClient;
-    const results = await Promise.all(req.entries.map(async (e) => {
+    // Entries naming the same key share one outcome: each gets the same answer.
+    const byKey = new Map<string, Promise<Record<string, unknown>>>();
+    const results = await Promise.all(req.entries.map((e) => {
       if (!e.ok) return entryError(e, broker);
       const mode = e.mode ?? req.mode;
       const key = subKey(e.exchange, e.symbol, mode);
-      const held = client.subscriptions.get(key);
-      if (held) return success(e, mode, held.depth, broker);
-      if (client.subscriptions.size >= max) {
-        return {
-          symbol: e.symbol,
-          exchange: e.exchange,
-          status: "error",
-          code: "MAX_CAPACITY_REACHED",
-          message: `Per-client limit reached: ${max} subscriptions`,
-          broker,
-        };
+      let outcome = byKey.get(key);
+      if (!outcome) {
+        outcome = this.#subscribeOne(client, e, mode, req.depth);
+        byKey.set(key, outcome);
       }
-      // Reserve the slot before awaiting so one request cannot overshoot the per-client limit.
-      client.subscriptions.set(key, {
-        exchange: e.exchange,
-        symbol: e.symbol,
-        mode,
-        depth: req.depth,
-      });
-      const r = await this.#deps.registry.acquire(client, e.exchange, e.symbol, mode, req.depth);
-      if (!r.ok || client.closed) {
-        client.subscriptions.delete(key);
-        if (r.ok) {
-          // The client left while we waited: give the key back.
-          void this.#deps.registry.release(client, e.exchange, e.symbol, mode);
-        }
-        if (!r.ok) {
-          return {
-            symbol: e.symbol,
-            exchange: e.exchange,
-            status: "error",
-            code: r.code,
-            message: r.message,
-            broker,
-          };
-        }
-        return entryError(
-          { ...e, ok: false, code: "SERVER_ERROR", message: "Client closed" },
-          broker,
-        );
-      }
-      client.subscriptions.set(key, {
-        exchange: e.exchange,
-        symbol: e.symbol,
-        mode,
-        depth: r.depth,
-      });
-      return success(e, mode, r.depth, broker);
+      return outcome;
     }));
     this.#reply(
       client,
       withRequestId({
         type: "subscribe",
-        status: overall(results),
+        status: overall(results as { status: string }[]),
         message: "Subscription processing complete",
         broker,
         subscriptions: results,
       }, req),
     );
+  }
+
+  async #subscribeOne(
+    client: WsClient,
+    e: { symbol: string; exchange: string },
+    mode: Mode,
+    depth: number,
+  ): Promise<Record<string, unknown>> {
+    const broker = this.#deps.broker;
+    const max = this.#deps.limits.maxSubscriptionsPerClient;
+    const key = subKey(e.exchange, e.symbol, mode);
+    const held = client.subscriptions.get(key);
+    if (held) return success(e, mode, held.depth, broker);
+    if (client.subscriptions.size >= max) {
+      return {
+        symbol: e.symbol,
+        exchange: e.exchange,
+        status: "error",
+        code: "MAX_CAPACITY_REACHED",
+        message: `Per-client limit reached: ${max} subscriptions`,
+        broker,
+      };
+    }
+    // Reserve the slot before awaiting so one request cannot overshoot the per-client limit.
+    client.subscriptions.set(key, {
+      exchange: e.exchange,
+      symbol: e.symbol,
+      mode,
+      depth,
+    });
+    const r = await this.#deps.registry.acquire(client, e.exchange, e.symbol, mode, depth);
+    if (!r.ok || client.closed) {
+      client.subscriptions.delete(key);
+      if (r.ok) {
+        // The client left while we waited: give the key back.
+        void this.#deps.registry.release(client, e.exchange, e.symbol, mode);
+      }
+      if (!r.ok) {
+        return {
+          symbol: e.symbol,
+          exchange: e.exchange,
+          status: "error",
+          code: r.code,
+          message: r.message,
+          broker,
+        };
+      }
+      return entryError(
+        { ...e, ok: false as const, code: "SERVER_ERROR", message: "Client closed" },
+        broker,
+      );
+    }
+    client.subscriptions.set(key, {
+      exchange: e.exchange,
+      symbol: e.symbol,
+      mode,
+      depth: r.depth,
+    });
+    return success(e, mode, r.depth, broker);
   }
 
   async #unsubscribe(client: WsClient, req: Extract<Request, { action: "unsubscribe" }>) {
