@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./lib/config/config.ts";
 import { getLogger, setupLogging } from "./lib/log.ts";
-import { hashKey } from "./lib/proxy/auth.ts";
+import { hashKey } from "./lib/proxy/mod.ts";
 import { adapterOptionsFor, ADAPTERS, SIMULATORS } from "./adapters/mod.ts";
 
 const HELP = `tickplex — one broker market-data feed, shared by every local consumer

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { startGateway, TEST_KEY, TestClient } from "./helpers/gateway.ts";
-import { hashKey } from "../lib/proxy/auth.ts";
+import { hashKey } from "../lib/proxy/mod.ts";
 import { workerLinkFactory } from "../lib/pool/pool.ts";
 import type { Capabilities } from "../lib/types.ts";
 

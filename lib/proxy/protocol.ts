@@ -63,16 +63,24 @@ class NonIntegerNumber {
 }
 
 const MODE_NAMES: Readonly<Record<string, Mode>> = { ltp: 1, quote: 2, depth: 3 };
+const ACCEPTED_MODES = "expected 1 (LTP), 2 (Quote), or 3 (Depth), as an integer or by name";
 
 /**
  * Normalises a mode: the integers 1/2/3 or `LTP`/`Quote`/`Depth` in any case, trimmed. Returns the
  * mode or an error message naming the bad value and the accepted ones.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(parseMode(" quote "), 2);
+ * assert.equal(parseMode(null), "Invalid mode null; expected 1 (LTP), 2 (Quote), or 3 (Depth), as an integer or by name");
+ * ```
  */
 export function parseMode(v: unknown): Mode | string {
   if (typeof v === "number") {
     if (v === 1 || v === 2 || v === 3) return v;
     if (Number.isInteger(v)) return `Invalid mode ${v}; expected 1 (LTP), 2 (Quote), or 3 (Depth)`;
-    return `Mode must be int or str, got float (${v})`;
+    return `Mode must be int or str, got float (${v}); ${ACCEPTED_MODES}`;
   }
   if (typeof v === "string") {
     const m = MODE_NAMES[v.trim().toLowerCase()];
@@ -82,30 +90,107 @@ export function parseMode(v: unknown): Mode | string {
     }'; expected 'LTP', 'Quote', or 'Depth' (case-insensitive)`;
   }
   if (v instanceof NonIntegerNumber) {
-    return `Mode must be int or str, got float (${v.source.slice(0, 40)})`;
+    return `Mode must be int or str, got float (${v.source.slice(0, 40)}); ${ACCEPTED_MODES}`;
   }
-  return `Mode must be int or str, got ${typeName(v)}`;
+  if (v === null) return `Invalid mode null; ${ACCEPTED_MODES}`;
+  return `Mode must be int or str, got ${typeName(v)}; ${ACCEPTED_MODES}`;
 }
 
 function typeName(v: unknown): string {
-  if (v === null) return "null";
   if (typeof v === "boolean") return `bool (${v})`;
   if (Array.isArray(v)) return "array";
   return typeof v;
 }
 
-/** Parses JSON, keeping the source text of non-integer `mode` values so `2.0` can be rejected. */
+const WS = new Set([" ", "\t", "\n", "\r"]);
+
+/**
+ * The source text of the numbers a request reads as modes — the top-level `mode` and
+ * `symbols[i].mode` / `instruments[i].mode` — keyed `mode` / `symbols.3.mode`, for `text` that
+ * JSON.parse already accepted. Iterative with an explicit stack, so any nesting depth is fine
+ * (a JSON.parse reviver recurses per level and overflows the stack on deeply nested input).
+ */
+function modeNumberSources(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  // One frame per open container: its kind, the current key (objects) or index (arrays).
+  const stack: { obj: boolean; key: string | null; index: number }[] = [];
+  let expectKey = false;
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    if (WS.has(ch) || ch === ":") {
+      i++;
+    } else if (ch === "{" || ch === "[") {
+      stack.push({ obj: ch === "{", key: null, index: 0 });
+      expectKey = ch === "{";
+      i++;
+    } else if (ch === "}" || ch === "]") {
+      stack.pop();
+      expectKey = false;
+      i++;
+    } else if (ch === ",") {
+      const top = stack[stack.length - 1];
+      if (top.obj) expectKey = true;
+      else top.index++;
+      i++;
+    } else if (ch === '"') {
+      let j = i + 1;
+      let escaped = false;
+      while (text[j] !== '"') {
+        if (text[j] === "\\") {
+          escaped = true;
+          j++;
+        }
+        j++;
+      }
+      if (expectKey) {
+        const raw = text.slice(i + 1, j);
+        stack[stack.length - 1].key = escaped ? JSON.parse(text.slice(i, j + 1)) : raw;
+        expectKey = false;
+      }
+      i = j + 1;
+    } else {
+      // A number or a literal (true/false/null): up to the next delimiter.
+      let j = i;
+      while (j < text.length && !WS.has(text[j]) && !",]}".includes(text[j])) j++;
+      const depth = stack.length;
+      const top = stack[depth - 1];
+      if (top?.obj && top.key === "mode" && ch !== "t" && ch !== "f" && ch !== "n") {
+        if (depth === 1) out.set("mode", text.slice(i, j));
+        else if (
+          depth === 3 && !stack[1].obj && stack[0].obj &&
+          (stack[0].key === "symbols" || stack[0].key === "instruments")
+        ) out.set(`${stack[0].key}.${stack[1].index}.mode`, text.slice(i, j));
+      }
+      i = j;
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses JSON and marks the mode values written with a fraction or exponent (`2.0`) so they can
+ * be rejected although JSON.parse turns them into integers.
+ */
 function parseJson(text: string): unknown {
-  return JSON.parse(
-    text,
-    function (this: unknown, key: string, value: unknown, ctx?: { source?: string }) {
-      if (
-        (key === "mode") && typeof value === "number" && ctx?.source !== undefined &&
-        /[.eE]/.test(ctx.source)
-      ) return new NonIntegerNumber(ctx.source);
-      return value;
-    } as (key: string, value: unknown) => unknown,
-  );
+  const raw: unknown = JSON.parse(text);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw) || !text.includes("mode")) {
+    return raw;
+  }
+  for (const [path, source] of modeNumberSources(text)) {
+    if (!/[.eE]/.test(source)) continue;
+    // With duplicate keys JSON.parse keeps the last; only mark a value that is still a number.
+    let holder: unknown = raw;
+    for (const p of path.split(".").slice(0, -1)) {
+      holder = typeof holder === "object" && holder !== null
+        ? (holder as Record<string, unknown>)[p]
+        : undefined;
+    }
+    if (typeof holder !== "object" || holder === null) continue;
+    const h = holder as Record<string, unknown>;
+    if (typeof h.mode === "number") h.mode = new NonIntegerNumber(source);
+  }
+  return raw;
 }
 
 function err(

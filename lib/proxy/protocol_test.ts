@@ -37,15 +37,64 @@ Deno.test("modes: rejected forms name the bad value and the accepted ones", () =
     parseMode(""),
     "Invalid mode ''; expected 'LTP', 'Quote', or 'Depth' (case-insensitive)",
   );
-  assert.equal(parseMode(true), "Mode must be int or str, got bool (true)");
-  assert.equal(parseMode(null), "Mode must be int or str, got null");
-  assert.equal(parseMode([1]), "Mode must be int or str, got array");
-  assert.equal(parseMode(2.5), "Mode must be int or str, got float (2.5)");
+  const accepted = "expected 1 (LTP), 2 (Quote), or 3 (Depth), as an integer or by name";
+  assert.equal(parseMode(true), `Mode must be int or str, got bool (true); ${accepted}`);
+  assert.equal(parseMode(null), `Invalid mode null; ${accepted}`);
+  assert.equal(parseMode([1]), `Mode must be int or str, got array; ${accepted}`);
+  assert.equal(parseMode(2.5), `Mode must be int or str, got float (2.5); ${accepted}`);
   // 2.0 is a float on the wire even though JSON.parse makes it 2.
   const e = asError(parse('{"action":"subscribe","symbol":"A","exchange":"NSE","mode":2.0}'));
   assert.equal(e.code, "INVALID_MODE");
-  assert.equal(e.message, "Mode must be int or str, got float (2.0)");
+  assert.equal(e.message, `Mode must be int or str, got float (2.0); ${accepted}`);
   assert.equal(e.replyType, "subscribe");
+  const nul = asError(parse({ action: "subscribe", symbol: "A", exchange: "NSE", mode: null }));
+  assert.deepEqual([nul.code, nul.message], ["INVALID_MODE", `Invalid mode null; ${accepted}`]);
+});
+
+Deno.test("modes: 2.0 and 3e0 are caught per entry and top level, whatever surrounds them", () => {
+  const sub = (body: string) => parse(`{"action":"subscribe",${body}}`);
+  const entries = (r: Request | ProtocolError) =>
+    (r as Extract<Request, { action: "subscribe" }>).entries;
+  // Entry modes: the float form is that entry's error, the others are fine.
+  const r = sub(
+    '"symbols":[{"symbol":"A","exchange":"NSE","mode":3e0},' +
+      '{"symbol":"B","exchange":"NSE","mode":3},{"symbol":"C","exchange":"NSE","mode" : 1.0 }]',
+  );
+  assert.deepEqual(entries(r).map((e) => e.ok ? e.mode : e.code), [
+    "INVALID_MODE",
+    3,
+    "INVALID_MODE",
+  ]);
+  // "mode" inside strings, escaped keys, and nested objects elsewhere do not confuse it.
+  const tricky = sub(
+    '"symbols":[{"symbol":"\\"mode\\":2.0","exchange":"NSE","x":{"mode":2.0}}],' +
+      '"m\\u006fde":1.0',
+  );
+  assert.equal(asError(tricky).code, "INVALID_MODE");
+  const fine = sub('"symbols":[{"symbol":"\\"mode\\":2.0","exchange":"NSE","x":{"mode":2.0}}]');
+  assert.deepEqual(entries(fine).map((e) => e.ok && e.mode), [2]);
+  // Duplicate keys: JSON.parse keeps the last, and so does the check.
+  const dup = sub('"symbol":"A","exchange":"NSE","mode":2.0,"mode":2');
+  assert.equal(entries(dup)[0].ok, true);
+});
+
+Deno.test("deeply nested valid JSON is parsed, not INVALID_JSON (a reviver overflowed the stack)", () => {
+  for (const depth of [10, 5_000, 100_000]) {
+    const nested = "[".repeat(depth) + "]".repeat(depth);
+    const text = `{"action":"ping","timestamp":${nested},"mode":2.0}`;
+    const r = parseRequest(text, { maxFrameBytes: 1 << 20, maxEntriesPerRequest: 10 });
+    assert.equal((r as Request).action, "ping", `depth ${depth}`);
+    const sub = parseRequest(
+      `{"action":"subscribe","pad":${nested},"symbol":"A","exchange":"NSE","mode":2.0}`,
+      { maxFrameBytes: 1 << 20, maxEntriesPerRequest: 10 },
+    );
+    assert.equal(asError(sub).code, "INVALID_MODE", `depth ${depth}`);
+  }
+  const bad = parseRequest("[".repeat(100_000), {
+    maxFrameBytes: 1 << 20,
+    maxEntriesPerRequest: 1,
+  });
+  assert.equal(asError(bad).code, "INVALID_JSON");
 });
 
 Deno.test("action from action or type; unknown action", () => {

@@ -805,15 +805,25 @@ export class ProxyServer implements SendScheduler {
         }
       }
       if (errors.length > 0) {
+        // Released from the client's view all the same: say which modes.
         failed.push({
           symbol: e.symbol,
           exchange: e.exchange,
           status: "error",
           code,
           message: errors.join("; "),
+          modes: modes.map((m) => MODE_LABEL[m]),
           broker,
         });
-      } else successful.push({ symbol: e.symbol, exchange: e.exchange, status: "success", broker });
+      } else {
+        successful.push({
+          symbol: e.symbol,
+          exchange: e.exchange,
+          status: "success",
+          modes: modes.map((m) => MODE_LABEL[m]),
+          broker,
+        });
+      }
     }));
     this.#reply(
       client,
@@ -833,14 +843,21 @@ export class ProxyServer implements SendScheduler {
     const held = [...client.subscriptions.values()];
     client.subscriptions.clear();
     await this.#deps.registry.releaseAll(client);
-    const seen = new Set<string>();
-    const successful = [];
+    // One entry per instrument, listing every mode released for it, lowest first.
+    const byInstrument = new Map<string, { symbol: string; exchange: string; modes: Mode[] }>();
     for (const s of held) {
       const k = `${s.exchange}|${s.symbol}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      successful.push({ symbol: s.symbol, exchange: s.exchange, status: "success", broker });
+      const entry = byInstrument.get(k);
+      if (entry) entry.modes.push(s.mode);
+      else byInstrument.set(k, { symbol: s.symbol, exchange: s.exchange, modes: [s.mode] });
     }
+    const successful = [...byInstrument.values()].map((e) => ({
+      symbol: e.symbol,
+      exchange: e.exchange,
+      status: "success",
+      modes: e.modes.sort().map((m) => MODE_LABEL[m]),
+      broker,
+    }));
     this.#reply(
       client,
       withRequestId({
@@ -918,8 +935,8 @@ function success(
   mode: Mode,
   depth: number,
   broker: string,
-) {
-  return {
+): Record<string, unknown> {
+  const ack: Record<string, unknown> = {
     symbol: e.symbol,
     exchange: e.exchange,
     status: "success",
@@ -927,6 +944,11 @@ function success(
     depth,
     broker,
   };
+  // The pool reports depth 0 when the instrument has no book (an index): say so, not "5".
+  if (mode === 3 && depth === 0) {
+    ack.message = `No market depth is available for ${e.symbol} on ${e.exchange}`;
+  }
+  return ack;
 }
 
 function entryError(e: Extract<EntryParse, { ok: false }>, broker: string) {

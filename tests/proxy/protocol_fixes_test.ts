@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { startGateway, TestClient } from "../helpers/gateway.ts";
 import { fakeFactory } from "../helpers/fake_adapter.ts";
 import type { Gateway } from "../../lib/gateway.ts";
+import { startProxy } from "./helpers.ts";
 
 const KNOWN = new Set(["NSE:RELIANCE", "NSE:TCS", "NSE_INDEX:NIFTY"]);
 
@@ -74,4 +75,91 @@ Deno.test("subscribe: the same entry twice gets one consistent answer per entry 
     assert.equal(subscribeCalls(links) - before, 2);
     await c.close();
   });
+});
+
+Deno.test("unsubscribe replies name the modes each entry released", async () => {
+  await withGateway(async ({ gw }) => {
+    const c = await TestClient.connect(gw);
+    await c.auth();
+    for (const mode of [1, 3]) {
+      await c.request(
+        { action: "subscribe", symbol: "RELIANCE", exchange: "NSE", mode },
+        "subscribe",
+      );
+    }
+    await c.request({ action: "subscribe", symbol: "TCS", exchange: "NSE", mode: 2 }, "subscribe");
+    const modeless = await c.request(
+      { action: "unsubscribe", symbols: [{ symbol: "RELIANCE", exchange: "NSE" }] },
+      "unsubscribe",
+    );
+    assert.deepEqual(modeless.successful, [{
+      symbol: "RELIANCE",
+      exchange: "NSE",
+      status: "success",
+      modes: ["LTP", "Depth"],
+      broker: "paper",
+    }]);
+    await c.request(
+      { action: "subscribe", symbol: "RELIANCE", exchange: "NSE", mode: 1 },
+      "subscribe",
+    );
+    const one = await c.request(
+      { action: "unsubscribe", symbol: "TCS", exchange: "NSE", mode: "Quote" },
+      "unsubscribe",
+    );
+    assert.deepEqual((one.successful as { modes: string[] }[])[0].modes, ["Quote"]);
+    await c.request({ action: "subscribe", symbol: "TCS", exchange: "NSE", mode: 3 }, "subscribe");
+    await c.request({ action: "subscribe", symbol: "TCS", exchange: "NSE", mode: 2 }, "subscribe");
+    const all = await c.request({ action: "unsubscribe_all" }, "unsubscribe");
+    const byName = Object.fromEntries(
+      (all.successful as { symbol: string; modes: string[] }[]).map((e) => [e.symbol, e.modes]),
+    );
+    assert.deepEqual(byName, { RELIANCE: ["LTP"], TCS: ["Quote", "Depth"] });
+    await c.close();
+  });
+});
+
+Deno.test("subscribe: an instrument without a book is acked depth 0 with a message", async () => {
+  const t = await startProxy();
+  try {
+    t.upstream.depths.set("NSE_INDEX:NIFTY", 0);
+    const c = await TestClient.connect(t.port);
+    await c.auth();
+    const ack = await c.request({
+      action: "subscribe",
+      symbols: [
+        { symbol: "NIFTY", exchange: "NSE_INDEX", mode: 3 },
+        { symbol: "RELIANCE", exchange: "NSE", mode: 3 },
+      ],
+      depth: 5,
+    }, "subscribe");
+    assert.equal(ack.status, "success");
+    assert.deepEqual(ack.subscriptions, [
+      {
+        symbol: "NIFTY",
+        exchange: "NSE_INDEX",
+        status: "success",
+        mode: "Depth",
+        depth: 0,
+        message: "No market depth is available for NIFTY on NSE_INDEX",
+        broker: "paper",
+      },
+      {
+        symbol: "RELIANCE",
+        exchange: "NSE",
+        status: "success",
+        mode: "Depth",
+        depth: 5,
+        broker: "paper",
+      },
+    ]);
+    const list = await c.request({ action: "get_subscriptions" }, "subscriptions");
+    assert.deepEqual(
+      (list.subscriptions as { symbol: string; depth: number }[]).map((s) => [s.symbol, s.depth]),
+      [["NIFTY", 0], ["RELIANCE", 5]],
+    );
+    await c.close();
+  } finally {
+    await t.close();
+  }
 });
