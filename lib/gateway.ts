@@ -6,10 +6,10 @@ import type { Config } from "./config/config.ts";
 import type { AdapterDescriptor } from "./pool/adapter.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/pool.ts";
 import { SubscriptionRegistry } from "./subscriptions/registry.ts";
-import { ApiKeyAuth, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
+import { ApiKeyAuth, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
 import { BusPublisher } from "./bus/publisher.ts";
 import type { Tick } from "./types.ts";
-import { MarketDataService } from "./market_data/mod.ts";
+import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./recorder/capture.ts";
 import { addSecret } from "./log.ts";
@@ -176,7 +176,6 @@ export class Gateway {
         userId: config.broker.userId,
         supportedBrokers: Object.keys(opts.adapters),
         feedStatus: () => pool.status(),
-        http: (req, info) => gw?.handleHttp(req, info) ?? null,
         metrics: () => gw?.metricsText() ?? "",
       });
     } catch (err) {
@@ -186,8 +185,12 @@ export class Gateway {
     const gw: Gateway = new Gateway({ pool, registry, proxy, bus, marketData, config, keyFile });
     gw.tickListeners.push((ticks) => marketData.onTicks(ticks));
     gw.statusListeners.push((index, state) => marketData.onFeedStatus(index, state));
-    gw.httpRoutes.push((req) => marketData.handleHttp(req));
-    gw.httpRoutes.push((req, info) => gw.#tokenRoute(req, info));
+    gw.routes.addAll(MARKET_DATA_PATHS, ["GET"], (req) => marketData.handleHttp(req));
+    gw.routes.add({
+      path: "/api/v1/broker/token",
+      methods: ["POST"],
+      handler: (req, info) => gw.#tokenRoute(req, info),
+    });
     gw.metricsProviders.push(() => marketData.metricsText());
     marketData.start();
     installDashboard(gw);
@@ -212,11 +215,10 @@ export class Gateway {
 
   /** Connection-state listeners (the market data service's safety gate). */
   readonly statusListeners: ((index: number, state: import("./types.ts").FeedState) => void)[] = [];
-  /** Extra HTTP routes; `info.address` is the client's IP. Use {@link authorize} for API-key checks. */
-  readonly httpRoutes: ((
-    req: Request,
-    info: { address: string },
-  ) => Response | null | Promise<Response | null>)[] = [];
+  /** The HTTP route table of the gateway's port; modules add their paths here. */
+  get routes(): HttpRoutes {
+    return this.proxy.routes;
+  }
 
   /** Null when the request carries a valid API key, else the 401/429 response to return. */
   authorize(req: Request, info: { address: string }): Promise<Response | null> {
@@ -225,24 +227,11 @@ export class Gateway {
   /** Extra metrics text providers. */
   readonly metricsProviders: (() => string)[] = [];
 
-  /** Answers the extra HTTP routes; null when none matched. */
-  async handleHttp(req: Request, info: { address: string }): Promise<Response | null> {
-    for (const route of this.httpRoutes) {
-      const r = await route(req, info);
-      if (r) return r;
-    }
-    return null;
-  }
-
   /**
    * `POST /api/v1/broker/token` `{"accessToken": "..."}` (API key required): hands a fresh broker
    * token to every adapter, e.g. after the daily rollover, without a restart.
    */
-  async #tokenRoute(req: Request, info: { address: string }): Promise<Response | null> {
-    if (new URL(req.url).pathname !== "/api/v1/broker/token") return null;
-    if (req.method !== "POST") {
-      return jsonResponse({ status: "error", code: "INVALID_ACTION", message: "Use POST" }, 405);
-    }
+  async #tokenRoute(req: Request, info: { address: string }): Promise<Response> {
     const denied = await this.authorize(req, info);
     if (denied) return denied;
     let body: unknown;

@@ -8,17 +8,29 @@ const portSchema = z.number().int().min(0).max(65535);
 
 /** Client-facing limits. */
 export const limitsSchema = z.object({
-  /** Seconds a new client has to authenticate before close 4401. */
+  /** Milliseconds a new client has to authenticate before close 4401. */
   authGraceMs: z.number().int().positive().default(15_000),
   /** Largest accepted client frame; larger ones get INVALID_MESSAGE and close 1009. */
   maxFrameBytes: z.number().int().min(1024).default(1_048_576),
   maxEntriesPerRequest: z.number().int().positive().default(5000),
   /** Subscriptions one client may hold (keys). */
   maxSubscriptionsPerClient: z.number().int().positive().default(5000),
-  /** Socket backlog (bytes) above which ticks are conflated per key instead of written. */
+  /** Bytes waiting above the kernel beyond which ticks are queued (newest per key) instead of written. */
   sendHighWaterBytes: z.number().int().positive().default(262_144),
-  /** A client whose backlog stays above the high-water mark this long is closed (1008). */
+  /**
+   * Staleness bound, ms: a client whose real lag (ping/pong round trips behind its data) passes
+   * half of it is sent the newest tick per key in rounds, so it reads no tick much older than this.
+   */
+  maxStalenessMs: z.number().int().min(20).default(250),
+  /** A client behind the staleness bound (or with its send buffer full) this long is closed 1008. */
   slowConsumerMs: z.number().int().positive().default(10_000),
+  /** A peer that has not answered our close frame within this is cut at the TCP level. */
+  closeTimeoutMs: z.number().int().positive().default(3_000),
+  /** Each HTTP request (headers and body) must arrive within this; idle keep-alive too. */
+  requestTimeoutMs: z.number().int().positive().default(10_000),
+  /** Open TCP connections from one address, and in total (WebSocket clients included). */
+  maxConnectionsPerAddress: z.number().int().positive().default(2_000),
+  maxConnections: z.number().int().positive().default(12_000),
   /** Interval of batched frames for clients that opted in. */
   batchIntervalMs: z.number().int().min(1).max(1000).default(5),
   /** Incoming messages per second per client (token bucket), burst, and flood close. */

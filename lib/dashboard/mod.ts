@@ -3,11 +3,12 @@
 
 import type { Gateway } from "../gateway.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_ICON, PAGE_JS } from "./assets.gen.ts";
-import { dashboardRoutes } from "./server.ts";
+import { DASHBOARD_PATHS, dashboardRoutes, STATUS_PATH } from "./server.ts";
 import { StatusCollector } from "./status.ts";
 
 export {
   CONTENT_SECURITY_POLICY,
+  DASHBOARD_PATHS,
   type DashboardAssets,
   type DashboardRouteDeps,
   dashboardRoutes,
@@ -50,6 +51,7 @@ export function installDashboard(gw: Gateway): StatusCollector {
     authorize: (req, info) => gw.authorize(req, info),
     status: () => collector.snapshot(),
   });
-  gw.httpRoutes.push(route);
+  gw.routes.addAll(DASHBOARD_PATHS, ["GET", "HEAD"], route);
+  gw.routes.addAll([STATUS_PATH], ["GET"], route);
   return collector;
 }

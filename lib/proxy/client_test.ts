@@ -8,22 +8,29 @@ import type { Tick } from "../types.ts";
 
 class FakeSocket implements ClientSocket {
   bufferedAmount = 0;
-  readyState = 1;
+  open = true;
   readonly sent: string[] = [];
+  readonly pings: string[] = [];
   send(data: string): void {
     this.sent.push(data);
   }
+  ping(payload: string): void {
+    this.pings.push(payload);
+  }
   close(): void {
-    this.readyState = 3;
+    this.open = false;
+  }
+  terminate(): void {
+    this.open = false;
   }
 }
 
-function scheduler(): SendScheduler & { backlog: WsClient[] } {
-  const backlog: WsClient[] = [];
+function scheduler(): SendScheduler & { due: Set<WsClient> } {
+  const due = new Set<WsClient>();
   return {
     totals: { framesOut: 0, ticksOut: 0 },
-    backlog,
-    backlogged: (c) => backlog.push(c),
+    due,
+    queued: (c) => due.add(c),
     batchPending: () => {},
   };
 }
@@ -52,7 +59,12 @@ function tick(symbol: string, ltp: number): Tick {
   };
 }
 
-const limits = { sendHighWaterBytes: 1000, slowConsumerMs: 10_000, batchIntervalMs: 5 };
+const limits = {
+  sendHighWaterBytes: 1000,
+  slowConsumerMs: 10_000,
+  batchIntervalMs: 5,
+  maxStalenessMs: 250,
+};
 
 Deno.test("drain: three queued frames count as three frames and three ticks (issue 10, bug 1)", () => {
   const socket = new FakeSocket();
@@ -65,8 +77,9 @@ Deno.test("drain: three queued frames count as three frames and three ticks (iss
   }
   assert.equal(socket.sent.length, 0);
   assert.equal(c.queued, 3);
+  assert.ok(s.due.has(c));
   socket.bufferedAmount = 0;
-  assert.equal(c.drain(Date.now()), true);
+  assert.equal(c.flush(Date.now()), true);
   assert.equal(socket.sent.length, 3);
   assert.deepEqual(s.totals, { framesOut: 3, ticksOut: 3 });
   assert.equal(c.counters.framesSent, 3);

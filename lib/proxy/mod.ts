@@ -8,5 +8,14 @@ export {
   hashKey,
   loadOrCreateKeyFile,
 } from "./auth.ts";
-export { overallState, type ProxyDeps, ProxyServer } from "./server.ts";
+export { type ProxyDeps, ProxyServer } from "./server.ts";
+export { overallState } from "./health.ts";
+export {
+  type HttpMethod,
+  HttpRoutes,
+  type RequestInfo,
+  type Route,
+  type RouteHandler,
+} from "./routes.ts";
+export type { DropReason } from "./drops.ts";
 export { parseMode } from "./protocol.ts";

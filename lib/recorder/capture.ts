@@ -301,7 +301,7 @@ function invalid(issues: z.core.$ZodIssue[]): Response {
 }
 
 /**
- * The capture API as a gateway HTTP route (`Gateway.httpRoutes`): answers
+ * The capture API as a gateway HTTP route (`Gateway.routes`): answers
  * `/api/v1/capture` and returns null for any other path.
  *
  * - `POST` `{symbols:[{exchange,symbol,mode?}], mode?, depth?, owner?}` → per-symbol results;
@@ -315,7 +315,7 @@ function invalid(issues: z.core.$ZodIssue[]): Response {
  *
  * @example
  * ```ts ignore
- * gateway.httpRoutes.push(captureRoute({ registry, authorize: (req, info) => gw.authorize(req, info) }));
+ * gateway.routes.addAll([CAPTURE_PATH], ["GET", "POST", "DELETE"], captureRoute({ registry, authorize: (req, info) => gw.authorize(req, info) }));
  * ```
  */
 export function captureRoute(deps: CaptureDeps): HttpRoute {
@@ -385,10 +385,12 @@ export function captureRoute(deps: CaptureDeps): HttpRoute {
  * ```
  */
 export function installCapture(
-  gw: Pick<Gateway, "registry" | "httpRoutes" | "authorize">,
+  gw: Pick<Gateway, "registry" | "routes" | "authorize">,
 ): CaptureManager {
   const captures = new CaptureManager(gw.registry);
-  gw.httpRoutes.push(
+  gw.routes.addAll(
+    [CAPTURE_PATH],
+    ["GET", "POST", "DELETE"],
     captureRoute({
       registry: gw.registry,
       authorize: (req, info) => gw.authorize(req, info),
