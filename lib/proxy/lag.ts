@@ -14,8 +14,8 @@
 // newest-per-key queue and are written in rounds — one round (the queue, then a probe) whenever
 // the previous round's probe has been answered, so at most one round is ever in the pipe and a
 // tick is at most about two rounds old when read. A client whose rounds come back quickly with
-// nothing replaced in the queue has caught up and returns to `flow`. One that stays behind the
-// bound for `slowConsumerMs` is to be closed.
+// nothing replaced in the queue, for two bounds in a row, has caught up and returns to `flow`.
+// One that stays behind the bound for `slowConsumerMs` is to be closed.
 
 /** Tuning of the lag meter, from config limits. */
 export interface LagLimits {
@@ -30,7 +30,12 @@ export type SendMode = "flow" | "conflate";
 
 /** Most probes in flight per client; a client this far behind is judged by the oldest. */
 const MAX_PROBES = 32;
-/** Clean rounds in a row before a conflated client gets full flow again. */
+/**
+ * A conflated client gets full flow again after clean rounds (quick, nothing replaced) for this
+ * many staleness bounds in a row and at least {@link CLEAN_ROUNDS_TO_FLOW} rounds: long enough
+ * that a reader working off a burst of credit is not mistaken for one that keeps up.
+ */
+const CLEAN_BOUNDS_TO_FLOW = 2;
 const CLEAN_ROUNDS_TO_FLOW = 3;
 
 /**
@@ -62,6 +67,7 @@ export class LagMeter {
   /** Queue replacements seen during the current round (conflate mode). */
   #replacedThisRound = 0;
   #cleanRounds = 0;
+  #cleanSince = 0;
   /** The smallest round trip seen: the network's share, which no conflation can remove. */
   #minRoundTrip = Infinity;
   /** The last answered probe's round trip, ms. */
@@ -134,7 +140,7 @@ export class LagMeter {
     else this.#behindSince ??= sentAt + this.#limits.maxStalenessMs;
     if (this.#mode === "flow") {
       if (staleness > this.#limits.maxStalenessMs / 2) this.#toConflate();
-    } else if (this.#probes.length === 0) this.#roundDone(staleness);
+    } else if (this.#probes.length === 0) this.#roundDone(staleness, now);
     return true;
   }
 
@@ -145,11 +151,18 @@ export class LagMeter {
     this.#cleanRounds = 0;
   }
 
-  #roundDone(staleness: number): void {
+  #roundDone(staleness: number, now: number): void {
     const clean = this.#replacedThisRound === 0 && staleness <= this.#limits.maxStalenessMs / 4;
     this.#replacedThisRound = 0;
-    this.#cleanRounds = clean ? this.#cleanRounds + 1 : 0;
-    if (this.#cleanRounds >= CLEAN_ROUNDS_TO_FLOW) {
+    if (!clean) {
+      this.#cleanRounds = 0;
+      return;
+    }
+    if (this.#cleanRounds++ === 0) this.#cleanSince = now;
+    if (
+      this.#cleanRounds >= CLEAN_ROUNDS_TO_FLOW &&
+      now - this.#cleanSince >= CLEAN_BOUNDS_TO_FLOW * this.#limits.maxStalenessMs
+    ) {
       this.#mode = "flow";
       this.#cleanRounds = 0;
     }

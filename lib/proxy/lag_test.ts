@@ -55,11 +55,15 @@ Deno.test("conflate: one probe per round; clean rounds restore flow, rounds with
     round(m, t, 20);
   }
   assert.equal(m.check(1000), "conflate");
-  // It catches up: three clean, quick rounds give it full flow again.
-  round(m, 1000, 5);
-  round(m, 1010, 5);
+  // It catches up: clean, quick rounds for two bounds give it full flow again; a burst of
+  // quick rounds shorter than that does not.
+  for (let t = 1000; t < 1400; t += 10) round(m, t, 5);
+  assert.equal(m.mode, "conflate", "a 400 ms burst is not enough");
+  m.replaced();
+  round(m, 1400, 5);
+  for (let t = 1410; t < 1900; t += 10) round(m, t, 5);
   assert.equal(m.mode, "conflate");
-  round(m, 1020, 5);
+  round(m, 1910, 5);
   assert.equal(m.mode, "flow");
 });
 
