@@ -22,6 +22,7 @@
 
 import { parseArgs } from "node:util";
 import type { KiteSimStats } from "./zerodha_bench.ts";
+import { slowReaderBench } from "./slow_reader.ts";
 
 // ---- shared between the orchestrator and the load workers ---------------------------------
 
@@ -2051,6 +2052,8 @@ async function main(): Promise<number> {
   if (failures.length > 0) {
     log(`\nProblems during the run:\n${failures.map((f) => `- ${f}`).join("\n")}`);
   }
+  // The slow reader with and without the staleness bound (bench/slow_reader.ts, issue 19).
+  if (paper.length > 0) await slowReaderBench(Math.min(10, settings.duration), 250);
   return 0;
 }
 
