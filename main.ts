@@ -2,7 +2,7 @@
 // simulator. Thin: parses arguments and wires lib/.
 
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "./lib/config/config.ts";
+import { ConfigError, loadConfig } from "./lib/config/mod.ts";
 import { getLogger, setupLogging } from "./lib/log.ts";
 import { hashKey } from "./lib/proxy/mod.ts";
 import { adapterOptionsFor, ADAPTERS, SIMULATORS } from "./adapters/mod.ts";

@@ -21,16 +21,16 @@ export {
   type TickData,
 } from "./lib/project.ts";
 export * from "./lib/bus/mod.ts";
-export { type Config, ConfigError, configSchema, loadConfig } from "./lib/config/config.ts";
+export { type Config, ConfigError, configSchema, loadConfig } from "./lib/config/mod.ts";
 export { Gateway, type GatewayOptions } from "./lib/gateway.ts";
+export { ConnectionPool, type PoolLink, workerLinkFactory } from "./lib/pool/pool.ts";
 export {
-  ConnectionPool,
+  type ConnectionReport,
   type ConnectionStatus,
-  type PoolLink,
-  workerLinkFactory,
-} from "./lib/pool/pool.ts";
-export type { AdapterDescriptor } from "./lib/pool/adapter.ts";
-export { type AdapterHandlers, type AdapterOutput, runAdapter } from "./lib/pool/worker_runtime.ts";
+  FEED_STATES,
+  overallState,
+} from "./lib/feed_state.ts";
+export * from "./lib/adapter/mod.ts";
 export { type Consumer, SubscriptionRegistry } from "./lib/subscriptions/registry.ts";
 export { adapterOptionsFor, ADAPTERS } from "./adapters/mod.ts";
 export {

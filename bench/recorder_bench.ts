@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { buildEnvelope } from "../lib/bus/envelope.ts";
 import { BusPublisher } from "../lib/bus/publisher.ts";
 import { BusReader } from "../lib/bus/reader.ts";
-import { configSchema } from "../lib/config/config.ts";
+import { configSchema } from "../lib/config/mod.ts";
 import { Gateway } from "../lib/gateway.ts";
 import { setupLogging } from "../lib/log.ts";
 import type { Mode, Tick } from "../lib/types.ts";
@@ -24,7 +24,7 @@ import { adapterOptionsFor, ADAPTERS } from "../adapters/mod.ts";
 import { type PendingTick, TickStore } from "../lib/recorder/store.ts";
 import { rollToParquet } from "../lib/recorder/roll.ts";
 import { prepareReplay } from "../lib/recorder/replay_export.ts";
-import { openReplay, recordToTick } from "../lib/recorder/replay_format.ts";
+import { openReplay, recordToTick } from "../lib/replay/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

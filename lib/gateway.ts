@@ -2,16 +2,16 @@
 // proxy fan-out, bus), with the registry on the control path, and shuts them down in order.
 
 import { getLogger } from "./log.ts";
-import type { Config } from "./config/config.ts";
-import type { AdapterDescriptor } from "./pool/adapter.ts";
+import type { Config } from "./config/mod.ts";
+import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/pool.ts";
-import { SubscriptionRegistry } from "./subscriptions/registry.ts";
+import { SubscriptionRegistry } from "./subscriptions/mod.ts";
 import { ApiKeyAuth, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
-import { BusPublisher } from "./bus/publisher.ts";
+import { BusPublisher } from "./bus/mod.ts";
 import type { Tick } from "./types.ts";
 import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
-import { installCapture } from "./recorder/capture.ts";
+import { installCapture } from "./capture/mod.ts";
 import { addSecret } from "./log.ts";
 
 const log = getLogger(["tickplex", "gateway"]);
@@ -37,7 +37,7 @@ export interface GatewayOptions {
   /** `TICKPLEX_API_KEY`, accepted as an API key when set (no key file is written then). */
   envApiKey?: string | null;
   /** Adapters by broker name. */
-  adapters: Record<string, AdapterDescriptor>;
+  adapters: Record<string, BrokerDescriptor>;
   /** Turns the broker config into the adapter's worker options. */
   adapterOptions: (config: Config) => unknown;
   /** Test hook: replaces the worker factory. */
@@ -193,7 +193,18 @@ export class Gateway {
     });
     gw.metricsProviders.push(() => marketData.metricsText());
     marketData.start();
-    installDashboard(gw);
+    installDashboard({
+      broker: config.broker.name,
+      userId: config.broker.userId,
+      pool,
+      registry,
+      proxy,
+      marketData,
+      tickListeners: gw.tickListeners,
+      statusListeners: gw.statusListeners,
+      routes: gw.routes,
+      authorize: (req, info) => gw.authorize(req, info),
+    });
     installCapture(gw);
     pool.onticks = (ticks) => gw.#onTicks(ticks);
     pool.onstatus = (index, state, detail) => {

@@ -64,54 +64,52 @@ export interface Tick {
   depth: Depth | null;
 }
 
-/** `EXCHANGE:SYMBOL` — the key of an instrument regardless of mode. */
+/**
+ * `EXCHANGE:SYMBOL` — the key of an instrument regardless of mode: the one format every string
+ * keyed by instrument uses (registry locks, pool, conflation, dedupe, logs). Hot paths that only
+ * look an instrument up use `InstrumentMap` (lib/instrument_map.ts) and build no string at all.
+ */
 export type InstrumentKey = string;
 
-/** Builds the instrument key for an exchange and symbol. */
+/**
+ * Builds the instrument key for an exchange and symbol.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { instrumentKey } from "./types.ts";
+ * assert.equal(instrumentKey("NSE", "RELIANCE"), "NSE:RELIANCE");
+ * ```
+ */
 export function instrumentKey(exchange: string, symbol: string): InstrumentKey {
   return `${exchange}:${symbol}`;
 }
 
-/** State of one broker connection as its adapter worker reports it. */
-export type FeedState =
-  | "connecting"
-  | "connected"
-  | "stalled"
-  | "reconnecting"
-  | "auth_failed"
-  | "disconnected"
-  /** The adapter stopped retrying (reason in the status detail); the pool restarts it slowly. */
-  | "failed";
+/** `EXCHANGE:SYMBOL:mode` — one subscription: an {@link InstrumentKey} at a mode. */
+export type SubscriptionKey = string;
 
-export const FEED_STATES: readonly FeedState[] = [
-  "connecting",
-  "connected",
-  "stalled",
-  "reconnecting",
-  "auth_failed",
-  "disconnected",
-  "failed",
-];
+/**
+ * Builds the subscription key of an instrument at a mode.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { subscriptionKey } from "./types.ts";
+ * assert.equal(subscriptionKey("NSE", "RELIANCE", 2), "NSE:RELIANCE:2");
+ * ```
+ */
+export function subscriptionKey(exchange: string, symbol: string, mode: Mode): SubscriptionKey {
+  return `${instrumentKey(exchange, symbol)}:${mode}`;
+}
 
-/** The error-code catalogue of the client protocol; every failure in tickplex carries one. */
-export type ErrorCode =
-  | "INVALID_JSON"
-  | "INVALID_MESSAGE"
-  | "INVALID_ACTION"
-  | "INVALID_PARAMETERS"
-  | "INVALID_MODE"
-  | "INVALID_DEPTH"
-  | "NOT_AUTHENTICATED"
-  | "AUTHENTICATION_ERROR"
-  | "RATE_LIMITED"
-  | "SYMBOL_NOT_FOUND"
-  | "MAX_CAPACITY_REACHED"
-  | "NOT_SUBSCRIBED"
-  | "DOWNGRADE_FAILED"
-  | "BROKER_ERROR"
-  | "SERVER_ERROR";
+// Connection states live beside their ranking and the connection status types.
+export { FEED_STATES, type FeedState } from "./feed_state.ts";
 
-export const ERROR_CODES: readonly ErrorCode[] = [
+/**
+ * The error-code catalogue of the client protocol; every failure in tickplex carries one. The one
+ * list: {@link ErrorCode} and the worker-message schema are derived from it.
+ */
+export const ERROR_CODES = [
   "INVALID_JSON",
   "INVALID_MESSAGE",
   "INVALID_ACTION",
@@ -127,7 +125,10 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "DOWNGRADE_FAILED",
   "BROKER_ERROR",
   "SERVER_ERROR",
-];
+] as const;
+
+/** A code of the {@link ERROR_CODES} catalogue. */
+export type ErrorCode = typeof ERROR_CODES[number];
 
 /** The result of an operation that can fail with a catalogue code. */
 export type Outcome<T = Record<never, never>> =

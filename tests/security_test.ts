@@ -105,6 +105,9 @@ Deno.test("adapter workers reach only their declared hosts", async () => {
   };
   const link = workerLinkFactory({
     name: "probe",
+    title: "network probe",
+    hosts: [],
+    credentials: [],
     workerUrl: new URL("./helpers/net_probe_worker.ts", import.meta.url),
     capabilities: () => caps,
   })(0, caps);

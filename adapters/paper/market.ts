@@ -1,7 +1,7 @@
 // The simulated market behind the paper adapter: seeded prices, session statistics and 5-level
 // depth per instrument, projected onto a mode's fields. Pure: time comes in as `now`, no timers.
 
-import { baseTick, type DepthLevel, type Mode, type Tick } from "../../lib/types.ts";
+import { baseTick, type DepthLevel, instrumentKey, type Mode, type Tick } from "../../lib/types.ts";
 import type { InstrumentUniverse, PaperInstrument } from "./instruments.ts";
 
 /** Depth levels the paper market quotes on each side. */
@@ -221,7 +221,7 @@ export class PaperMarket {
    * Throws a RangeError for an instrument the paper market does not list.
    */
   nextTick(exchange: string, symbol: string, mode: Mode, now: number): Tick {
-    const st = this.#state(`${exchange}:${symbol}`);
+    const st = this.#state(instrumentKey(exchange, symbol));
     const inst = st.inst;
     const day = Math.floor((now + IST_OFFSET_MS) / DAY_MS);
     if (day !== st.day) this.#openDay(st, day, now);

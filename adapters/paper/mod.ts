@@ -2,7 +2,7 @@
 // simulated market and instrument universe it runs on.
 
 import { z } from "zod";
-import type { AdapterDescriptor } from "../../lib/pool/adapter.ts";
+import type { BrokerDescriptor } from "../../lib/adapter/contract.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import { PAPER_DEPTH_LEVELS } from "./market.ts";
 
@@ -112,8 +112,11 @@ export function paperCapabilities(options: PaperOptions): Capabilities {
  * paperAdapter.capabilities({ maxConnections: 1 }).maxConnections; // 1
  * ```
  */
-export const paperAdapter: AdapterDescriptor = {
+export const paperAdapter: BrokerDescriptor = {
   name: "paper",
+  title: "Paper market: a seeded simulated NSE/BSE market, no credentials",
+  hosts: [],
+  credentials: [],
   workerUrl: new URL("./worker.ts", import.meta.url),
   capabilities: (options: unknown): Capabilities => paperCapabilities(parsePaperOptions(options)),
 };

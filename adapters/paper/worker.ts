@@ -1,19 +1,20 @@
 // The paper adapter's Web Worker: streams simulated ticks for this connection's subscriptions at
 // the configured rate and plays scripted faults (failed requests, stalls, crashes) for tests.
 
-import type { FaultKind, ItemResult, StreamItem } from "../../lib/pool/messages.ts";
 import {
+  accepted,
   type AdapterHandlers,
   type AdapterOutput,
+  capacityReached,
+  type FaultKind,
+  isIndexExchange,
+  type ItemResult,
+  notSubscribed,
+  rejected,
   runAdapter,
-} from "../../lib/pool/worker_runtime.ts";
-import {
-  type Capabilities,
-  type InstrumentKey,
-  instrumentKey,
-  type Mode,
-  type Tick,
-} from "../../lib/types.ts";
+  type StreamItem,
+} from "../../lib/adapter/mod.ts";
+import { type InstrumentKey, instrumentKey, type Mode, type Tick } from "../../lib/types.ts";
 import {
   buildUniverse,
   mix32,
@@ -44,18 +45,6 @@ interface Instrument {
   symbol: string;
 }
 
-function failure(
-  item: Instrument,
-  code: "SYMBOL_NOT_FOUND" | "NOT_SUBSCRIBED" | "MAX_CAPACITY_REACHED" | "BROKER_ERROR",
-  message: string,
-): ItemResult {
-  return { exchange: item.exchange, symbol: item.symbol, ok: false, code, message };
-}
-
-function notSubscribed(item: Instrument): ItemResult {
-  return failure(item, "NOT_SUBSCRIBED", `Not subscribed: ${item.symbol} on ${item.exchange}`);
-}
-
 /** The simulated broker connection. */
 class PaperConnection implements AdapterHandlers {
   #out: AdapterOutput | null = null;
@@ -81,7 +70,7 @@ class PaperConnection implements AdapterHandlers {
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  init(connection: number, options: unknown, out: AdapterOutput): Capabilities {
+  init(connection: number, options: unknown, out: AdapterOutput): void {
     const opts = parsePaperOptions(options);
     this.#out = out;
     this.#options = opts;
@@ -101,7 +90,6 @@ class PaperConnection implements AdapterHandlers {
           : `${opts.ticksPerSecond} ticks/s per symbol`),
     );
     out.status("connected");
-    return paperCapabilities(opts);
   }
 
   subscribe(items: StreamItem[]): Promise<ItemResult[]> {
@@ -111,7 +99,7 @@ class PaperConnection implements AdapterHandlers {
     const results = items.map((item): ItemResult => {
       const inst = market.universe.get(item.exchange, item.symbol);
       if (inst === undefined) {
-        return failure(
+        return rejected(
           item,
           "SYMBOL_NOT_FOUND",
           `Symbol not found: ${item.symbol} on ${item.exchange}`,
@@ -121,11 +109,7 @@ class PaperConnection implements AdapterHandlers {
       if (s !== undefined) {
         s.mode = item.mode;
       } else if (this.#streams.size >= max) {
-        return failure(
-          item,
-          "MAX_CAPACITY_REACHED",
-          `Connection full: ${this.#streams.size}/${max} symbols`,
-        );
+        return capacityReached(item, max, "paper");
       } else {
         s = {
           key: inst.key,
@@ -138,7 +122,7 @@ class PaperConnection implements AdapterHandlers {
         this.#order.push(s);
       }
       this.#immediate.add(s);
-      return accepted(item);
+      return acceptedItem(item);
     });
     this.#startTimer();
     return Promise.resolve(results);
@@ -166,7 +150,7 @@ class PaperConnection implements AdapterHandlers {
       s.mode = item.mode;
       // Like a broker's snapshot after a mode change: the richer fields show up at once.
       this.#immediate.add(s);
-      return accepted(item);
+      return acceptedItem(item);
     });
     this.#startTimer();
     return Promise.resolve(results);
@@ -309,17 +293,15 @@ class PaperConnection implements AdapterHandlers {
 }
 
 function simulatedFailure(item: Instrument): ItemResult {
-  return failure(item, "BROKER_ERROR", "simulated broker failure");
+  return rejected(item, "BROKER_ERROR", "simulated broker failure");
 }
 
 runAdapter(new PaperConnection());
 
-/** A successful result; depth falls back to what the paper market has (5 levels). */
-function accepted(item: StreamItem): ItemResult {
-  return {
-    exchange: item.exchange,
-    symbol: item.symbol,
-    ok: true,
-    depth: Math.min(item.depth, PAPER_DEPTH_LEVELS),
-  };
+/** A successful result: depth falls back to what the paper market has (5 levels), 0 for indices. */
+function acceptedItem(item: StreamItem): ItemResult {
+  return accepted(
+    item,
+    isIndexExchange(item.exchange) ? 0 : Math.min(item.depth, PAPER_DEPTH_LEVELS),
+  );
 }

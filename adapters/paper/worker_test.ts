@@ -2,7 +2,7 @@
 // acks, tick rates, modes, scripted faults, crash. Every message is validated with the codec.
 
 import assert from "node:assert/strict";
-import { type FromWorker, parseFromWorker, type ToWorker } from "../../lib/pool/messages.ts";
+import { type FromWorker, parseFromWorker, type ToWorker } from "../../lib/adapter/messages.ts";
 import type { Mode, Tick } from "../../lib/types.ts";
 import { paperAdapter, type PaperOptionsInput } from "./mod.ts";
 
@@ -180,18 +180,10 @@ const nse = (symbol: string, mode: Mode = 1, depth = 5) => ({
   depth,
 });
 
-Deno.test("worker: init reports connecting, connected, then ready with capabilities", async () => {
+Deno.test("worker: init reports connecting, connected, then ready", async () => {
   await withWorker(async (h) => {
     const ready = await h.init({ seed: 1, maxSymbolsPerConnection: 50, maxConnections: 2 });
-    assert.deepEqual(ready.capabilities, {
-      broker: "paper",
-      hosts: [],
-      readPaths: [],
-      maxSymbolsPerConnection: 50,
-      maxConnections: 2,
-      maxTokensPerFrame: 1000,
-      depthLevels: { "*": [5] },
-    });
+    assert.equal(ready.type, "ready");
     const states = h.received.filter((m): m is Status => m.type === "status").map((m) => m.state);
     assert.deepEqual(states, ["connecting", "connected"]);
     const connected = h.received.findIndex((m) => m.type === "status" && m.state === "connected");
@@ -202,8 +194,12 @@ Deno.test("worker: init reports connecting, connected, then ready with capabilit
 Deno.test("worker: invalid options fail init with an error naming the field", async () => {
   await withWorker(async (h) => {
     h.send({ type: "init", connection: 0, options: { ticksPerSecond: "fast" } });
-    const err = await h.waitFor("error", () => h.received.find((m) => m.type === "error"));
+    const err = await h.waitFor(
+      "init_failed",
+      () => h.received.find((m) => m.type === "init_failed"),
+    );
     assert.match(err.message, /ticksPerSecond/);
+    assert.equal(err.auth, false);
     assert.equal(h.received.some((m) => m.type === "ready"), false);
   });
 });
@@ -225,7 +221,7 @@ Deno.test("worker: acks for subscribe, unsubscribe and set_mode", async () => {
         code: "SYMBOL_NOT_FOUND",
         message: "Symbol not found: BOGUS on NSE",
       },
-      { exchange: "NSE_INDEX", symbol: "NIFTY", ok: true, depth: 5 },
+      { exchange: "NSE_INDEX", symbol: "NIFTY", ok: true, depth: 0 },
     ]);
     // Re-subscribing a streaming symbol takes no extra capacity.
     const cap = await h.request("subscribe", [nse("RELIANCE", 2), nse("TCS"), nse("INFY")]);

@@ -9,14 +9,14 @@
 
 import { resolve } from "node:path";
 import { z } from "zod";
-import type { AdapterDescriptor } from "../../lib/pool/adapter.ts";
+import type { BrokerDescriptor } from "../../lib/adapter/contract.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import {
   readReplayHeaderSync,
   REPLAY_EXTENSION,
   type ReplayHeader,
   replayPathFor,
-} from "../../lib/recorder/replay_format.ts";
+} from "../../lib/replay/mod.ts";
 
 /** Instruments per subscribe frame the replay "broker" accepts. */
 export const REPLAY_MAX_TOKENS_PER_FRAME = 1000;
@@ -146,8 +146,11 @@ export function replayCapabilities(options: ReplayOptions): Capabilities {
  * // config.json: {"broker": {"name": "replay", "options": {"recording": "recordings/ticks.duckdb", "speed": 10}}}
  * ```
  */
-export const replayAdapter: AdapterDescriptor = {
+export const replayAdapter: BrokerDescriptor = {
   name: "replay",
+  title: "Replay of a recorded session (record --prepare-replay)",
+  hosts: [],
+  credentials: [],
   workerUrl: new URL("./worker.ts", import.meta.url),
   capabilities: (options: unknown): Capabilities => replayCapabilities(parseReplayOptions(options)),
 };

@@ -3,32 +3,17 @@
 // `stall`/`resume` faults pause and continue playback.
 
 import { setImmediate } from "node:timers";
-import type { FaultKind, ItemResult, StreamItem } from "../../lib/pool/messages.ts";
-import {
-  type AdapterHandlers,
-  type AdapterOutput,
-  runAdapter,
-} from "../../lib/pool/worker_runtime.ts";
-import {
-  type Capabilities,
-  instrumentKey,
-  type Mode,
-  MODE_LABEL,
-  type Tick,
-} from "../../lib/types.ts";
+import type { FaultKind, ItemResult, StreamItem } from "../../lib/adapter/messages.ts";
+import { type AdapterHandlers, type AdapterOutput, runAdapter } from "../../lib/adapter/mod.ts";
+import { instrumentKey, type Mode, MODE_LABEL, type Tick } from "../../lib/types.ts";
 import {
   openReplay,
   recordToTick,
   type ReplayHeader,
   replayPathFor,
   type ReplaySource,
-} from "../../lib/recorder/replay_format.ts";
-import {
-  parseReplayOptions,
-  REPLAY_MAX_SYMBOLS,
-  REPLAY_MAX_TOKENS_PER_FRAME,
-  type ReplayOptions,
-} from "./mod.ts";
+} from "../../lib/replay/mod.ts";
+import { parseReplayOptions, type ReplayOptions } from "./mod.ts";
 import { RateCap, ReplayClock } from "./clock.ts";
 
 /** Ticks per worker→main message; bigger batches cost less per tick (architecture.md). */
@@ -67,7 +52,7 @@ class ReplayConnection implements AdapterHandlers {
   #closed = false;
   #emitted = 0;
 
-  async init(connection: number, options: unknown, out: AdapterOutput): Promise<Capabilities> {
+  async init(connection: number, options: unknown, out: AdapterOutput): Promise<void> {
     const opts = parseReplayOptions(options);
     this.#out = out;
     this.#options = opts;
@@ -83,22 +68,12 @@ class ReplayConnection implements AdapterHandlers {
     );
     this.#clock = new ReplayClock(opts.speed, opts.maxGapMs);
     this.#cap = new RateCap(opts.maxRate);
-    const depth = Math.max(0, ...header.instruments.map((i) => i.depth));
     out.log(
       "info",
       `replay connection ${connection}: ${header.rows} ticks of ${header.instruments.length} ` +
         `instruments from ${this.#path}, speed ${opts.speed}`,
     );
     out.status("connected");
-    return {
-      broker: "replay",
-      hosts: [],
-      readPaths: [this.#path],
-      maxSymbolsPerConnection: REPLAY_MAX_SYMBOLS,
-      maxConnections: 1,
-      maxTokensPerFrame: REPLAY_MAX_TOKENS_PER_FRAME,
-      depthLevels: { "*": [depth > 0 ? depth : 5] },
-    };
   }
 
   #check(item: StreamItem): { index: number } | ItemResult {

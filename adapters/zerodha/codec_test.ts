@@ -2,7 +2,7 @@
 // malformed frames and a seeded fuzz run.
 
 import assert from "node:assert/strict";
-import { parseTick } from "../../lib/pool/messages.ts";
+import { parseTick } from "../../lib/adapter/messages.ts";
 import { baseTick, type Tick } from "../../lib/types.ts";
 import {
   chunkTokens,

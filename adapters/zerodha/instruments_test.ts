@@ -2,15 +2,15 @@
 // edge cases and the authenticated download.
 
 import assert from "node:assert/strict";
-import {
-  fetchInstruments,
-  InstrumentMaster,
-  loadInstrumentsFile,
-  parseCsv,
-  parseInstrumentsCsv,
-} from "./instruments.ts";
+import { AuthError } from "../../lib/adapter/mod.ts";
+import { loadKiteMaster, masterFromCsv, parseInstrumentsCsv } from "./instruments.ts";
 
-const SAMPLE = new URL("./testdata/instruments.csv", import.meta.url);
+const SAMPLE = new URL("./testdata/instruments.csv", import.meta.url).pathname;
+const loadInstrumentsFile = (path: string) => loadKiteMaster(path, "k", "t");
+const tokenOf = (m: Awaited<ReturnType<typeof loadInstrumentsFile>>, ex: string, sym: string) => {
+  const r = m.resolve(ex, sym);
+  return r.ok ? r.instrument.token : undefined;
+};
 
 Deno.test("sample file: OpenAlgo symbols ↔ tokens both ways", async () => {
   const m = await loadInstrumentsFile(SAMPLE);
@@ -56,9 +56,9 @@ Deno.test("sample file: OpenAlgo symbols ↔ tokens both ways", async () => {
 
 Deno.test("lookups: case-insensitive, Kite aliases, unknown → SYMBOL_NOT_FOUND", async () => {
   const m = await loadInstrumentsFile(SAMPLE);
-  assert.equal(m.tokenOf("nse", " reliance "), 738561);
-  assert.equal(m.tokenOf("NSE_INDEX", "NIFTY 50"), 256265);
-  assert.equal(m.tokenOf("NFO", "NIFTY24MAR20800CE"), 12010754);
+  assert.equal(tokenOf(m, "nse", " reliance "), 738561);
+  assert.equal(tokenOf(m, "NSE_INDEX", "NIFTY 50"), 256265);
+  assert.equal(tokenOf(m, "NFO", "NIFTY24MAR20800CE"), 12010754);
   assert.deepEqual(m.resolve("NSE", "BOGUS"), {
     ok: false,
     code: "SYMBOL_NOT_FOUND",
@@ -69,7 +69,6 @@ Deno.test("lookups: case-insensitive, Kite aliases, unknown → SYMBOL_NOT_FOUND
 });
 
 Deno.test("CSV parsing: quotes, CRLF, BOM, bad rows, missing columns", () => {
-  assert.deepEqual(parseCsv('a,"b,""c"""\r\n1,2\n'), [["a", 'b,"c"'], ["1", "2"]]);
   const header =
     "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size," +
     "lot_size,instrument_type,segment,exchange";
@@ -84,11 +83,11 @@ Deno.test("CSV parsing: quotes, CRLF, BOM, bad rows, missing columns", () => {
   assert.equal(skipped, 2);
   assert.throws(() => parseInstrumentsCsv("a,b\n1,2\n"), /missing column instrument_token/);
   // Duplicate OpenAlgo keys: first wins and is counted.
-  const dup = InstrumentMaster.fromCsv(
+  const dup = masterFromCsv(
     header + "\n1,0,AAA,,0,,0,0.05,1,EQ,NSE,NSE\n257,1,AAA,,0,,0,0.05,1,EQ,NSE,NSE\n",
   );
   assert.equal(dup.duplicates, 1);
-  assert.equal(dup.tokenOf("NSE", "AAA"), 1);
+  assert.equal(tokenOf(dup, "NSE", "AAA"), 1);
 });
 
 Deno.test("download: sends Kite credentials, 403 is an error", async () => {
@@ -101,8 +100,11 @@ Deno.test("download: sends Kite credentials, 403 is an error", async () => {
       : new Response("forbidden", { status: 403 });
   });
   const url = `http://127.0.0.1:${srv.addr.port}/instruments`;
-  const m = await fetchInstruments(url, "key", "tok", AbortSignal.timeout(5000));
-  assert.equal(m.tokenOf("NSE_INDEX", "NIFTY"), 256265);
+  const m = await loadKiteMaster(url, "key", "tok", AbortSignal.timeout(5000));
+  assert.equal(tokenOf(m, "NSE_INDEX", "NIFTY"), 256265);
   assert.equal(auth, "token key:tok");
-  await assert.rejects(fetchInstruments(url, "key", "old", AbortSignal.timeout(5000)), /HTTP 403/);
+  await assert.rejects(
+    loadKiteMaster(url, "key", "old", AbortSignal.timeout(5000)),
+    (err) => err instanceof AuthError && /HTTP 403/.test(err.message),
+  );
 });

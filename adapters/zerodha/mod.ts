@@ -1,9 +1,10 @@
 // The Zerodha (Kite Connect v3) adapter as the pool sees it: descriptor, options schema, and the
 // simulator entry points.
 
-import type { AdapterDescriptor } from "../../lib/pool/adapter.ts";
+import type { BrokerDescriptor } from "../../lib/adapter/contract.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import { parseZerodhaOptions, zerodhaCapabilities } from "./options.ts";
+import { main as simulator } from "./simulator.ts";
 
 export {
   KITE_FEED_URL,
@@ -13,7 +14,12 @@ export {
   type ZerodhaOptions,
   zerodhaOptionsSchema,
 } from "./options.ts";
-export { InstrumentMaster, KITE_INSTRUMENTS_URL, loadInstrumentsFile } from "./instruments.ts";
+export {
+  KITE_INSTRUMENTS_URL,
+  type KiteMaster,
+  loadKiteMaster,
+  masterFromCsv,
+} from "./instruments.ts";
 export {
   main as simulatorMain,
   SIM_ACCESS_TOKEN,
@@ -32,9 +38,28 @@ export {
  * const caps = zerodhaAdapter.capabilities({ apiKey, accessToken, instrumentsPath });
  * ```
  */
-export const zerodhaAdapter: AdapterDescriptor = {
+export const zerodhaAdapter: BrokerDescriptor = {
   name: "zerodha",
+  title: "Zerodha Kite Connect v3 ticker",
+  hosts: ["ws.kite.trade:443", "api.kite.trade:443"],
+  credentials: [
+    {
+      env: "TICKPLEX_BROKER_API_KEY",
+      option: "apiKey",
+      required: true,
+      secret: true,
+      help: "Kite Connect API key",
+    },
+    {
+      env: "TICKPLEX_BROKER_ACCESS_TOKEN",
+      option: "accessToken",
+      required: true,
+      secret: true,
+      help: "Kite Connect access token (daily)",
+    },
+  ],
   workerUrl: new URL("./worker.ts", import.meta.url),
+  simulator,
   capabilities(options: unknown): Capabilities {
     return zerodhaCapabilities(parseZerodhaOptions(options));
   },

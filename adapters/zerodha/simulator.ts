@@ -19,7 +19,7 @@ import {
   SEGMENT,
   segmentOf,
 } from "./codec.ts";
-import { loadInstrumentsFile } from "./instruments.ts";
+import { masterFromCsv } from "./instruments.ts";
 
 /** Credentials the simulator accepts unless told otherwise. */
 export const SIM_API_KEY = "sim_api_key";
@@ -573,7 +573,7 @@ export async function main(args: string[]): Promise<void> {
   let instrumentsCsv: string | undefined;
   if (values.instruments !== undefined) {
     instrumentsCsv = await Deno.readTextFile(values.instruments);
-    const m = await loadInstrumentsFile(values.instruments);
+    const m = masterFromCsv(instrumentsCsv);
     console.log(`instruments: ${m.size} from ${values.instruments}`);
   }
   const sim = await startZerodhaSimulator({

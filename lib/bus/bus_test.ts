@@ -568,3 +568,44 @@ Deno.test("reader keeps receiving after the publisher restarts while a receive i
     await pub.close();
   }
 });
+
+Deno.test("bus: idle topics are forgotten, and a restarted topic reads as a restart, not a gap", async () => {
+  const address = freeAddress();
+  let now = 1_700_000_000_000;
+  await using pub = await BusPublisher.open({
+    address,
+    broker: "paper",
+    clock: () => now,
+    topicIdleMs: 1_000,
+  });
+  using reader = BusReader.connect({ address, topics: ["NSE_A_LTP"] });
+  const readerEvents = events(reader);
+  const a = makeTick("NSE", "A", 1);
+  const seen = await syncUntil(readerEvents, () => pub.publish(a, [1]), (e) => e?.kind === "tick");
+  let last = (seen.at(-1) as Extract<BusEvent, { kind: "tick" }>).envelope.seq;
+  pub.publish(a, [1]);
+  let tick = await nextTick(readerEvents, "A continues");
+  while (tick.envelope.seq <= last) tick = await nextTick(readerEvents, "A continues");
+  assert.equal(tick.envelope.seq, last + 1);
+  last = tick.envelope.seq;
+
+  // 5000 other topics, one per millisecond: the publisher keeps only the recent ones.
+  let peak = 0;
+  for (let i = 0; i < 5_000; i++) {
+    now += 1;
+    pub.publish(makeTick("NSE", `B${i}`, 1), [1]);
+    peak = Math.max(peak, pub.topics);
+  }
+
+  // A was idle far longer than topicIdleMs: it starts again at 0, which the reader counts as a
+  // restart of the topic — not a gap, not out of order.
+  pub.publish(a, [1]);
+  tick = await nextTick(readerEvents, "A after idle");
+  assert.equal(tick.envelope.seq, 0, "an idle topic restarts at seq 0");
+  assert.ok(peak <= 2_001, `sequence state grew to ${peak} topics`);
+  pub.publish(a, [1]);
+  assert.equal((await nextTick(readerEvents, "A after restart")).envelope.seq, 1);
+  assert.equal(reader.topicRestarts, 1);
+  assert.equal(reader.gaps, 0);
+  assert.equal(reader.outOfOrder, 0);
+});

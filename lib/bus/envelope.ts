@@ -56,7 +56,8 @@ export const depthDataSchema = z.object({
 const headerFields = {
   v: z.literal(BUS_VERSION),
   seq: z.number().int().min(0).describe(
-    "Per publisher session and topic: 0 for the first message of a topic, then +1 per message",
+    "Per publisher session and topic: 0 for the first message of a topic, then +1 per message. " +
+      "A topic not published for the publisher's topicIdleMs (default 10 min) starts again at 0.",
   ),
   session: z.string().min(1).describe("Random id chosen at every gateway start"),
   broker: z.string(),

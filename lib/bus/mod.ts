@@ -40,3 +40,4 @@ export {
   BusReader,
   type BusReaderOptions,
 } from "./reader.ts";
+export { DEFAULT_TOPIC_IDLE_MS, TopicSequences } from "./sequences.ts";

@@ -5,6 +5,7 @@ import { setImmediate } from "node:timers";
 import { type Observer, Publisher } from "zeromq";
 import type { Clock, Mode, Tick } from "../types.ts";
 import { buildEnvelope, encodeEnvelope } from "./envelope.ts";
+import { DEFAULT_TOPIC_IDLE_MS, TopicSequences } from "./sequences.ts";
 import { formatTopic, HEARTBEAT_TOPIC } from "./topic.ts";
 
 /** Z85-encoded CURVE server keys (40 characters each), e.g. from zeromq's `curveKeyPair()`. */
@@ -46,6 +47,11 @@ export interface BusPublisherOptions {
   clock?: Clock;
   /** Heartbeat period on {@link HEARTBEAT_TOPIC} (default 1000 ms) so readers notice restarts. */
   heartbeatMs?: number;
+  /**
+   * A topic not published for this long (ms; default 600 000) is forgotten and its `seq` restarts
+   * at 0 (see {@link TopicSequences}), so the publisher's state holds only topics in recent use.
+   */
+  topicIdleMs?: number;
 }
 
 /** Why {@link BusPublisher.open} failed. */
@@ -83,7 +89,8 @@ const MODE_LIST: readonly Mode[] = [1, 2, 3];
 /**
  * Publishes ticks on the bus: two frames, topic `EXCHANGE_SYMBOL_MODE` and a JSON
  * {@link import("./envelope.ts").BusEnvelope}. `seq` counts per topic within this publisher's
- * `session`, so a reader filtering by topic can still detect gaps.
+ * `session`, so a reader filtering by topic can still detect gaps. A topic idle for `topicIdleMs`
+ * restarts at seq 0 — the only seq a restart can carry, so readers tell it from a loss.
  *
  * zeromq's PUB drops (it never blocks) when one subscriber's high-water mark is reached; readers
  * see that as a `seq` gap. Drops before the socket (queue overflow) are counted here.
@@ -106,7 +113,7 @@ export class BusPublisher {
   #queue: FrameQueue;
   #clock: Clock;
   #onDrop: ((report: BusDropReport) => void) | undefined;
-  #seqs = new Map<string, number>();
+  #seqs: TopicSequences;
   #published = 0;
   #dropped = 0;
   #reportedDropped = 0;
@@ -126,6 +133,7 @@ export class BusPublisher {
     this.#queue = new FrameQueue(options.maxQueue ?? DEFAULT_MAX_QUEUE);
     this.#clock = options.clock ?? Date.now;
     this.#onDrop = options.onDrop;
+    this.#seqs = new TopicSequences(options.topicIdleMs);
     this.#watch(socket.events);
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs ?? 1000);
     Deno.unrefTimer(this.#heartbeat as unknown as number);
@@ -161,6 +169,10 @@ export class BusPublisher {
     const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     if (!Number.isInteger(maxQueue) || maxQueue < 1) {
       throw new RangeError(`bus: maxQueue must be a positive integer, got ${maxQueue}`);
+    }
+    const topicIdleMs = options.topicIdleMs ?? DEFAULT_TOPIC_IDLE_MS;
+    if (!(topicIdleMs > 0)) {
+      throw new RangeError(`bus: topicIdleMs must be positive, got ${topicIdleMs}`);
     }
     let socket: Publisher;
     try {
@@ -208,6 +220,11 @@ export class BusPublisher {
     return this.#dropped;
   }
 
+  /** Topics whose sequence numbers are kept (those published within about `topicIdleMs`). */
+  get topics(): number {
+    return this.#seqs.size;
+  }
+
   /** Messages waiting in the queue. */
   get queued(): number {
     return this.#queue.length;
@@ -244,8 +261,7 @@ export class BusPublisher {
         this.#drop(1, "invalid_topic", (error as Error).message);
         continue;
       }
-      const seq = this.#seqs.get(topic) ?? 0;
-      this.#seqs.set(topic, seq + 1);
+      const seq = this.#seqs.next(topic, published);
       const payload = encodeEnvelope(
         buildEnvelope(tick, mode, { seq, session: this.session, broker: this.broker, published }),
       );

@@ -143,6 +143,7 @@ export class BusReader implements AsyncIterable<BusEvent> {
   #gaps = 0;
   #missed = 0;
   #outOfOrder = 0;
+  #topicRestarts = 0;
 
   private constructor(socket: Subscriber, options: BusReaderOptions) {
     this.#socket = socket;
@@ -234,6 +235,13 @@ export class BusReader implements AsyncIterable<BusEvent> {
   /** Messages whose `seq` was lower than expected (duplicates or reordering); still yielded. */
   get outOfOrder(): number {
     return this.#outOfOrder;
+  }
+  /**
+   * Topics that started again at seq 0 within a session: the publisher forgets a topic idle for its
+   * `topicIdleMs` (default ten minutes). Not a gap and not out of order.
+   */
+  get topicRestarts(): number {
+    return this.#topicRestarts;
   }
   /** True once closed (explicitly, by abort, or by ending the iteration). */
   get closed(): boolean {
@@ -341,6 +349,13 @@ export class BusReader implements AsyncIterable<BusEvent> {
     const state = this.#sessions.get(envelope.session)!;
     const { seq } = envelope;
     const expected = state.next.get(topic) ?? (state.fromStart ? 0 : seq);
+    if (seq === 0 && expected > 0) {
+      // Only a topic's first message carries seq 0: the publisher forgot the topic after it was
+      // idle and started it again.
+      this.#topicRestarts++;
+      state.next.set(topic, 1);
+      return null;
+    }
     if (seq < expected) {
       this.#outOfOrder++;
       return null;

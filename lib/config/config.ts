@@ -3,6 +3,7 @@
 // message naming the field.
 
 import { z } from "zod";
+import { MARKET_DATA_DEFAULTS } from "../market_data/mod.ts";
 
 const portSchema = z.number().int().min(0).max(65535);
 
@@ -12,10 +13,11 @@ export const limitsSchema = z.object({
   authGraceMs: z.number().int().positive().default(15_000),
   /** Largest accepted client frame; larger ones get INVALID_MESSAGE and close 1009. */
   maxFrameBytes: z.number().int().min(1024).default(1_048_576),
+  /** Instruments one subscribe/unsubscribe request may list; more get INVALID_PARAMETERS. */
   maxEntriesPerRequest: z.number().int().positive().default(5000),
   /** Subscriptions one client may hold (keys). */
   maxSubscriptionsPerClient: z.number().int().positive().default(5000),
-  /** Bytes waiting above the kernel beyond which ticks are queued (newest per key) instead of written. */
+  /** Bytes waiting above the kernel beyond which ticks are queued (newest per key), not written. */
   sendHighWaterBytes: z.number().int().positive().default(262_144),
   /**
    * Staleness bound, ms: a client whose real lag (ping/pong round trips behind its data) passes
@@ -31,17 +33,40 @@ export const limitsSchema = z.object({
   /** Open TCP connections from one address, and in total (WebSocket clients included). */
   maxConnectionsPerAddress: z.number().int().positive().default(2_000),
   maxConnections: z.number().int().positive().default(12_000),
-  /** Interval of batched frames for clients that opted in. */
+  /** Milliseconds between batched frames, for clients that opted in to batching. */
   batchIntervalMs: z.number().int().min(1).max(1000).default(5),
-  /** Incoming messages per second per client (token bucket), burst, and flood close. */
+  /** Incoming messages per second per client (token-bucket refill rate). */
   messagesPerSecond: z.number().int().positive().default(500),
+  /** Token-bucket size: messages a client may send at once; also its most requests in flight. */
   messageBurst: z.number().int().positive().default(1000),
+  /** Messages refused in a row (rate limited) after which the client is closed (1008). */
   floodCloseAfter: z.number().int().positive().default(10_000),
   /** Failed authentications per address per minute before RATE_LIMITED. */
   authFailuresPerMinute: z.number().int().positive().default(10),
   /** WebSocket ping after this many seconds idle; close if no pong within the same time. */
   idleTimeoutS: z.number().int().min(0).default(20),
+  /** WebSocket clients connected at once; more are refused with HTTP 503. */
   maxClients: z.number().int().positive().default(10_000),
+}).strict();
+
+const MD = MARKET_DATA_DEFAULTS;
+
+/** MarketDataService settings; defaults from the service's one defaults table. */
+export const marketDataSchema = z.object({
+  /** Milliseconds between safety-gate checks. */
+  checkIntervalMs: z.number().int().positive().default(MD.checkIntervalMs),
+  /** Milliseconds of silence (with subscriptions) before trade management pauses. */
+  staleAfterMs: z.number().int().positive().default(MD.staleAfterMs),
+  /** A price move beyond this many percent against the previous LTP is flagged. */
+  maxJumpPercent: z.number().positive().default(MD.maxJumpPercent),
+  /** Milliseconds: an exchange timestamp older than this is flagged. */
+  maxExchangeAgeMs: z.number().int().positive().default(MD.maxExchangeAgeMs),
+  /** Recent ticks kept per instrument. */
+  ringSize: z.number().int().positive().default(MD.ring.size),
+  /** Milliseconds a recent tick is kept. */
+  ringMaxAgeMs: z.number().int().positive().default(MD.ring.maxAgeMs),
+  /** Keep recent ticks for every streamed instrument, not only those in-process subscribers watch. */
+  ringAllSymbols: z.boolean().default(MD.ringAllSymbols),
 }).strict();
 
 /** Broker selection and credentials. */
@@ -94,24 +119,8 @@ export const configSchema = z.object({
   keyFile: z.string().default(".tickplex/api_key"),
   logLevel: z.enum(["debug", "info", "warning", "error"]).default("info"),
   broker: brokerSchema.default(() => brokerSchema.parse({})),
-  /** MarketDataService: safety-gate monitor and validation bounds. */
-  marketData: z.object({
-    checkIntervalMs: z.number().int().positive().default(5_000),
-    staleAfterMs: z.number().int().positive().default(30_000),
-    maxJumpPercent: z.number().positive().default(20),
-    maxExchangeAgeMs: z.number().int().positive().default(60_000),
-    ringSize: z.number().int().positive().default(64),
-    ringMaxAgeMs: z.number().int().positive().default(300_000),
-    ringAllSymbols: z.boolean().default(false),
-  }).strict().default(() => ({
-    checkIntervalMs: 5_000,
-    staleAfterMs: 30_000,
-    maxJumpPercent: 20,
-    maxExchangeAgeMs: 60_000,
-    ringSize: 64,
-    ringMaxAgeMs: 300_000,
-    ringAllSymbols: false,
-  })),
+  /** MarketDataService: safety-gate monitor, validation bounds and the recent-tick ring buffer. */
+  marketData: marketDataSchema.default(() => marketDataSchema.parse({})),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
 }).strict();
 

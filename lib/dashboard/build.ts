@@ -43,7 +43,7 @@ export async function bundlePage(): Promise<string> {
 
 /**
  * SHA-256 (hex) over the page's sources: every file in page/ except tests, and the status types
- * the page shares with the server. It changes whenever the bundle's inputs do, whatever the
+ * the page shares with the server (with the connection types they name). It changes whenever the bundle's inputs do, whatever the
  * bundler version.
  *
  * @example
@@ -56,7 +56,7 @@ export async function pageSourceDigest(): Promise<string> {
   for await (const e of Deno.readDir(PAGE)) {
     if (e.isFile && !e.name.endsWith("_test.ts")) files.push(`lib/dashboard/page/${e.name}`);
   }
-  files.push("lib/dashboard/status_types.ts");
+  files.push("lib/dashboard/status_types.ts", "lib/feed_state.ts");
   files.sort();
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];

@@ -1,17 +1,11 @@
 // Builds the dashboard's status document from the gateway's parts: pool connections, the safety
 // gate, the registry, client count and throughput, plus a short log of gate and connection events.
 
-import type { ConnectionStatus } from "../pool/pool.ts";
-import type { HealthReport } from "../market_data/types.ts";
-import type { GateEvent } from "../market_data/types.ts";
-import type { SubscriptionRow } from "../subscriptions/registry.ts";
-import type { FeedState } from "../types.ts";
-import type {
-  ConnectionView,
-  DashboardStatus,
-  StatusEvent,
-  SubscriptionView,
-} from "./status_types.ts";
+import type { ConnectionStatus } from "../feed_state.ts";
+import type { GateEvent, HealthReport } from "../market_data/mod.ts";
+import type { SubscriptionRow } from "../subscriptions/mod.ts";
+import { type FeedState, instrumentKey } from "../types.ts";
+import type { DashboardStatus, StatusEvent, SubscriptionView } from "./status_types.ts";
 import { ThroughputHistory } from "./throughput.ts";
 
 /** What the status needs from the gateway (the `Gateway` satisfies it; tests can fake it). */
@@ -120,7 +114,7 @@ export class StatusCollector {
     const health = s.marketData.health();
     const streaming = new Map<string, number>();
     for (const st of s.pool.streams()) {
-      streaming.set(`${st.exchange}\u0000${st.symbol}`, st.connection);
+      streaming.set(instrumentKey(st.exchange, st.symbol), st.connection);
     }
     const subscriptions: SubscriptionView[] = s.registry.list().map((r) => ({
       exchange: r.exchange,
@@ -128,27 +122,15 @@ export class StatusCollector {
       mode: r.mode,
       depth: r.depth,
       consumers: r.consumers,
-      connection: streaming.get(`${r.exchange}\u0000${r.symbol}`) ?? null,
+      connection: streaming.get(instrumentKey(r.exchange, r.symbol)) ?? null,
     }));
     subscriptions.sort(compareSubscriptions);
-    const connections: ConnectionView[] = health.connections.map((c) => ({
-      index: c.index,
-      state: c.state,
-      symbols: c.symbols,
-      capacity: c.capacity,
-      restarts: c.restarts,
-      reconnects: c.reconnects,
-      last_tick_at: c.last_tick_at,
-      last_tick_age_ms: c.last_tick_age_ms,
-      ticks: c.ticks,
-      detail: c.detail,
-    }));
     return {
       broker: s.broker,
       user_id: s.userId,
       server_time: now,
       feed_state: health.feed_state,
-      connections,
+      connections: health.connections,
       gate: {
         safe: health.safe,
         reason: health.reason,

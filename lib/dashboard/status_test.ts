@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import type { ConnectionStatus } from "../pool/pool.ts";
-import type { HealthReport } from "../market_data/types.ts";
-import type { SubscriptionRow } from "../subscriptions/registry.ts";
+import type { ConnectionStatus } from "../feed_state.ts";
+import type { HealthReport } from "../market_data/mod.ts";
+import type { SubscriptionRow } from "../subscriptions/mod.ts";
 import { MAX_EVENTS, StatusCollector, type StatusSources } from "./status.ts";
 
 function fakeSources(now: () => number) {

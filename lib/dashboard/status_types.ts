@@ -1,30 +1,7 @@
 // The body of `GET /api/v1/status`: the dashboard's one status document, shared by the server that
 // builds it and the page that renders it (so both sides are type-checked against the same shape).
 
-/** A broker connection state, as the pool reports it. */
-export type ConnectionState =
-  | "connecting"
-  | "connected"
-  | "stalled"
-  | "reconnecting"
-  | "disconnected"
-  | "auth_failed"
-  | "failed";
-
-/** One pool connection (adapter worker). Times are epoch ms, ages ms. */
-export interface ConnectionView {
-  /** 0-based; the page shows it 1-based, as the logs do. */
-  index: number;
-  state: ConnectionState;
-  symbols: number;
-  capacity: number;
-  restarts: number;
-  reconnects: number;
-  last_tick_at: number | null;
-  last_tick_age_ms: number | null;
-  ticks: number;
-  detail: string | null;
-}
+import type { ConnectionReport, FeedState } from "../feed_state.ts";
 
 /** The trade-management safety gate of the MarketDataService. */
 export interface GateView {
@@ -71,8 +48,8 @@ export interface DashboardStatus {
   broker: string;
   user_id: string;
   server_time: number;
-  feed_state: ConnectionState;
-  connections: ConnectionView[];
+  feed_state: FeedState;
+  connections: ConnectionReport[];
   gate: GateView;
   events: StatusEvent[];
   clients: number;

@@ -1,9 +1,16 @@
 // Test fixtures for lib/market_data: tick builders, a recording fake registry, a scriptable fake
 // feed (pool status) and a manual clock. Not part of the public API.
 
-import type { ConnectionStatus } from "../pool/pool.ts";
-import type { Consumer } from "../subscriptions/registry.ts";
-import { baseTick, type FeedState, type Mode, type Outcome, type Tick } from "../types.ts";
+import type { ConnectionStatus } from "../feed_state.ts";
+import type { Consumer } from "../subscriptions/mod.ts";
+import {
+  baseTick,
+  type FeedState,
+  type Mode,
+  type Outcome,
+  subscriptionKey,
+  type Tick,
+} from "../types.ts";
 import { MarketDataService } from "./service.ts";
 import type { MarketDataRegistry, MarketDataServiceOptions } from "./types.ts";
 
@@ -55,14 +62,14 @@ export class FakeRegistry implements MarketDataRegistry {
         message: `${symbol} not found`,
       });
     }
-    const k = `${exchange}:${symbol}:${mode}`;
+    const k = subscriptionKey(exchange, symbol, mode);
     this.held.set(k, (this.held.get(k) ?? 0) + 1);
     return Promise.resolve({ ok: true });
   }
 
   release(consumer: Consumer, exchange: string, symbol: string, mode: Mode): Promise<Outcome> {
     this.calls.push({ op: "release", consumer, exchange, symbol, mode });
-    const k = `${exchange}:${symbol}:${mode}`;
+    const k = subscriptionKey(exchange, symbol, mode);
     const n = this.held.get(k) ?? 0;
     if (n <= 1) this.held.delete(k);
     else this.held.set(k, n - 1);

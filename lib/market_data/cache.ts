@@ -4,7 +4,7 @@
 
 import { type DepthData, type LtpData, projectTick, type QuoteData } from "../project.ts";
 import type { Tick } from "../types.ts";
-import { InstrumentMap } from "./instrument_map.ts";
+import { InstrumentMap } from "../instrument_map.ts";
 import type { Cached, DepthSnapshot, Instrument, InstrumentSnapshot, TickFlags } from "./types.ts";
 
 interface Slot {

@@ -2,8 +2,7 @@
 // plus data flow) and the paused/released state machine with its events and counters.
 
 import { getLogger } from "../log.ts";
-import type { ConnectionStatus } from "../pool/pool.ts";
-import type { FeedState } from "../types.ts";
+import type { ConnectionStatus } from "../feed_state.ts";
 import type { GateEvent, PauseCause, TradeSafety } from "./types.ts";
 
 const log = getLogger(["tickplex", "market_data"]);
@@ -18,17 +17,6 @@ const REASONS: Readonly<Record<PauseCause, string>> = {
   stale: STALE_REASON,
   connection_lost: CONNECTION_LOST_REASON,
 };
-
-/** Worst first: the state a health page shows for the whole feed. */
-const SEVERITY: readonly FeedState[] = [
-  "failed",
-  "auth_failed",
-  "disconnected",
-  "stalled",
-  "reconnecting",
-  "connecting",
-  "connected",
-];
 
 /**
  * True when a connection cannot deliver the data it is asked for: any state but `connected`,
@@ -47,22 +35,6 @@ export function connectionLost(connections: readonly ConnectionStatus[]): boolea
     return true;
   }
   return false;
-}
-
-/**
- * The state of the feed as a whole: `connected` when every connection is, else the worst one;
- * `disconnected` when there is no connection at all.
- *
- * @example
- * ```ts ignore
- * aggregateFeedState(pool.status()); // "reconnecting"
- * ```
- */
-export function aggregateFeedState(connections: readonly ConnectionStatus[]): FeedState {
-  if (connections.length === 0) return "disconnected";
-  let worst = SEVERITY.length - 1;
-  for (const c of connections) worst = Math.min(worst, SEVERITY.indexOf(c.state));
-  return SEVERITY[Math.max(worst, 0)];
 }
 
 /** Inputs of {@link assessFeed}. Times in epoch ms. */

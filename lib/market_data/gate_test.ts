@@ -1,11 +1,10 @@
 // Tests for the pure safety-gate parts: feed assessment from connection states and data flow,
-// the aggregate feed state, and the gate's transitions, events and counters.
+// and the gate's transitions, events and counters.
 
 import assert from "node:assert/strict";
-import type { ConnectionStatus } from "../pool/pool.ts";
+import type { ConnectionStatus } from "../feed_state.ts";
 import type { FeedState } from "../types.ts";
 import {
-  aggregateFeedState,
   assessFeed,
   CONNECTION_LOST_REASON,
   connectionLost,
@@ -35,13 +34,6 @@ Deno.test("connectionLost: any state but connected, except an empty connecting c
   }
   assert.equal(connectionLost([conn("connected"), conn("connecting", 0, 1)]), false);
   assert.equal(connectionLost([conn("connecting", 3)]), true);
-});
-
-Deno.test("aggregateFeedState reports the worst connection", () => {
-  assert.equal(aggregateFeedState([]), "disconnected");
-  assert.equal(aggregateFeedState([conn("connected"), conn("connected")]), "connected");
-  assert.equal(aggregateFeedState([conn("connected"), conn("reconnecting")]), "reconnecting");
-  assert.equal(aggregateFeedState([conn("stalled"), conn("auth_failed")]), "auth_failed");
 });
 
 Deno.test("assessFeed: stale after the threshold, connection loss first, nothing without subscriptions", () => {

@@ -34,10 +34,11 @@
  * @module
  */
 
-export { MarketDataService, MarketDataSubscribeError, type SubscribeFailure } from "./service.ts";
+export { MarketDataService } from "./service.ts";
+export { MARKET_DATA_DEFAULTS } from "./defaults.ts";
+export { MarketDataSubscribeError, type SubscribeFailure } from "./registration.ts";
 export {
   type Cached,
-  type ConnectionHealth,
   type DepthSnapshot,
   type FeedStatusSource,
   type GateEvent,
@@ -63,7 +64,6 @@ export {
   type TradeSafety,
 } from "./types.ts";
 export {
-  aggregateFeedState,
   assessFeed,
   CONNECTION_LOST_REASON,
   connectionLost,

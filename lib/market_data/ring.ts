@@ -1,7 +1,7 @@
 // Bounded history of recent ticks per instrument (by count and by age), so resume logic can see
 // what happened during a pause and held subscribers can be replayed what they missed.
 
-import { InstrumentMap } from "./instrument_map.ts";
+import { InstrumentMap } from "../instrument_map.ts";
 import type { RecentTick } from "./types.ts";
 
 /**

@@ -4,8 +4,8 @@
 
 import { setImmediate } from "node:timers";
 import { getLogger } from "../log.ts";
-import type { Consumer } from "../subscriptions/registry.ts";
-import type { Mode } from "../types.ts";
+import type { Consumer } from "../subscriptions/mod.ts";
+import { instrumentKey, type Mode } from "../types.ts";
 import type {
   Instrument,
   MarketDataCallback,
@@ -48,11 +48,6 @@ const KIND_MIN_MODE: Readonly<Record<SubscriptionKind, Mode>> = {
   depth: 3,
   all: 1,
 };
-
-/** The conflation key of an instrument in NORMAL/LOW queues. */
-export function queueKey(exchange: string, symbol: string): string {
-  return exchange + "\u0000" + symbol;
-}
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -135,10 +130,13 @@ export class Subscriber {
   }
 
   /**
-   * Delivers a live update: inline for CRITICAL/HIGH, queued for NORMAL/LOW. `key` identifies the
-   * instrument for conflation (see {@link queueKey}); the dispatcher builds it once per tick.
+   * Delivers a live update: inline for CRITICAL/HIGH, queued for NORMAL/LOW. `key` is the
+   * instrument key, for conflation; the dispatcher builds it once per tick.
    */
-  offer(update: MarketDataUpdate, key: string = queueKey(update.exchange, update.symbol)): void {
+  offer(
+    update: MarketDataUpdate,
+    key: string = instrumentKey(update.exchange, update.symbol),
+  ): void {
     if (this.#closed) return;
     if (this.inline) {
       this.#call(update);

@@ -1,9 +1,9 @@
 // Public types of the MarketDataService: subscriber options and payloads, cache entries, the safety
 // gate's answers and the narrow interfaces the service needs from the registry and the pool.
 
-import type { ConnectionStatus } from "../pool/pool.ts";
+import type { ConnectionReport, ConnectionStatus } from "../feed_state.ts";
 import type { DepthData, LtpData, QuoteData, TickData } from "../project.ts";
-import type { Consumer } from "../subscriptions/registry.ts";
+import type { Consumer } from "../subscriptions/mod.ts";
 import type { Clock, FeedState, Mode, Outcome, Tick } from "../types.ts";
 
 /** Callback priority: CRITICAL (stoploss/target) > HIGH (alerts) > NORMAL (watchlists) > LOW. */
@@ -222,13 +222,16 @@ export interface FeedStatusSource {
 
 /** Ring-buffer bounds. */
 export interface RingOptions {
-  /** Ticks kept per instrument (default 1000). */
+  /** Ticks kept per instrument (default `MARKET_DATA_DEFAULTS.ring.size`). */
   size?: number;
-  /** Ticks older than this are dropped (default 600 000 ms). */
+  /** Ticks older than this are dropped (default `MARKET_DATA_DEFAULTS.ring.maxAgeMs`). */
   maxAgeMs?: number;
 }
 
-/** Options of {@link MarketDataService}. Durations in milliseconds. */
+/**
+ * Options of {@link MarketDataService}. Durations in milliseconds. An omitted option takes its
+ * value from `MARKET_DATA_DEFAULTS` (lib/market_data/defaults.ts).
+ */
 export interface MarketDataServiceOptions {
   /** Where subscribers take their subscriptions (the gateway's `SubscriptionRegistry`). */
   registry: MarketDataRegistry;
@@ -236,26 +239,26 @@ export interface MarketDataServiceOptions {
   feed: FeedStatusSource;
   /** Default `Date.now`. */
   clock?: Clock;
-  /** Monitor period of `start()` (default 5000). */
+  /** Monitor period of `start()`. */
   checkIntervalMs?: number;
-  /** Silence after which the gate pauses while subscriptions exist (default 30 000). */
+  /** Silence after which the gate pauses while subscriptions exist. */
   staleAfterMs?: number;
-  /** A move larger than this against the previous LTP is flagged (default 20). */
+  /** A move larger than this (percent) against the previous LTP is flagged. */
   maxJumpPercent?: number;
-  /** An exchange timestamp older than this is flagged (default 60 000). */
+  /** An exchange timestamp older than this is flagged. */
   maxExchangeAgeMs?: number;
-  /** Cache entries without updates for this long are removed by `check()` (default 3 600 000). */
+  /** Cache entries without updates for this long are removed by `check()`. */
   entryIdleMs?: number;
   /** Ring-buffer bounds. */
   ring?: RingOptions;
-  /** Most ticks replayed to one subscriber on release (default 1000). */
   /**
    * Keep recent ticks for every streamed instrument (default false: only instruments a service
    * subscriber watches, or all while a subscriber without a symbol filter exists).
    */
   ringAllSymbols?: boolean;
+  /** Most ticks replayed to one subscriber on release. */
   replayLimit?: number;
-  /** Most instruments waiting in one NORMAL/LOW subscriber's queue (default 1000). */
+  /** Most instruments waiting in one NORMAL/LOW subscriber's queue. */
   queueLimit?: number;
 }
 
@@ -269,30 +272,6 @@ export interface TradeSafeReport {
   data_fresh: boolean;
 }
 
-/** One broker connection in the health report (from the pool's real worker status). */
-export interface ConnectionHealth {
-  /** 0-based connection index. */
-  index: number;
-  /** State its worker last reported. */
-  state: FeedState;
-  /** Symbols it carries. */
-  symbols: number;
-  /** Symbols it may carry. */
-  capacity: number;
-  /** Worker restarts by the pool. */
-  restarts: number;
-  /** Broker reconnects the worker reported. */
-  reconnects: number;
-  /** Last tick batch from it (epoch ms), or null. */
-  last_tick_at: number | null;
-  /** Age of that batch, or null. */
-  last_tick_age_ms: number | null;
-  /** Ticks received from it. */
-  ticks: number;
-  /** Detail of the last state change (e.g. why it died), or null. */
-  detail: string | null;
-}
-
 /** Body of `GET /api/v1/health`. Times are epoch ms, ages and durations ms. */
 export interface HealthReport {
   /** `ok` when trade management is safe, `paused` when it is not. */
@@ -304,7 +283,7 @@ export interface HealthReport {
   /** `connected` when every connection is, else the worst connection state. */
   feed_state: FeedState;
   /** Every broker connection. */
-  connections: ConnectionHealth[];
+  connections: ConnectionReport[];
   /** Whether valid data arrived within `staleAfterMs`. */
   data_fresh: boolean;
   /** Receive time of the last valid data, or null. */

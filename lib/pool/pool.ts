@@ -4,6 +4,7 @@
 
 import { getLogger } from "../log.ts";
 import { KeyedLock } from "../keyed_lock.ts";
+import type { ConnectionStatus } from "../feed_state.ts";
 import {
   type Capabilities,
   type FeedState,
@@ -13,8 +14,13 @@ import {
   type Outcome,
   type Tick,
 } from "../types.ts";
-import type { AdapterDescriptor } from "./adapter.ts";
-import { type ItemResult, parseFromWorker, type StreamItem, type ToWorker } from "./messages.ts";
+import type { BrokerDescriptor } from "../adapter/mod.ts";
+import {
+  type ItemResult,
+  parseFromWorker,
+  type StreamItem,
+  type ToWorker,
+} from "../adapter/mod.ts";
 
 const log = getLogger(["tickplex", "pool"]);
 
@@ -35,7 +41,7 @@ export interface PoolLink {
 export type LinkFactory = (index: number, capabilities: Capabilities) => PoolLink;
 
 /** Starts adapter workers with permissions limited to the adapter's declared hosts and files. */
-export function workerLinkFactory(descriptor: AdapterDescriptor): LinkFactory {
+export function workerLinkFactory(descriptor: BrokerDescriptor): LinkFactory {
   return (_index, caps) => {
     const worker = new Worker(descriptor.workerUrl, {
       type: "module",
@@ -82,6 +88,13 @@ export interface PoolOptions {
   /** Restart backoff: base × 2^n, capped. */
   restartBaseMs?: number;
   restartMaxMs?: number;
+  /**
+   * A worker that stopped retrying (`failed`, or credentials rejected before it could connect)
+   * is restarted on this slower schedule — and at once when a fresh token arrives.
+   */
+  failedRestartMs?: number;
+  /** A connection healthy (`connected`) this long forgets its restart backoff. */
+  healthyResetMs?: number;
 }
 
 /** Success details of a pool subscribe. */
@@ -100,18 +113,8 @@ export interface UnsubscribeInfo {
   mode?: Mode;
 }
 
-/** A snapshot of one connection for status pages. */
-export interface ConnectionStatus {
-  index: number;
-  state: FeedState;
-  symbols: number;
-  capacity: number;
-  restarts: number;
-  reconnects: number;
-  lastTickAt: number | null;
-  ticks: number;
-  detail?: string;
-}
+/** A snapshot of one connection for status pages (declared beside FeedState). */
+export type { ConnectionStatus };
 
 interface SymbolState {
   exchange: string;
@@ -143,6 +146,12 @@ interface Conn {
   queued: Map<"subscribe" | "unsubscribe" | "set_mode", QueuedItem[]>;
   flushScheduled: boolean;
   restarts: number;
+  /** Consecutive restarts without a healthy period: the exponent of the restart backoff. */
+  backoff: number;
+  /** When the connection last became `connected` (null while it is not). */
+  connectedAt: number | null;
+  /** The slow-schedule restart of a `failed` worker, if one is pending. */
+  slowRestart: ReturnType<typeof setTimeout> | undefined;
   reconnects: number;
   lastTickAt: number | null;
   ticks: number;
@@ -203,6 +212,8 @@ export class ConnectionPool {
       readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
       restartBaseMs: options.restartBaseMs ?? 500,
       restartMaxMs: options.restartMaxMs ?? 30_000,
+      failedRestartMs: options.failedRestartMs ?? 300_000,
+      healthyResetMs: options.healthyResetMs ?? 60_000,
     };
   }
 
@@ -376,7 +387,12 @@ export class ConnectionPool {
     if (typeof o === "object" && o !== null && "accessToken" in o) {
       this.#adapterOptions = { ...o, accessToken };
     }
-    for (const c of this.#conns) c.link?.send({ type: "token", accessToken });
+    for (const c of this.#conns) {
+      // A worker that gave up, or never got past rejected credentials, starts over at once.
+      if (c.state === "failed" || (c.state === "auth_failed" && c.link === null)) {
+        this.#restartNow(c, "fresh token");
+      } else c.link?.send({ type: "token", accessToken });
+    }
   }
 
   /** Sends a scripted fault to connection `index` (simulated adapters only). */
@@ -430,6 +446,7 @@ export class ConnectionPool {
     // Give workers a moment to close their broker sockets, then make sure they are gone.
     await new Promise((r) => setTimeout(r, 50));
     for (const c of this.#conns) {
+      clearTimeout(c.slowRestart);
       for (const p of c.pending.values()) clearTimeout(p.timer);
       c.link?.terminate();
       c.link = null;
@@ -474,6 +491,9 @@ export class ConnectionPool {
       queued: new Map(),
       flushScheduled: false,
       restarts: 0,
+      backoff: 0,
+      connectedAt: null,
+      slowRestart: undefined,
       reconnects: 0,
       lastTickAt: null,
       ticks: 0,
@@ -567,6 +587,21 @@ export class ConnectionPool {
       case "ready":
         onReady();
         return;
+      case "init_failed":
+        onInitError(msg.message);
+        conn.generation++;
+        conn.link?.terminate();
+        conn.link = null;
+        this.#failPending(conn, `adapter failed to initialise: ${msg.message}`);
+        if (msg.auth) {
+          // Retrying rejected credentials fast helps nobody: wait for a token (or the slow retry).
+          this.#setState(conn, "auth_failed", msg.message);
+          this.#scheduleSlowRestart(conn);
+        } else {
+          this.#setState(conn, "disconnected", `init failed: ${msg.message}`);
+          this.#scheduleRestart(conn);
+        }
+        return;
       case "ack": {
         const p = conn.pending.get(msg.id);
         if (!p) return;
@@ -602,6 +637,7 @@ export class ConnectionPool {
       case "status":
         if (msg.state === "reconnecting" && conn.state !== "reconnecting") conn.reconnects++;
         this.#setState(conn, msg.state as FeedState, msg.detail);
+        if (msg.state === "failed") this.#scheduleSlowRestart(conn);
         return;
       case "log": {
         const text = `adapter ${conn.index}: ${msg.message}`;
@@ -615,6 +651,17 @@ export class ConnectionPool {
   }
 
   #setState(conn: Conn, state: FeedState, detail?: string): void {
+    const now = Date.now();
+    if (state === "connected") conn.connectedAt ??= now;
+    else {
+      conn.backoff = decayedBackoff(
+        conn.backoff,
+        conn.connectedAt,
+        now,
+        this.#options.healthyResetMs,
+      );
+      conn.connectedAt = null;
+    }
     if (conn.state === state && conn.detail === detail) return;
     conn.state = state;
     conn.detail = detail;
@@ -653,21 +700,57 @@ export class ConnectionPool {
   }
 
   #scheduleRestart(conn: Conn): void {
+    const { restartBaseMs, restartMaxMs } = this.#options;
+    const delay = restartDelayMs(conn.backoff, restartBaseMs, restartMaxMs);
     if (this.#closed || conn.closed) return;
-    const delay = Math.min(
-      this.#options.restartMaxMs,
-      this.#options.restartBaseMs * 2 ** Math.min(conn.restarts, 16),
-    );
+    conn.backoff++;
     conn.restarts++;
     this.counters.restarts++;
     const generation = conn.generation;
     setTimeout(() => {
       if (this.#closed || conn.closed || conn.generation !== generation) return;
-      conn.ready = this.#launch(conn).then(async (ok) => {
-        if (ok) await this.#resubscribe(conn);
-        return ok;
-      });
+      this.#relaunch(conn);
     }, delay);
+  }
+
+  #relaunch(conn: Conn): void {
+    clearTimeout(conn.slowRestart);
+    conn.slowRestart = undefined;
+    conn.ready = this.#launch(conn).then(async (ok) => {
+      if (ok) await this.#resubscribe(conn);
+      return ok;
+    });
+  }
+
+  /** A worker that stopped retrying is restarted on the slow schedule (never left dead). */
+  #scheduleSlowRestart(conn: Conn): void {
+    if (this.#closed || conn.closed || conn.slowRestart !== undefined) return;
+    log.warn("connection {n} stopped retrying ({detail}); restarting it in {ms} ms", {
+      n: conn.index + 1,
+      detail: conn.detail ?? conn.state,
+      ms: this.#options.failedRestartMs,
+    });
+    conn.slowRestart = setTimeout(() => {
+      conn.slowRestart = undefined;
+      if (this.#closed || conn.closed) return;
+      this.#restartNow(conn, "slow-schedule restart");
+    }, this.#options.failedRestartMs);
+  }
+
+  /** Replaces the worker now (fresh token, slow schedule), keeping its symbols. */
+  #restartNow(conn: Conn, reason: string): void {
+    if (this.#closed || conn.closed) return;
+    clearTimeout(conn.slowRestart);
+    conn.slowRestart = undefined;
+    conn.generation++;
+    conn.link?.terminate();
+    conn.link = null;
+    this.#failPending(conn, `adapter restarted: ${reason}`);
+    for (const s of conn.symbols.values()) s.streaming = false;
+    conn.restarts++;
+    this.counters.restarts++;
+    log.info("restarting connection {n}: {reason}", { n: conn.index + 1, reason });
+    this.#relaunch(conn);
   }
 
   /** After a restart: stream every tracked symbol again at its mode. */
@@ -782,6 +865,40 @@ export class ConnectionPool {
       } else link.send({ type: op, id, items });
     }
   }
+}
+
+/**
+ * The restart backoff exponent after a connection leaves `connected`: a healthy period of at
+ * least `healthyMs` forgets earlier crashes, so a rare crash after days waits the base delay.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(decayedBackoff(6, 0, 60_000, 60_000), 0);
+ * assert.equal(decayedBackoff(6, 0, 59_999, 60_000), 6);
+ * assert.equal(decayedBackoff(6, null, 1e12, 60_000), 6);
+ * ```
+ */
+export function decayedBackoff(
+  backoff: number,
+  connectedAt: number | null,
+  now: number,
+  healthyMs: number,
+): number {
+  return connectedAt !== null && now - connectedAt >= healthyMs ? 0 : backoff;
+}
+
+/**
+ * The delay before restart number `backoff + 1`: base × 2^backoff, capped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([0, 1, 2, 10].map((b) => restartDelayMs(b, 500, 30_000)), [500, 1000, 2000, 30_000]);
+ * ```
+ */
+export function restartDelayMs(backoff: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.min(backoff, 16));
 }
 
 function fail(code: Extract<Outcome, { ok: false }>["code"], message: string): Outcome<never> {

@@ -2,7 +2,7 @@
 // writes while it keeps up, newest-per-key rounds while it lags (see lag.ts), batched frames on
 // opt-in — plus its keep-alive.
 
-import type { Consumer, FrameCache } from "../subscriptions/registry.ts";
+import type { Consumer, FrameCache } from "../subscriptions/mod.ts";
 import type { Mode, Tick } from "../types.ts";
 import { type LagLimits, LagMeter } from "./lag.ts";
 
@@ -36,11 +36,6 @@ export interface SendScheduler {
   queued(client: WsClient): void;
   /** The client has a batch waiting for its flush interval. */
   batchPending(client: WsClient): void;
-}
-
-/** Key of one subscription held by a client. */
-export function subKey(exchange: string, symbol: string, mode: Mode): string {
-  return `${exchange}|${symbol}|${mode}`;
 }
 
 /** Un-conflated batch clients keep at most this many ticks before older ones are conflated. */

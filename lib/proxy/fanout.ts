@@ -4,7 +4,7 @@
 
 import { setImmediate } from "node:timers";
 import { getLogger } from "../log.ts";
-import type { SubscriptionRegistry } from "../subscriptions/registry.ts";
+import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
 import { instrumentKey, type Tick } from "../types.ts";
 import type { SendScheduler, WsClient } from "./client.ts";
 import { TickFrames } from "./frames.ts";
@@ -24,7 +24,7 @@ const MAX_FANOUT_LAG_MS = 250;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { SubscriptionRegistry } from "../subscriptions/registry.ts";
+ * import { SubscriptionRegistry } from "../subscriptions/mod.ts";
  * const registry = new SubscriptionRegistry({
  *   subscribe: () => Promise.resolve({ ok: true as const, depth: 5 }),
  *   unsubscribe: () => Promise.resolve({ ok: true as const }),

@@ -1,8 +1,8 @@
 // Serialises each tick once per mode and shares the strings across every client that gets it.
 
 import { projectTick } from "../project.ts";
-import type { FrameCache } from "../subscriptions/registry.ts";
-import type { Mode, Tick } from "../types.ts";
+import type { FrameCache } from "../subscriptions/mod.ts";
+import { instrumentKey, type Mode, type Tick } from "../types.ts";
 
 /** Lazily built frames of one tick; create one per tick and hand it to every consumer. */
 export class TickFrames implements FrameCache {
@@ -12,6 +12,8 @@ export class TickFrames implements FrameCache {
   #markets: (string | undefined)[] = [];
   #items: (string | undefined)[] = [];
   #keys: (string | undefined)[] = [];
+  /** The instrument key, built at most once per tick whatever the modes asked. */
+  #instrument: string | undefined;
 
   /** `brokerJson` is the JSON string of the broker name, serialised once per gateway. */
   constructor(tick: Tick, brokerJson: string) {
@@ -37,9 +39,10 @@ export class TickFrames implements FrameCache {
     return this.#markets[mode] ??= `{"type":"market_data",${this.#body(mode)}`;
   }
 
-  /** `EXCHANGE|SYMBOL|mode`: the per-client conflation key. */
+  /** The subscription key `EXCHANGE:SYMBOL:mode`: the per-client conflation key. */
   key(mode: Mode): string {
-    return this.#keys[mode] ??= `${this.#tick.exchange}|${this.#tick.symbol}|${mode}`;
+    this.#instrument ??= instrumentKey(this.#tick.exchange, this.#tick.symbol);
+    return this.#keys[mode] ??= `${this.#instrument}:${mode}`;
   }
 
   /** One element of a `market_data_batch` frame's `ticks` array. */

@@ -1,9 +1,9 @@
 // The client protocol's request handlers: authenticate, ping, subscribe, unsubscribe and the
 // informational requests, answering each with its reply frame. One instance serves every client.
 
-import { type Mode, MODE_LABEL } from "../types.ts";
-import { subKey, type WsClient } from "./client.ts";
-import { overallState } from "./health.ts";
+import { instrumentKey, type Mode, MODE_LABEL, subscriptionKey } from "../types.ts";
+import { overallState } from "../feed_state.ts";
+import type { WsClient } from "./client.ts";
 import {
   type EntryParse,
   isProtocolError,
@@ -162,7 +162,7 @@ export class RequestHandlers {
     const results = await Promise.all(req.entries.map((e) => {
       if (!e.ok) return entryError(e, broker);
       const mode = e.mode ?? req.mode;
-      const key = subKey(e.exchange, e.symbol, mode);
+      const key = subscriptionKey(e.exchange, e.symbol, mode);
       let outcome = byKey.get(key);
       if (!outcome) {
         outcome = this.#subscribeOne(client, e, mode, req.depth);
@@ -190,7 +190,7 @@ export class RequestHandlers {
   ): Promise<Record<string, unknown>> {
     const broker = this.#deps.broker;
     const max = this.#deps.limits.maxSubscriptionsPerClient;
-    const key = subKey(e.exchange, e.symbol, mode);
+    const key = subscriptionKey(e.exchange, e.symbol, mode);
     const held = client.subscriptions.get(key);
     if (held) return success(e, mode, held.depth, broker);
     if (client.subscriptions.size >= max) {
@@ -253,11 +253,11 @@ export class RequestHandlers {
       const modes: Mode[] = e.mode !== null
         ? [e.mode]
         : ([1, 2, 3] as Mode[]).filter((m) =>
-          client.subscriptions.has(subKey(e.exchange, e.symbol, m))
+          client.subscriptions.has(subscriptionKey(e.exchange, e.symbol, m))
         );
       if (
         modes.length === 0 ||
-        !modes.every((m) => client.subscriptions.has(subKey(e.exchange, e.symbol, m)))
+        !modes.every((m) => client.subscriptions.has(subscriptionKey(e.exchange, e.symbol, m)))
       ) {
         failed.push({
           symbol: e.symbol,
@@ -276,7 +276,7 @@ export class RequestHandlers {
       for (const m of modes) {
         const r = await this.#deps.registry.release(client, e.exchange, e.symbol, m);
         // Released from the client's view even if the upstream release must be retried later.
-        client.subscriptions.delete(subKey(e.exchange, e.symbol, m));
+        client.subscriptions.delete(subscriptionKey(e.exchange, e.symbol, m));
         if (!r.ok && r.code !== "NOT_SUBSCRIBED") {
           errors.push(r.message);
           code = r.code;
@@ -324,7 +324,7 @@ export class RequestHandlers {
     // One entry per instrument, listing every mode released for it, lowest first.
     const byInstrument = new Map<string, { symbol: string; exchange: string; modes: Mode[] }>();
     for (const s of held) {
-      const k = `${s.exchange}|${s.symbol}`;
+      const k = instrumentKey(s.exchange, s.symbol);
       const entry = byInstrument.get(k);
       if (entry) entry.modes.push(s.mode);
       else byInstrument.set(k, { symbol: s.symbol, exchange: s.exchange, modes: [s.mode] });

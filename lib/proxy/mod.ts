@@ -1,5 +1,5 @@
-// The WebSocket proxy's public surface: the server on :8765, client API-key checks, and the mode
-// parser other modules share. Import from here, not from the files behind it.
+// The WebSocket proxy's public surface: the server on :8765, its HTTP route table, and client
+// API-key checks. Import from here, not from the files behind it.
 
 export {
   ApiKeyAuth,
@@ -9,7 +9,6 @@ export {
   loadOrCreateKeyFile,
 } from "./auth.ts";
 export { type ProxyDeps, ProxyServer } from "./server.ts";
-export { overallState } from "./health.ts";
 export {
   type HttpMethod,
   HttpRoutes,
@@ -18,4 +17,3 @@ export {
   type RouteHandler,
 } from "./routes.ts";
 export type { DropReason } from "./drops.ts";
-export { parseMode } from "./protocol.ts";

@@ -1,6 +1,7 @@
 // The client protocol's parser: a raw WebSocket text frame becomes a typed request or a protocol
 // error with its catalogue code. Pure functions, no sockets — fuzzed directly by the tests.
 
+import { NonIntegerNumber, parseMode } from "../mode.ts";
 import type { ErrorCode, Mode } from "../types.ts";
 
 /** A protocol error: the code, the message, and the reply `type` the error frame carries. */
@@ -56,51 +57,6 @@ const MAX_SYMBOL_LENGTH = 64;
 const MAX_EXCHANGE_LENGTH = 32;
 /** Largest depth anyone may ask for; brokers fall back to what they support. */
 export const MAX_DEPTH = 50;
-
-/** A mode value written with a fraction or exponent (`2.0`), which JSON.parse would hide. */
-class NonIntegerNumber {
-  constructor(readonly source: string) {}
-}
-
-const MODE_NAMES: Readonly<Record<string, Mode>> = { ltp: 1, quote: 2, depth: 3 };
-const ACCEPTED_MODES = "expected 1 (LTP), 2 (Quote), or 3 (Depth), as an integer or by name";
-
-/**
- * Normalises a mode: the integers 1/2/3 or `LTP`/`Quote`/`Depth` in any case, trimmed. Returns the
- * mode or an error message naming the bad value and the accepted ones.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(parseMode(" quote "), 2);
- * assert.equal(parseMode(null), "Invalid mode null; expected 1 (LTP), 2 (Quote), or 3 (Depth), as an integer or by name");
- * ```
- */
-export function parseMode(v: unknown): Mode | string {
-  if (typeof v === "number") {
-    if (v === 1 || v === 2 || v === 3) return v;
-    if (Number.isInteger(v)) return `Invalid mode ${v}; expected 1 (LTP), 2 (Quote), or 3 (Depth)`;
-    return `Mode must be int or str, got float (${v}); ${ACCEPTED_MODES}`;
-  }
-  if (typeof v === "string") {
-    const m = MODE_NAMES[v.trim().toLowerCase()];
-    if (m) return m;
-    return `Invalid mode '${
-      v.slice(0, 40)
-    }'; expected 'LTP', 'Quote', or 'Depth' (case-insensitive)`;
-  }
-  if (v instanceof NonIntegerNumber) {
-    return `Mode must be int or str, got float (${v.source.slice(0, 40)}); ${ACCEPTED_MODES}`;
-  }
-  if (v === null) return `Invalid mode null; ${ACCEPTED_MODES}`;
-  return `Mode must be int or str, got ${typeName(v)}; ${ACCEPTED_MODES}`;
-}
-
-function typeName(v: unknown): string {
-  if (typeof v === "boolean") return `bool (${v})`;
-  if (Array.isArray(v)) return "array";
-  return typeof v;
-}
 
 const WS = new Set([" ", "\t", "\n", "\r"]);
 

@@ -2,13 +2,8 @@
 // random, truncated and oversized input.
 
 import assert from "node:assert/strict";
-import {
-  isProtocolError,
-  parseMode,
-  parseRequest,
-  type ProtocolError,
-  type Request,
-} from "./protocol.ts";
+import { isProtocolError, parseRequest, type ProtocolError, type Request } from "./protocol.ts";
+import { parseMode } from "../mode.ts";
 import { ERROR_CODES } from "../types.ts";
 
 const limits = { maxFrameBytes: 4096, maxEntriesPerRequest: 100 };

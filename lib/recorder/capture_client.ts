@@ -2,7 +2,7 @@
 // for its symbols (and to release them at exit), authenticated with TICKPLEX_API_KEY.
 
 import type { Mode } from "../types.ts";
-import type { CaptureResult, CaptureRow } from "./capture.ts";
+import type { CaptureResult, CaptureRow } from "../capture/mod.ts";
 
 /** Where and as whom to call the capture API. */
 export interface CaptureClientOptions {

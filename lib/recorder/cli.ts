@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { getLogger, setupLogging } from "../log.ts";
 import { type Mode, MODE_LABEL } from "../types.ts";
-import { parseMode } from "../proxy/protocol.ts";
+import { parseMode } from "../mode.ts";
 import { defaultParquetRoot, type FlushReport, Recorder } from "./recorder.ts";
 import { parseSymbolSet, type SymbolSet } from "./symbols.ts";
 import { formatStats, recordingStats } from "./stats.ts";

@@ -1,9 +1,10 @@
-// The tick recorder: bus → DuckDB (appender batches) → Parquet datasets, capture mode on the
-// gateway, stats, and preparation of recordings for the replay adapter.
+// The tick recorder process (`tickplex record`): bus → DuckDB (appender batches) → Parquet
+// datasets, stats, the client of the gateway's capture API, and preparation of recordings for the
+// replay adapter.
 //
-// Importing this module loads DuckDB's native addon (FFI). The gateway side of capture mode
-// (`capture.ts`) and the replay file format (`replay_format.ts`) do not, and are imported directly
-// by the gateway and the replay adapter.
+// Importing this module loads DuckDB's native addon (FFI). What other processes need lives
+// elsewhere: capture mode's server side runs in the gateway (lib/capture), and the replay file
+// format is read by the replay adapter's worker (lib/replay).
 
 export {
   defaultParquetRoot,
@@ -47,27 +48,6 @@ export {
   type PrepareReplayOptions,
   type PrepareReplayResult,
 } from "./replay_export.ts";
-export {
-  openReplay,
-  readReplayHeaderSync,
-  recordToTick,
-  type ReplayHeader,
-  replayPathFor,
-  type ReplayRecord,
-  type ReplaySource,
-} from "./replay_format.ts";
-export {
-  CAPTURE_PATH,
-  type CaptureDeps,
-  CaptureManager,
-  captureRequestSchema,
-  type CaptureResult,
-  captureRoute,
-  type CaptureRow,
-  type HttpRoute,
-  installCapture,
-  releaseRequestSchema,
-} from "./capture.ts";
 export { CaptureClient, type CaptureClientOptions, CaptureError } from "./capture_client.ts";
 export { type ProgressFn, stderrProgress } from "./progress.ts";
 export { RECORD_HELP, recordMain } from "./cli.ts";

@@ -7,7 +7,7 @@
 // plus what zeromq had queued but not yet handed over. Every tick the reader delivered is either
 // written or counted in `dropped` with a reason.
 
-import { BusReader } from "../bus/reader.ts";
+import { BusReader } from "../bus/mod.ts";
 import { getLogger } from "../log.ts";
 import type { Clock } from "../types.ts";
 import type { DropReason, EventRow } from "./schema.ts";

@@ -1,10 +1,10 @@
 // Prepares a recording for the replay adapter: DuckDB collapses the per-mode copies of each tick
 // into its richest one, orders everything as it arrived, and writes the compact `.tpr` file the
-// adapter's sandboxed worker streams (see replay_format.ts for why DuckDB stays out of the worker).
+// adapter's sandboxed worker streams (see lib/replay for why DuckDB stays out of the worker).
 
 import { openRecording, type RecordingSources } from "./recording.ts";
 import { MODE_NUMBER_SQL, QUOTE_FIELDS, sqlString } from "./schema.ts";
-import { encodePreamble, type ReplayHeader, replayPathFor } from "./replay_format.ts";
+import { encodePreamble, type ReplayHeader, replayPathFor } from "../replay/mod.ts";
 import { type ProgressFn, silentProgress, withQueryProgress } from "./progress.ts";
 import type { SymbolSelector } from "./symbols.ts";
 
@@ -45,8 +45,9 @@ function selectorSql(s: SymbolSelector): string {
  * same tick as LTP, QUOTE and DEPTH rows. Within a publisher session and instrument, the k-th
  * row of each mode published in the same millisecond are copies of one tick: the richest is kept
  * (a replay subscriber at a lower mode gets it projected down). Exact duplicates (same session,
- * topic and seq, e.g. from overlapping sources) are dropped first. Records are ordered by the
- * arrival order of the first copy (`ingest_seq`).
+ * topic, seq and publish time, e.g. from overlapping sources; seq alone repeats when a topic
+ * restarts at 0 after being idle) are dropped first. Records are ordered by the arrival order of
+ * the first copy (`ingest_seq`).
  *
  * @example
  * ```ts ignore
@@ -75,7 +76,7 @@ export async function prepareReplay(options: PrepareReplayOptions): Promise<Prep
       c.run(`CREATE TEMP TABLE replay_rows AS
 WITH src AS (
   SELECT * FROM recording ${where}
-  QUALIFY row_number() OVER (PARTITION BY session, topic, seq ORDER BY ingest_seq) = 1
+  QUALIFY row_number() OVER (PARTITION BY session, topic, seq, published ORDER BY ingest_seq) = 1
 ), numbered AS (
   SELECT *, ${MODE_NUMBER_SQL} AS m,
     row_number() OVER (PARTITION BY session, exchange, symbol, published, mode ORDER BY seq) AS k

@@ -14,7 +14,7 @@ import {
   listValue,
   structValue,
 } from "@duckdb/node-api";
-import type { BusEnvelope } from "../bus/envelope.ts";
+import type { BusEnvelope } from "../bus/mod.ts";
 import type { DepthLevel } from "../types.ts";
 import {
   type EventRow,

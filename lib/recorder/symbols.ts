@@ -2,10 +2,10 @@
 // zeromq subscription prefixes plus an exact matcher (a prefix alone would also let
 // `NSE_RELIANCE_X_LTP` through for `NSE:RELIANCE`). Pure functions.
 
-import type { BusEnvelope } from "../bus/envelope.ts";
-import { formatTopic } from "../bus/topic.ts";
-import type { Mode } from "../types.ts";
-import { parseMode } from "../proxy/protocol.ts";
+import type { BusEnvelope } from "../bus/mod.ts";
+import { formatTopic } from "../bus/mod.ts";
+import { instrumentKey, type Mode } from "../types.ts";
+import { parseMode } from "../mode.ts";
 
 /** One entry of the symbol set. */
 export type SymbolSelector =
@@ -90,7 +90,7 @@ export function symbolSet(selectors: SymbolSelector[]): SymbolSet {
       rawPrefixes.push(s.prefix);
       continue;
     }
-    const key = `${s.exchange}:${s.symbol}`;
+    const key = instrumentKey(s.exchange, s.symbol);
     const prev = instruments.get(key);
     if (s.mode === null || prev === null) instruments.set(key, null);
     else instruments.set(key, new Set([...(prev ?? []), s.mode]));
@@ -102,7 +102,7 @@ export function symbolSet(selectors: SymbolSelector[]): SymbolSet {
     matches(topic, envelope) {
       if (selectors.length === 0) return true;
       for (const p of rawPrefixes) if (topic.startsWith(p)) return true;
-      const modes = instruments.get(`${envelope.exchange}:${envelope.symbol}`);
+      const modes = instruments.get(instrumentKey(envelope.exchange, envelope.symbol));
       if (modes === undefined) return false;
       return modes === null || modes.has(MODE_NUMBER[envelope.mode]);
     },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseSymbolSet } from "./symbols.ts";
-import type { BusEnvelope } from "../bus/envelope.ts";
+import type { BusEnvelope } from "../bus/mod.ts";
 
 const env = (exchange: string, symbol: string, mode: "LTP" | "QUOTE" | "DEPTH") =>
   ({ exchange, symbol, mode }) as BusEnvelope;

@@ -2,8 +2,9 @@
 // asks the upstream (the pool), later ones share it, the last one to leave releases it.
 
 import { getLogger } from "../log.ts";
+import { InstrumentMap } from "../instrument_map.ts";
 import { KeyedLock } from "../keyed_lock.ts";
-import { type InstrumentKey, instrumentKey, type Mode, type Outcome, type Tick } from "../types.ts";
+import { instrumentKey, type Mode, type Outcome, subscriptionKey, type Tick } from "../types.ts";
 
 const log = getLogger(["tickplex", "subscriptions"]);
 
@@ -23,7 +24,7 @@ export interface FrameCache {
   market(mode: Mode): string;
   /** The same tick as one element of a `market_data_batch` frame. */
   batchItem(mode: Mode): string;
-  /** The conflation key of (exchange, symbol, mode), built once per tick and mode. */
+  /** The conflation key of (exchange, symbol, mode) — its `SubscriptionKey`, built once per tick. */
   key(mode: Mode): string;
 }
 
@@ -76,8 +77,8 @@ export interface AcquireInfo {
 export class SubscriptionRegistry {
   #upstream: Upstream;
   #lock = new KeyedLock();
-  /** instrument → mode → entry; the fan-out index. */
-  #byInstrument = new Map<InstrumentKey, Map<Mode, KeyEntry>>();
+  /** instrument → mode → entry; the fan-out index (looked up per tick without building a key). */
+  #byInstrument = new InstrumentMap<Map<Mode, KeyEntry>>();
   /** consumer → the entries it holds. */
   #byConsumer = new Map<Consumer, Set<KeyEntry>>();
   /** Keys whose last consumer left but whose upstream release failed; retried by `reap()`. */
@@ -98,7 +99,9 @@ export class SubscriptionRegistry {
     const ik = instrumentKey(exchange, symbol);
     // Fast path: the key is already streaming and nothing is in flight for the instrument — the
     // common case of many clients sharing a symbol needs no lock, no upstream call.
-    const live = this.#lock.busy(ik) ? undefined : this.#byInstrument.get(ik)?.get(mode);
+    const live = this.#lock.busy(ik)
+      ? undefined
+      : this.#byInstrument.get(exchange, symbol)?.get(mode);
     if (live) {
       const already = live.consumers.has(consumer);
       const shared = live.consumers.size > 0 && !already;
@@ -107,8 +110,7 @@ export class SubscriptionRegistry {
       return Promise.resolve({ ok: true, depth: live.depth, shared, already });
     }
     return this.#lock.run(ik, async () => {
-      const modes = this.#byInstrument.get(ik);
-      const entry = modes?.get(mode);
+      const entry = this.#byInstrument.get(exchange, symbol)?.get(mode);
       if (entry) {
         const already = entry.consumers.has(consumer);
         const shared = entry.consumers.size > 0 && !already;
@@ -119,8 +121,8 @@ export class SubscriptionRegistry {
       const r = await this.#upstream.subscribe(exchange, symbol, mode, depth);
       if (!r.ok) return r;
       const fresh: KeyEntry = { exchange, symbol, mode, depth: r.depth, consumers: new Set() };
-      let m = this.#byInstrument.get(ik);
-      if (!m) this.#byInstrument.set(ik, m = new Map());
+      let m = this.#byInstrument.get(exchange, symbol);
+      if (!m) this.#byInstrument.set(exchange, symbol, m = new Map());
       m.set(mode, fresh);
       this.#add(fresh, consumer);
       return { ok: true, depth: fresh.depth, shared: false, already: false };
@@ -131,7 +133,7 @@ export class SubscriptionRegistry {
   release(consumer: Consumer, exchange: string, symbol: string, mode: Mode): Promise<Outcome> {
     const ik = instrumentKey(exchange, symbol);
     return this.#lock.run(ik, async () => {
-      const entry = this.#byInstrument.get(ik)?.get(mode);
+      const entry = this.#byInstrument.get(exchange, symbol)?.get(mode);
       if (!entry || !entry.consumers.has(consumer)) {
         return {
           ok: false,
@@ -165,15 +167,14 @@ export class SubscriptionRegistry {
       // The broker still streams it: keep the key (with no consumers) and retry on reap().
       this.#orphans.add(entry);
       log.warn("upstream release of {key} failed ({message}); will retry", {
-        key: `${entry.exchange}:${entry.symbol}:${entry.mode}`,
+        key: subscriptionKey(entry.exchange, entry.symbol, entry.mode),
         message: r.message,
       });
       return r;
     }
-    const ik = instrumentKey(entry.exchange, entry.symbol);
-    const modes = this.#byInstrument.get(ik);
+    const modes = this.#byInstrument.get(entry.exchange, entry.symbol);
     modes?.delete(entry.mode);
-    if (modes?.size === 0) this.#byInstrument.delete(ik);
+    if (modes?.size === 0) this.#byInstrument.delete(entry.exchange, entry.symbol);
     this.#orphans.delete(entry);
     return { ok: true };
   }
@@ -205,12 +206,12 @@ export class SubscriptionRegistry {
     exchange: string,
     symbol: string,
   ): ReadonlyMap<Mode, { consumers: Set<Consumer> }> | undefined {
-    return this.#byInstrument.get(instrumentKey(exchange, symbol));
+    return this.#byInstrument.get(exchange, symbol);
   }
 
   /** Modes of an instrument that currently have at least one consumer. */
   modesWithConsumers(exchange: string, symbol: string): Mode[] {
-    const m = this.#byInstrument.get(instrumentKey(exchange, symbol));
+    const m = this.#byInstrument.get(exchange, symbol);
     if (!m) return [];
     const out: Mode[] = [];
     for (const [mode, e] of m) if (e.consumers.size > 0) out.push(mode);

@@ -103,7 +103,7 @@ Deno.test("fault: broker stalls (socket open, nothing sent) → stalled, reconne
     );
     await ticksAfter(client, "TCS");
     assert.equal(gw.pool.status()[0].state, "connected");
-  }, { heartbeatTimeoutMs: 400 });
+  }, { silenceTimeoutMs: 400 });
 });
 
 Deno.test("fault: reconnect rejected with an expired token (403), then a fresh token is accepted", async () => {

@@ -2,8 +2,8 @@
 // answers requests, and fails calls on demand — no worker, no timers.
 
 import type { PoolLink } from "../../lib/pool/pool.ts";
-import type { ItemResult, ToWorker } from "../../lib/pool/messages.ts";
-import type { Capabilities, Mode, Tick } from "../../lib/types.ts";
+import type { ItemResult, ToWorker } from "../../lib/adapter/messages.ts";
+import { type Capabilities, instrumentKey, type Mode, type Tick } from "../../lib/types.ts";
 
 /** Capabilities for tests: a small broker so capacity is easy to hit. */
 export function testCapabilities(perConnection = 2, connections = 2): Capabilities {
@@ -31,6 +31,8 @@ export class FakeLink implements PoolLink {
   readonly failNext = new Set<"subscribe" | "unsubscribe" | "set_mode">();
   readonly known: Set<string> | null;
   terminated = false;
+  /** When set, `init` fails with this (auth: credentials rejected) instead of becoming ready. */
+  initFailure: { auth: boolean; message: string } | null = null;
 
   constructor(readonly index: number, known: Set<string> | null = null) {
     this.known = known;
@@ -48,8 +50,15 @@ export class FakeLink implements PoolLink {
   #handle(m: ToWorker): void {
     switch (m.type) {
       case "init":
+        if (this.initFailure !== null) {
+          this.#reply({ type: "init_failed", ...this.initFailure });
+          return;
+        }
         this.#reply({ type: "status", state: "connected" });
-        this.#reply({ type: "ready", capabilities: testCapabilities() });
+        this.#reply({ type: "ready" });
+        return;
+      case "token":
+        this.tokens.push(m.accessToken);
         return;
       case "subscribe":
       case "unsubscribe":
@@ -58,7 +67,7 @@ export class FakeLink implements PoolLink {
         const fail = this.failNext.has(m.type);
         this.failNext.delete(m.type);
         const results: ItemResult[] = m.items.map((i) => {
-          const k = `${i.exchange}:${i.symbol}`;
+          const k = instrumentKey(i.exchange, i.symbol);
           if (fail) {
             return { ...base(i), ok: false, code: "BROKER_ERROR", message: "injected failure" };
           }
@@ -92,6 +101,14 @@ export class FakeLink implements PoolLink {
   /** Emits ticks as a worker would. */
   emit(ticks: Tick[]): void {
     this.#reply({ type: "ticks", ticks });
+  }
+
+  /** Tokens received. */
+  readonly tokens: string[] = [];
+
+  /** Reports a state as the worker's session would. */
+  status(state: string, detail?: string): void {
+    this.#reply({ type: "status", state, detail });
   }
 
   /** Simulates a crash. */

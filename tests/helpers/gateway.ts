@@ -1,6 +1,6 @@
 // Test harness: a gateway on free loopback ports and WebSocket clients with bounded waits.
 
-import { type Config, configSchema } from "../../lib/config/config.ts";
+import { type Config, configSchema } from "../../lib/config/mod.ts";
 import { Gateway, type GatewayOptions } from "../../lib/gateway.ts";
 import { adapterOptionsFor, ADAPTERS } from "../../adapters/mod.ts";
 

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import type { Gateway } from "../../lib/gateway.ts";
+import { instrumentKey } from "../../lib/types.ts";
 
 /** What a broker simulator says it streams, per open connection: instrument count. */
 export interface BrokerView {
@@ -20,11 +21,11 @@ export interface BrokerView {
 export function assertConsistent(gw: Gateway, broker?: BrokerView): void {
   const registry = new Map<string, number>();
   for (const r of gw.registry.list()) {
-    const k = `${r.exchange}:${r.symbol}`;
+    const k = instrumentKey(r.exchange, r.symbol);
     registry.set(k, Math.max(registry.get(k) ?? 0, r.mode));
   }
   const streams = gw.pool.streams();
-  const pool = new Map(streams.map((s) => [`${s.exchange}:${s.symbol}`, s.mode]));
+  const pool = new Map(streams.map((s) => [instrumentKey(s.exchange, s.symbol), s.mode]));
   assert.deepEqual(pool, registry, "pool streams = highest registry mode per instrument");
   const status = gw.pool.status();
   const counted = status.reduce((n, c) => n + c.symbols, 0);

@@ -9,7 +9,7 @@ import { BusReader } from "../../lib/bus/reader.ts";
 import type { BusEnvelope } from "../../lib/bus/envelope.ts";
 import { Recorder } from "../../lib/recorder/recorder.ts";
 import { prepareReplay } from "../../lib/recorder/replay_export.ts";
-import { openReplay, type ReplayRecord } from "../../lib/recorder/replay_format.ts";
+import { openReplay, type ReplayRecord } from "../../lib/replay/mod.ts";
 import { rollToParquet } from "../../lib/recorder/roll.ts";
 import { TickStore } from "../../lib/recorder/store.ts";
 import { sqlString } from "../../lib/recorder/schema.ts";
@@ -261,5 +261,39 @@ Deno.test("replay: a recording without its prepared file fails to start with the
   await assert.rejects(
     () => startGateway({ broker: { name: "replay", options: { recording: db, speed: 0 } } }),
     /invalid replay options: speed/,
+  );
+});
+
+Deno.test("prepare-replay keeps a topic restarted at seq 0 after idle; drops exact copies", async () => {
+  await using dir = await tempDir();
+  const db = `${dir.path}/restart.duckdb`;
+  const store = await TickStore.open(db);
+  const t0 = Date.UTC(2024, 5, 3, 4, 0, 0);
+  const ticks = [];
+  // seq 0..4, then (the publisher forgot the idle topic) seq 0..4 again eleven minutes later.
+  for (let i = 0; i < 10; i++) {
+    const published = i < 5 ? t0 + i * 50 : t0 + 660_000 + i * 50;
+    const envelope = {
+      v: 1,
+      seq: i % 5,
+      session: "s1",
+      broker: "zerodha",
+      exchange: "NSE",
+      symbol: "SBIN",
+      mode: "LTP",
+      published,
+      data: { symbol: "SBIN", exchange: "NSE", ltp: 800 + i, ltt: null, timestamp: published },
+    } as BusEnvelope;
+    ticks.push({ ingestSeq: i, received: published + 1, topic: "NSE_SBIN_LTP", envelope });
+  }
+  // The same message recorded twice (overlapping sources) is one tick.
+  ticks.push({ ...ticks[7], ingestSeq: 10 });
+  store.writeTicks(ticks);
+  store.close();
+  const prepared = await prepareReplay({ db });
+  assert.equal(prepared.header.rows, 10);
+  assert.deepEqual(
+    (await records(prepared.out)).map((r) => r.ltp),
+    [800, 801, 802, 803, 804, 805, 806, 807, 808, 809],
   );
 });

@@ -34,7 +34,7 @@ async function setup(
       options: {
         reconnectBaseMs: 50,
         reconnectMaxMs: 200,
-        heartbeatTimeoutMs: 3000,
+        silenceTimeoutMs: 3000,
         authRetryMinMs: 0,
         ...(options.adapter as object ?? {}),
       },

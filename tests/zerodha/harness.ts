@@ -1,7 +1,7 @@
 // Test harness: runs the real Zerodha adapter worker with narrow permissions, drives it with the
 // pool's messages and collects what it posts, validated by `parseFromWorker`.
 
-import { type FromWorker, parseFromWorker, type ToWorker } from "../../lib/pool/messages.ts";
+import { type FromWorker, parseFromWorker, type ToWorker } from "../../lib/adapter/messages.ts";
 import type { FeedState, Tick } from "../../lib/types.ts";
 
 export const SAMPLE_INSTRUMENTS = new URL(

@@ -1,7 +1,8 @@
 // Feed status, safety gate, recent events and throughput, rendered from one status document per
 // poll. Connection cards are keyed by index and updated in place.
 
-import type { ConnectionView, DashboardStatus, StatusEvent } from "../status_types.ts";
+import type { ConnectionReport } from "../../feed_state.ts";
+import type { DashboardStatus, StatusEvent } from "../status_types.ts";
 import { drawThroughput } from "./chart.ts";
 import { Cell, type DomCanvas, type DomElement, h, onResize, part } from "./dom.ts";
 import { formatAge, formatClock, formatQuantity, formatRate } from "./format.ts";
@@ -115,7 +116,7 @@ export class StatusView {
     drawThroughput(this.#canvas, s.throughput.samples, s.server_time, s.throughput.window_ms);
   }
 
-  #renderConnections(conns: readonly ConnectionView[]): void {
+  #renderConnections(conns: readonly ConnectionReport[]): void {
     const seen = new Set<number>();
     for (const c of conns) {
       seen.add(c.index);

@@ -1,43 +1,14 @@
 // The worker side of the adapter protocol: parses messages from the main isolate and routes them
 // to an adapter's handlers, so every broker worker speaks the protocol the same way.
 
-import type { Capabilities, FeedState, Tick } from "../types.ts";
-import {
-  type FaultKind,
-  type FromWorker,
-  type ItemResult,
-  parseToWorker,
-  type StreamItem,
-} from "./messages.ts";
+import type { AdapterHandlers, AdapterOutput } from "./contract.ts";
+import { AuthError } from "./errors.ts";
+import { type FromWorker, parseToWorker } from "./messages.ts";
 import { TickFlow } from "./tick_flow.ts";
 
 /** Tick batches a worker may have unconsumed by the main isolate before it conflates. */
 export const MAX_BATCHES_IN_FLIGHT = 256;
 const CONFLATION_REPORT_MS = 10_000;
-
-/** What an adapter uses to talk to the main isolate. */
-export interface AdapterOutput {
-  /** One call per broker frame: the batch becomes one postMessage. */
-  ticks(ticks: Tick[]): void;
-  status(state: FeedState, detail?: string): void;
-  log(level: "debug" | "info" | "warning" | "error", message: string): void;
-}
-
-/** A broker adapter as the worker runtime drives it. */
-export interface AdapterHandlers {
-  /** Parses options, connects, and returns the capabilities it runs with. */
-  init(
-    connection: number,
-    options: unknown,
-    out: AdapterOutput,
-  ): Promise<Capabilities> | Capabilities;
-  subscribe(items: StreamItem[]): Promise<ItemResult[]>;
-  unsubscribe(items: { exchange: string; symbol: string }[]): Promise<ItemResult[]>;
-  setMode(items: StreamItem[]): Promise<ItemResult[]>;
-  token(accessToken: string): void;
-  fault?(kind: FaultKind): void;
-  close(): Promise<void>;
-}
 
 interface WorkerScope {
   postMessage(message: unknown): void;
@@ -96,9 +67,18 @@ export function runAdapter(handlers: AdapterHandlers): void {
       try {
         switch (msg.type) {
           case "init": {
-            const capabilities = await handlers.init(msg.connection, msg.options, out);
+            try {
+              await handlers.init(msg.connection, msg.options, out);
+            } catch (err) {
+              post({
+                type: "init_failed",
+                auth: err instanceof AuthError,
+                message: String(err instanceof Error ? err.message : err).slice(0, 2000),
+              });
+              return;
+            }
             initialised = true;
-            post({ type: "ready", capabilities });
+            post({ type: "ready" });
             return;
           }
           case "subscribe":

@@ -2,20 +2,17 @@
 // zod schemas; tick batches (the hot path) go through a hand-written codec that checks every field.
 
 import { z } from "zod";
-import { type DepthLevel, FEED_STATES, type Mode, QUOTE_FIELDS, type Tick } from "../types.ts";
+import {
+  type DepthLevel,
+  ERROR_CODES,
+  FEED_STATES,
+  type Mode,
+  QUOTE_FIELDS,
+  type Tick,
+} from "../types.ts";
 
 const modeSchema = z.union([z.literal(1), z.literal(2), z.literal(3)]);
-const errorCodeSchema = z.enum([
-  "INVALID_PARAMETERS",
-  "INVALID_MODE",
-  "INVALID_DEPTH",
-  "SYMBOL_NOT_FOUND",
-  "MAX_CAPACITY_REACHED",
-  "NOT_SUBSCRIBED",
-  "DOWNGRADE_FAILED",
-  "BROKER_ERROR",
-  "SERVER_ERROR",
-]);
+const errorCodeSchema = z.enum(ERROR_CODES);
 
 const instrumentSchema = z.object({
   exchange: z.string().min(1).max(32),
@@ -25,7 +22,8 @@ const instrumentSchema = z.object({
 /** One instrument in a subscribe / set_mode request. */
 export const streamItemSchema = instrumentSchema.extend({
   mode: modeSchema,
-  depth: z.number().int().min(1).max(50),
+  /** Requested depth; 0 once the broker said it has no book for the instrument (indices). */
+  depth: z.number().int().min(0).max(50),
 });
 export type StreamItem = z.infer<typeof streamItemSchema>;
 
@@ -72,7 +70,8 @@ export type FaultKind = Extract<ToWorker, { type: "fault" }>["kind"];
 export const itemResultSchema = z.discriminatedUnion("ok", [
   instrumentSchema.extend({
     ok: z.literal(true),
-    depth: z.number().int().min(1).max(50).optional(),
+    /** Depth levels delivered (Depth mode); 0 when the instrument has no book (indices). */
+    depth: z.number().int().min(0).max(50).optional(),
   }),
   instrumentSchema.extend({
     ok: z.literal(false),
@@ -82,19 +81,11 @@ export const itemResultSchema = z.discriminatedUnion("ok", [
 ]);
 export type ItemResult = z.infer<typeof itemResultSchema>;
 
-const capabilitiesSchema = z.object({
-  broker: z.string(),
-  hosts: z.array(z.string()),
-  readPaths: z.array(z.string()),
-  maxSymbolsPerConnection: z.number().int().positive(),
-  maxConnections: z.number().int().positive(),
-  maxTokensPerFrame: z.number().int().positive(),
-  depthLevels: z.record(z.string(), z.array(z.number().int().positive())),
-});
-
 /** Control messages an adapter worker sends to the main isolate (ticks are parsed separately). */
 export const fromWorkerControlSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("ready"), capabilities: capabilitiesSchema }),
+  z.object({ type: z.literal("ready") }),
+  /** `init` failed; `auth` when the broker rejected the credentials (no retry until a token). */
+  z.object({ type: z.literal("init_failed"), auth: z.boolean(), message: z.string().max(2000) }),
   z.object({ type: z.literal("ack"), id: z.number().int(), results: z.array(itemResultSchema) }),
   z.object({
     type: z.literal("error"),
@@ -104,7 +95,7 @@ export const fromWorkerControlSchema = z.discriminatedUnion("type", [
   }),
   z.object({
     type: z.literal("status"),
-    state: z.enum(FEED_STATES as [string, ...string[]]),
+    state: z.enum(FEED_STATES),
     detail: z.string().max(2000).optional(),
   }),
   z.object({

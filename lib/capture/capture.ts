@@ -5,10 +5,10 @@
 
 import { z } from "zod";
 import { getLogger } from "../log.ts";
-import type { Gateway } from "../gateway.ts";
-import { parseMode } from "../proxy/protocol.ts";
-import type { Consumer, SubscriptionRegistry } from "../subscriptions/registry.ts";
-import { type ErrorCode, type Mode, MODE_LABEL } from "../types.ts";
+import { parseMode } from "../mode.ts";
+import type { HttpRoutes } from "../proxy/mod.ts";
+import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
+import { type ErrorCode, type Mode, MODE_LABEL, subscriptionKey } from "../types.ts";
 
 const log = getLogger(["tickplex", "capture"]);
 
@@ -89,10 +89,6 @@ interface Owner {
   held: Map<string, Held>;
 }
 
-function heldKey(exchange: string, symbol: string, mode: Mode): string {
-  return `${exchange}:${symbol}:${mode}`;
-}
-
 /**
  * The capture consumers and their holdings; the HTTP layer ({@link captureRoute}) is a thin shell
  * over it.
@@ -131,7 +127,7 @@ export class CaptureManager {
     const o = this.#owner(owner);
     return await Promise.all(items.map(async (item): Promise<CaptureResult> => {
       const label = MODE_LABEL[item.mode];
-      const key = heldKey(item.exchange, item.symbol, item.mode);
+      const key = subscriptionKey(item.exchange, item.symbol, item.mode);
       const r = await this.#registry.acquire(
         o.consumer,
         item.exchange,
@@ -213,7 +209,7 @@ export class CaptureManager {
 
   async #releaseOne(owner: string, h: Held): Promise<CaptureResult> {
     const o = this.#owners.get(owner)!;
-    o.held.delete(heldKey(h.exchange, h.symbol, h.mode));
+    o.held.delete(subscriptionKey(h.exchange, h.symbol, h.mode));
     if (o.held.size === 0) this.#owners.delete(owner);
     const r = await this.#registry.release(o.consumer, h.exchange, h.symbol, h.mode);
     const base = { exchange: h.exchange, symbol: h.symbol, mode: MODE_LABEL[h.mode] };
@@ -374,6 +370,16 @@ export function captureRoute(deps: CaptureDeps): HttpRoute {
   };
 }
 
+/** Where the capture API is installed: the gateway's registry, HTTP routes and API-key check. */
+export interface CaptureHost {
+  /** The registry captures subscribe through. */
+  readonly registry: SubscriptionRegistry;
+  /** The HTTP route table of the gateway's port; the capture path is added. */
+  readonly routes: Pick<HttpRoutes, "addAll">;
+  /** Null when the request carries a valid API key, else the 401/429 response to return. */
+  authorize(req: Request, info: { address: string }): Promise<Response | null>;
+}
+
 /**
  * Installs the capture API on a running gateway (its registry and API-key check). Returns the
  * manager, e.g. to inspect captures in-process.
@@ -384,16 +390,14 @@ export function captureRoute(deps: CaptureDeps): HttpRoute {
  * installCapture(gw);
  * ```
  */
-export function installCapture(
-  gw: Pick<Gateway, "registry" | "routes" | "authorize">,
-): CaptureManager {
-  const captures = new CaptureManager(gw.registry);
-  gw.routes.addAll(
+export function installCapture(host: CaptureHost): CaptureManager {
+  const captures = new CaptureManager(host.registry);
+  host.routes.addAll(
     [CAPTURE_PATH],
     ["GET", "POST", "DELETE"],
     captureRoute({
-      registry: gw.registry,
-      authorize: (req, info) => gw.authorize(req, info),
+      registry: host.registry,
+      authorize: (req, info) => host.authorize(req, info),
       captures,
     }),
   );

@@ -3,7 +3,7 @@
 // the main isolate catches up, so a busy main thread can never make the worker's queue grow
 // without bound.
 
-import type { Tick } from "../types.ts";
+import { instrumentKey, type Tick } from "../types.ts";
 
 /** Sends batches while credit lasts and conflates the rest. Pure: no timers, no I/O. */
 export class TickFlow {
@@ -38,7 +38,7 @@ export class TickFlow {
       return;
     }
     for (const t of ticks) {
-      const key = `${t.exchange}|${t.symbol}`;
+      const key = instrumentKey(t.exchange, t.symbol);
       if (this.#pending.delete(key)) this.conflated++;
       this.#pending.set(key, t);
     }

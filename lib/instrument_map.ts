@@ -1,15 +1,17 @@
-// A map keyed by (exchange, symbol) without building an `EXCHANGE:SYMBOL` string per lookup — the
-// cache, the ring buffer and the dispatch routes look one up for every tick.
+// A map keyed by (exchange, symbol) without building an instrument-key string per lookup — the
+// registry's fan-out index, the market-data cache, ring buffer and dispatch routes look one up for
+// every tick.
 
 /**
  * Two-level map exchange → symbol → value.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InstrumentMap } from "./instrument_map.ts";
  * const m = new InstrumentMap<number>();
  * m.set("NSE", "RELIANCE", 1);
- * m.get("NSE", "RELIANCE"); // 1
+ * assert.equal(m.get("NSE", "RELIANCE"), 1);
  * ```
  */
 export class InstrumentMap<V> {

@@ -1,0 +1,12 @@
+// Simulator building blocks shared by every broker simulator, and the contract the conformance
+// suite drives them through.
+
+export type { BrokerSimulator } from "./contract.ts";
+export {
+  SimConnection,
+  type SimFrame,
+  SimServer,
+  type SimServerHooks,
+  type SimServerOptions,
+} from "./server.ts";
+export { type SimInstrumentSpec, type SimLevel, SimMarket, type SimQuote } from "./market.ts";
