@@ -9,6 +9,7 @@ import { SubscriptionRegistry } from "./subscriptions/mod.ts";
 import { ApiKeyAuth, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
 import { BusPublisher } from "./bus/mod.ts";
 import type { Tick } from "./types.ts";
+import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
 import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./capture/mod.ts";
@@ -176,7 +177,7 @@ export class Gateway {
         userId: config.broker.userId,
         supportedBrokers: Object.keys(opts.adapters),
         feedStatus: () => pool.status(),
-        metrics: () => gw?.metricsText() ?? "",
+        metrics: (out) => gw?.writeMetrics(out),
       });
     } catch (err) {
       await bus.close();
@@ -191,7 +192,7 @@ export class Gateway {
       methods: ["POST"],
       handler: (req, info) => gw.#tokenRoute(req, info),
     });
-    gw.metricsProviders.push(() => marketData.metricsText());
+    gw.metricsProviders.push((out) => marketData.writeMetrics(out));
     marketData.start();
     installDashboard({
       broker: config.broker.name,
@@ -235,8 +236,8 @@ export class Gateway {
   authorize(req: Request, info: { address: string }): Promise<Response | null> {
     return this.proxy.authorizeHttp(req, info.address);
   }
-  /** Extra metrics text providers. */
-  readonly metricsProviders: (() => string)[] = [];
+  /** Further producers of /metrics families (the market data service ...). */
+  readonly metricsProviders: MetricsSource[] = [];
 
   /**
    * `POST /api/v1/broker/token` `{"accessToken": "..."}` (API key required): hands a fresh broker
@@ -270,27 +271,63 @@ export class Gateway {
     return jsonResponse({ status: "success", connections: this.pool.status().length });
   }
 
-  /** Gateway-level Prometheus lines. */
-  metricsText(): string {
+  /**
+   * Writes the gateway's families into /metrics: the pool's counters and connections, the bus,
+   * then every {@link metricsProviders} entry.
+   */
+  writeMetrics(out: PrometheusText): void {
     const c = this.pool.counters;
-    const lines = [
-      `# HELP tickplex_ticks_in_total Ticks received from the broker adapters.`,
-      `# TYPE tickplex_ticks_in_total counter`,
-      `tickplex_ticks_in_total ${c.ticksIn}`,
-      `# HELP tickplex_ticks_rejected_total Ticks from adapters that failed validation.`,
-      `# TYPE tickplex_ticks_rejected_total counter`,
-      `tickplex_ticks_rejected_total ${c.ticksRejected}`,
-      `# HELP tickplex_worker_restarts_total Adapter worker restarts.`,
-      `# TYPE tickplex_worker_restarts_total counter`,
-      `tickplex_worker_restarts_total ${c.restarts}`,
-      `# HELP tickplex_bus_published_total Messages published on the bus.`,
-      `# TYPE tickplex_bus_published_total counter`,
-      `tickplex_bus_published_total ${this.bus.published}`,
-      `# HELP tickplex_bus_dropped_total Bus messages dropped before the socket.`,
-      `# TYPE tickplex_bus_dropped_total counter`,
-      `tickplex_bus_dropped_total ${this.bus.dropped}`,
-    ];
-    return lines.join("\n") + "\n" + this.metricsProviders.map((p) => p()).join("");
+    const connections = this.pool.status();
+    const perConnection = (f: (s: (typeof connections)[number]) => number): Sample[] =>
+      connections.map((s) => [{ connection: String(s.index + 1) }, f(s)]);
+    out
+      .one(
+        "tickplex_ticks_in_total",
+        "counter",
+        "Ticks received from the broker adapters.",
+        c.ticksIn,
+      )
+      .one(
+        "tickplex_ticks_rejected_total",
+        "counter",
+        "Ticks from adapters that failed validation.",
+        c.ticksRejected,
+      )
+      .one("tickplex_worker_restarts_total", "counter", "Adapter worker restarts.", c.restarts)
+      .family(
+        "tickplex_connection_symbols",
+        "gauge",
+        "Symbols streamed per broker connection.",
+        perConnection((s) => s.symbols),
+      )
+      .family(
+        "tickplex_connection_ticks_total",
+        "counter",
+        "Ticks received per broker connection.",
+        perConnection((s) => s.ticks),
+      )
+      .family(
+        "tickplex_connection_up",
+        "gauge",
+        "1 when the broker connection is connected, else 0; its state is a label.",
+        connections.map((s) => [
+          { connection: String(s.index + 1), state: s.state },
+          s.state === "connected" ? 1 : 0,
+        ]),
+      )
+      .one(
+        "tickplex_bus_published_total",
+        "counter",
+        "Messages published on the bus.",
+        this.bus.published,
+      )
+      .one(
+        "tickplex_bus_dropped_total",
+        "counter",
+        "Bus messages dropped before the socket.",
+        this.bus.dropped,
+      );
+    for (const p of this.metricsProviders) p(out);
   }
 
   #onTicks(ticks: Tick[]): void {

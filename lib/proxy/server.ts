@@ -8,6 +8,7 @@ import type { Buffer } from "node:buffer";
 // @ts-types="@types/ws"
 import { type ServerOptions, type WebSocket, WebSocketServer } from "ws";
 import { getLogger } from "../log.ts";
+import { type MetricsSource, PrometheusText, renderMetrics } from "../metrics/mod.ts";
 import type { Limits } from "../config/mod.ts";
 import { type ConnectionStatus, overallState } from "../feed_state.ts";
 import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
@@ -36,8 +37,8 @@ export interface ProxyDeps {
   supportedBrokers: string[];
   /** Per-connection feed status (from the pool). */
   feedStatus(): ConnectionStatus[];
-  /** Extra Prometheus lines appended to /metrics. */
-  metrics?: () => string;
+  /** The rest of the gateway's metrics, written after the proxy's into /metrics. */
+  metrics?: MetricsSource;
 }
 
 /** Keep-alive checks run at most this often; lag checks run every half probe interval. */
@@ -97,9 +98,10 @@ export class ProxyServer {
       path: "/metrics",
       methods: ["GET"],
       handler: () =>
-        new Response(this.metricsText() + (this.#deps.metrics?.() ?? ""), {
-          headers: { "content-type": "text/plain; version=0.0.4" },
-        }),
+        new Response(
+          renderMetrics([(out) => this.writeMetrics(out), this.#deps.metrics ?? (() => {})]),
+          { headers: { "content-type": "text/plain; version=0.0.4" } },
+        ),
     });
     this.routes.add({
       path: "/api/v1/subscriptions",
@@ -242,74 +244,99 @@ export class ProxyServer {
     };
   }
 
-  /** Prometheus text for the proxy's own counters. */
+  /** The proxy's own metrics as a Prometheus document (what /metrics starts with). */
   metricsText(): string {
-    const lines: string[] = [];
-    const add = (name: string, type: "counter" | "gauge", help: string, value: number) => {
-      lines.push(`# HELP tickplex_${name} ${help}`, `# TYPE tickplex_${name} ${type}`);
-      lines.push(`tickplex_${name} ${value}`);
-    };
+    const out = new PrometheusText();
+    this.writeMetrics(out);
+    return out.toString();
+  }
+
+  /** Writes the proxy's metric families: clients, connections, messages, drops by reason. */
+  writeMetrics(out: PrometheusText): void {
     const c = this.counters;
     let conflating = 0;
     for (const client of this.#clients) if (client.lag.mode === "conflate") conflating++;
-    add("clients", "gauge", "Connected WebSocket clients.", this.#clients.size);
-    add(
-      "clients_conflated",
-      "gauge",
-      "Clients currently conflated to the newest tick per key because they lag.",
-      conflating,
-    );
-    add(
-      "tcp_connections",
-      "gauge",
-      "Open TCP connections on the port.",
-      this.#listener.connections,
-    );
-    add(
-      "tcp_connections_pending",
-      "gauge",
-      "Open TCP connections not upgraded to WebSocket (requests, or requests still arriving).",
-      this.#listener.pending,
-    );
-    add("client_connections_total", "counter", "WebSocket connections accepted.", c.connections);
-    add("client_messages_total", "counter", "Client messages received.", c.messages);
-    add(
-      "protocol_errors_total",
-      "counter",
-      "Client messages answered with an error.",
-      c.protocolErrors,
-    );
-    add("deliveries_total", "counter", "Ticks delivered to consumers.", c.ticksFannedOut);
-    add(
-      "slow_consumers_closed_total",
-      "counter",
-      "Clients closed as slow consumers.",
-      c.slowConsumersClosed,
-    );
-    add("flooders_closed_total", "counter", "Clients closed for flooding.", c.floodersClosed);
-    add(
-      "subscription_keys",
-      "gauge",
-      "Distinct (exchange, symbol, mode) keys held.",
-      this.#deps.registry.list().length,
-    );
-    lines.push(
-      "# HELP tickplex_client_drops_total Connections dropped by the proxy, by reason.",
-      "# TYPE tickplex_client_drops_total counter",
-    );
-    for (const r of DROP_REASONS) {
-      lines.push(`tickplex_client_drops_total{reason="${r}"} ${this.drops.count(r)}`);
-    }
-    for (const s of this.#deps.feedStatus()) {
-      lines.push(`tickplex_connection_symbols{connection="${s.index + 1}"} ${s.symbols}`);
-      lines.push(`tickplex_connection_ticks_total{connection="${s.index + 1}"} ${s.ticks}`);
-      lines.push(
-        `tickplex_connection_up{connection="${s.index + 1}",state="${s.state}"} ${
-          s.state === "connected" ? 1 : 0
-        }`,
+    out
+      .one("tickplex_clients", "gauge", "Connected WebSocket clients.", this.#clients.size)
+      .one(
+        "tickplex_clients_conflated",
+        "gauge",
+        "Clients currently sent the newest tick per key in rounds because they lag.",
+        conflating,
+      )
+      .one(
+        "tickplex_tcp_connections",
+        "gauge",
+        "Open TCP connections on the port.",
+        this.#listener.connections,
+      )
+      .one(
+        "tickplex_tcp_connections_pending",
+        "gauge",
+        "Open TCP connections not upgraded to WebSocket (requests, or requests still arriving).",
+        this.#listener.pending,
+      )
+      .one(
+        "tickplex_client_connections_total",
+        "counter",
+        "WebSocket connections accepted.",
+        c.connections,
+      )
+      .one("tickplex_client_messages_total", "counter", "Client messages received.", c.messages)
+      .one(
+        "tickplex_protocol_errors_total",
+        "counter",
+        "Client messages answered with an error.",
+        c.protocolErrors,
+      )
+      .one(
+        "tickplex_deliveries_total",
+        "counter",
+        "Ticks delivered to consumers.",
+        c.ticksFannedOut,
+      )
+      .one(
+        "tickplex_frames_out_total",
+        "counter",
+        "Frames written to WebSocket clients.",
+        this.totals.framesOut,
+      )
+      .one(
+        "tickplex_ticks_out_total",
+        "counter",
+        "Ticks written to WebSocket clients (a batched frame carries several).",
+        this.totals.ticksOut,
+      )
+      .one(
+        "tickplex_fanout_conflated_total",
+        "counter",
+        "Ticks dropped because the fan-out itself fell behind the feed (newest per instrument kept).",
+        c.ticksConflatedBehind,
+      )
+      .one(
+        "tickplex_slow_consumers_closed_total",
+        "counter",
+        "Clients closed as slow consumers.",
+        c.slowConsumersClosed,
+      )
+      .one(
+        "tickplex_flooders_closed_total",
+        "counter",
+        "Clients closed for flooding.",
+        c.floodersClosed,
+      )
+      .one(
+        "tickplex_subscription_keys",
+        "gauge",
+        "Distinct (exchange, symbol, mode) keys held.",
+        this.#deps.registry.list().length,
+      )
+      .family(
+        "tickplex_client_drops_total",
+        "counter",
+        "Connections dropped by the proxy, by reason.",
+        DROP_REASONS.map((r) => [{ reason: r }, this.drops.count(r)]),
       );
-    }
-    return lines.join("\n") + "\n";
   }
 
   // ---- WebSocket clients --------------------------------------------------------------------
