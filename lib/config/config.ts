@@ -30,8 +30,9 @@ export const limitsSchema = z.object({
   closeTimeoutMs: z.number().int().positive().default(3_000),
   /** Each HTTP request (headers and body) must arrive within this; idle keep-alive too. */
   requestTimeoutMs: z.number().int().positive().default(10_000),
-  /** Open TCP connections from one address, and in total (WebSocket clients included). */
+  /** Open TCP connections from one address (WebSocket clients included); more are cut at accept. */
   maxConnectionsPerAddress: z.number().int().positive().default(2_000),
+  /** Open TCP connections in total (WebSocket clients included); more are cut at accept. */
   maxConnections: z.number().int().positive().default(12_000),
   /** Milliseconds between batched frames, for clients that opted in to batching. */
   batchIntervalMs: z.number().int().min(1).max(1000).default(5),

@@ -32,6 +32,11 @@ export interface SendLimits extends LagLimits {
 export interface SendScheduler {
   /** Totals across every client, for throughput figures. */
   readonly totals: { framesOut: number; ticksOut: number };
+  /**
+   * The gateway's stall clock: milliseconds its event loop has been late in total. Time the
+   * gateway itself stood still is not held against a client (see lag.ts).
+   */
+  readonly stallMs: number;
   /** The client has queued ticks to write as soon as it may. */
   queued(client: WsClient): void;
   /** The client has a batch waiting for its flush interval. */
@@ -59,7 +64,7 @@ export type ClientVerdict = "ok" | "slow_consumer" | "keepalive_timeout";
  * };
  * const totals = { framesOut: 0, ticksOut: 0 };
  * const limits = { sendHighWaterBytes: 1 << 18, batchIntervalMs: 5, maxStalenessMs: 250, slowConsumerMs: 10_000 };
- * const c = new WsClient("c1", "127.0.0.1", socket, limits, { totals, queued: () => {}, batchPending: () => {} }, 100);
+ * const c = new WsClient("c1", "127.0.0.1", socket, limits, { totals, stallMs: 0, queued: () => {}, batchPending: () => {} }, 100);
  * c.sendControl('{"type":"pong"}');
  * assert.deepEqual([sent.length, totals.framesOut], [1, 1]);
  * ```
@@ -105,6 +110,8 @@ export class WsClient implements Consumer {
   /** Since when the bytes above the kernel have stayed over the high-water mark (0: not). */
   #fullSince = 0;
   #keepaliveSentAt = 0;
+  /** The stall clock at the previous check. */
+  #checkedStall = 0;
   lastBatchFlush = 0;
   batchScheduled = false;
 
@@ -246,7 +253,7 @@ export class WsClient implements Consumer {
   probeIfDue(now: number): void {
     if (!this.lag.probeDue(now) || !this.socket.open) return;
     try {
-      this.socket.ping(String(this.lag.probe(now)));
+      this.socket.ping(String(this.lag.probe(now, this.#scheduler.stallMs)));
     } catch {
       // closed under us
     }
@@ -256,7 +263,7 @@ export class WsClient implements Consumer {
   onPong(payload: string, now: number): boolean {
     this.lastHeard = now;
     if (payload.startsWith(KEEPALIVE_PREFIX)) return false;
-    return this.lag.pong(payload, now) && this.queued > 0;
+    return this.lag.pong(payload, now, this.#scheduler.stallMs) && this.queued > 0;
   }
 
   /**
@@ -265,7 +272,13 @@ export class WsClient implements Consumer {
    */
   check(now: number, idleTimeoutMs: number): ClientVerdict {
     if (this.closed) return "ok";
-    if (this.lag.check(now) === "slow") return "slow_consumer";
+    const stall = this.#scheduler.stallMs;
+    // Deadlines that ran while the gateway itself stood still are moved on by that much.
+    const stalled = stall - this.#checkedStall;
+    this.#checkedStall = stall;
+    if (this.#fullSince !== 0) this.#fullSince += stalled;
+    if (this.#keepaliveSentAt !== 0) this.#keepaliveSentAt += stalled;
+    if (this.lag.check(now, stall) === "slow") return "slow_consumer";
     // The memory guard: bytes above the kernel stuck over the high-water mark.
     if (this.socket.bufferedAmount >= this.#limits.sendHighWaterBytes) {
       if (this.#fullSince === 0) this.#fullSince = now;

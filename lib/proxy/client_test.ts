@@ -29,6 +29,7 @@ function scheduler(): SendScheduler & { due: Set<WsClient> } {
   const due = new Set<WsClient>();
   return {
     totals: { framesOut: 0, ticksOut: 0 },
+    stallMs: 0,
     due,
     queued: (c) => due.add(c),
     batchPending: () => {},

@@ -39,6 +39,8 @@ export class FanOut implements SendScheduler {
   readonly counters = { ticksFannedOut: 0, ticksConflatedBehind: 0 };
   /** Frames and ticks written to clients, all clients together. */
   readonly totals = { framesOut: 0, ticksOut: 0 };
+  /** The gateway's stall clock (see {@link SendScheduler.stallMs}); the proxy advances it. */
+  stallMs = 0;
   #registry: SubscriptionRegistry;
   #brokerJson: string;
   #batchIntervalMs: number;

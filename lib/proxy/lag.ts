@@ -57,13 +57,15 @@ export class LagMeter {
   readonly #limits: LagLimits;
   /** Probe interval while data flows: often enough to notice lag well within the bound. */
   readonly probeIntervalMs: number;
-  /** Probes in flight, oldest first. */
-  #probes: { id: number; at: number }[] = [];
+  /** Probes in flight, oldest first, with the stall clock when each was sent. */
+  #probes: { id: number; at: number; stall: number }[] = [];
   #nextId = 1;
   #lastProbeAt = -Infinity;
   #wroteSinceProbe = false;
   #mode: SendMode = "flow";
   #behindSince: number | null = null;
+  /** The stall clock when the client fell behind. */
+  #behindStall = 0;
   /** Queue replacements seen during the current round (conflate mode). */
   #replacedThisRound = 0;
   #cleanRounds = 0;
@@ -110,26 +112,27 @@ export class LagMeter {
     return now - this.#lastProbeAt >= this.probeIntervalMs;
   }
 
-  /** Records a probe sent at `now`; returns its id (the ping payload). */
-  probe(now: number): number {
+  /** Records a probe sent at `now` (stall clock `stall`); returns its id (the ping payload). */
+  probe(now: number, stall = 0): number {
     const id = this.#nextId++;
-    this.#probes.push({ id, at: now });
+    this.#probes.push({ id, at: now, stall });
     this.#lastProbeAt = now;
     this.#wroteSinceProbe = false;
     return id;
   }
 
   /**
-   * An answer (pong payload) arrived at `now`. Answers the probe it names and every older one;
+   * An answer (pong payload) arrived at `now` (stall clock `stall`). Answers the probe it names
+   * and every older one;
    * payloads that name no probe in flight (unsolicited pongs) are ignored. Returns true when
    * it answered a probe.
    */
-  pong(payload: string, now: number): boolean {
+  pong(payload: string, now: number, stall = 0): boolean {
     const id = Number(payload);
     const i = this.#probes.findIndex((p) => p.id === id);
     if (i < 0) return false;
-    const sentAt = this.#probes[i].at;
-    const rtt = now - sentAt;
+    const probe = this.#probes[i];
+    const rtt = Math.max(0, now - probe.at - (stall - probe.stall));
     this.#probes.splice(0, i + 1);
     this.lastRoundTripMs = rtt;
     if (rtt < this.#minRoundTrip) this.#minRoundTrip = rtt;
@@ -137,7 +140,10 @@ export class LagMeter {
     // A probe answered over the bound means the client was behind all along; one answered within
     // it means it has caught up.
     if (staleness <= this.#limits.maxStalenessMs) this.#behindSince = null;
-    else this.#behindSince ??= sentAt + this.#limits.maxStalenessMs;
+    else if (this.#behindSince === null) {
+      this.#behindSince = probe.at + this.#limits.maxStalenessMs;
+      this.#behindStall = probe.stall;
+    }
     if (this.#mode === "flow") {
       if (staleness > this.#limits.maxStalenessMs / 2) this.#toConflate();
     } else if (this.#probes.length === 0) this.#roundDone(staleness, now);
@@ -169,11 +175,12 @@ export class LagMeter {
   }
 
   /**
-   * The client's lag at `now`: the age of the oldest unanswered probe (0 when every probe is
-   * answered).
+   * The client's lag at `now` (stall clock `stall`): the age of the oldest unanswered probe less
+   * the gateway's stalls meanwhile (0 when every probe is answered).
    */
-  lag(now: number): number {
-    return this.#probes.length === 0 ? 0 : now - this.#probes[0].at;
+  lag(now: number, stall = 0): number {
+    const p = this.#probes[0];
+    return p === undefined ? 0 : Math.max(0, now - p.at - (stall - p.stall));
   }
 
   /**
@@ -185,23 +192,26 @@ export class LagMeter {
   }
 
   /**
-   * Re-evaluates the mode at `now` (call it on every housekeeping pass). Returns "slow" when the
-   * client has been behind the bound for `slowConsumerMs`.
+   * Re-evaluates the mode at `now` (stall clock `stall`; call it on every housekeeping pass).
+   * Returns "slow" when the client has been behind the bound for `slowConsumerMs`, the gateway's
+   * own stalls not counted.
    */
-  check(now: number): SendMode | "slow" {
+  check(now: number, stall = 0): SendMode | "slow" {
     if (this.#probes.length === 0) {
       // Nothing in the pipe: whatever the last answer said, the client is not behind now.
       this.#behindSince = null;
       return this.#mode;
     }
-    const staleness = this.#staleness(this.lag(now));
+    const staleness = this.#staleness(this.lag(now, stall));
     if (this.#mode === "flow" && staleness > this.#limits.maxStalenessMs / 2) this.#toConflate();
-    if (staleness > this.#limits.maxStalenessMs) {
-      this.#behindSince ??= this.#probes[0].at + this.#limits.maxStalenessMs;
+    if (staleness > this.#limits.maxStalenessMs && this.#behindSince === null) {
+      this.#behindSince = this.#probes[0].at + this.#limits.maxStalenessMs;
+      this.#behindStall = this.#probes[0].stall;
     }
-    if (this.#behindSince !== null && now - this.#behindSince >= this.#limits.slowConsumerMs) {
-      return "slow";
-    }
+    if (
+      this.#behindSince !== null &&
+      now - this.#behindSince - (stall - this.#behindStall) >= this.#limits.slowConsumerMs
+    ) return "slow";
     return this.#mode;
   }
 }

@@ -124,3 +124,22 @@ Deno.test("unsolicited or garbage pongs are ignored", () => {
   assert.equal(m.pong(String(id), 10), true);
   assert.equal(m.lag(11), 0);
 });
+
+Deno.test("the gateway's own stalls are not held against the client", () => {
+  // A probe goes out at 0; the gateway then stands still for 5 s (stall clock 0 → 5000).
+  const m = new LagMeter(limits);
+  round(m, 0, 2);
+  m.wrote();
+  const id = m.probe(100, 0);
+  assert.equal(m.lag(5200, 5000), 100);
+  assert.equal(m.check(5200, 5000), "flow");
+  // The answer that was waiting behind the stall counts as a quick one.
+  assert.equal(m.pong(String(id), 5210, 5000), true);
+  assert.equal(m.lastRoundTripMs, 110);
+  // A client that really is silent is still found out, on the time the gateway was running.
+  m.wrote();
+  m.probe(6000, 5000);
+  assert.equal(m.check(8000, 5000), "conflate");
+  assert.equal(m.check(8000, 6000), "conflate", "1 s of it was the gateway's stall");
+  assert.equal(m.check(9300, 6000), "slow");
+});

@@ -43,6 +43,8 @@ export interface ProxyDeps {
 
 /** Keep-alive checks run at most this often; lag checks run every half probe interval. */
 const KEEPALIVE_CHECK_MS = 1000;
+/** A lag check later than its interval by more than this counts as a stall of the gateway. */
+const STALL_SLACK_MS = 20;
 
 /**
  * The proxy server. Start with {@link ProxyServer.start}; feed it with `onTicks`; register HTTP
@@ -71,6 +73,8 @@ export class ProxyServer {
   #startedAt = Date.now();
   #closing = false;
   #lagTimer: ReturnType<typeof setInterval>;
+  #lagInterval: number;
+  #lastLagCheck = performance.now();
   #keepaliveTimer: ReturnType<typeof setInterval>;
 
   private constructor(deps: ProxyDeps) {
@@ -91,7 +95,8 @@ export class ProxyServer {
     };
     this.#wss = new WebSocketServer(wsOptions);
     const probeMs = Math.max(10, Math.floor(limits.maxStalenessMs / 5));
-    this.#lagTimer = setInterval(() => this.#checkLag(), Math.max(5, Math.floor(probeMs / 2)));
+    this.#lagInterval = Math.max(5, Math.floor(probeMs / 2));
+    this.#lagTimer = setInterval(() => this.#checkLag(), this.#lagInterval);
     this.#keepaliveTimer = setInterval(() => this.#checkKeepalive(), KEEPALIVE_CHECK_MS);
     this.routes.add({ path: "/health", methods: ["GET"], handler: () => json(this.health()) });
     this.routes.add({
@@ -452,6 +457,11 @@ export class ProxyServer {
   }
 
   #checkLag(): void {
+    // How late this pass is: the event loop stood still that long, whoever's fault it was.
+    const t = performance.now();
+    const late = t - this.#lastLagCheck - this.#lagInterval;
+    this.#lastLagCheck = t;
+    if (late > STALL_SLACK_MS) this.#fanout.stallMs += late;
     const now = Date.now();
     for (const c of this.#clients) {
       if (c.closed) continue;
@@ -480,7 +490,7 @@ export class ProxyServer {
       1008,
       "slow consumer",
       "slow_consumer",
-      `${c.lag.lag(now)} ms behind, ${c.queued} ticks queued`,
+      `${Math.round(c.lag.lag(now, this.#fanout.stallMs))} ms behind, ${c.queued} ticks queued`,
     );
   }
 
@@ -551,13 +561,21 @@ export class ProxyServer {
 
 const STATUS_TEXT: Record<number, string> = { 403: "Forbidden", 503: "Service Unavailable" };
 
-/** Answers an upgrade request with an HTTP error and ends the connection. */
+/** Grace for a refused upgrade's answer to go out before the connection is cut. */
+const REFUSE_GRACE_MS = 1000;
+
+/**
+ * Answers an upgrade request with an HTTP error and ends the connection; cut a moment later so a
+ * peer that never closes its side cannot keep it half open (its request deadline is gone).
+ */
 function refuse(socket: Duplex, status: number, text: string): void {
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: text/plain\r\n` +
       `Content-Length: ${new TextEncoder().encode(text).byteLength}\r\nConnection: close\r\n\r\n` +
       text,
   );
+  const timer = setTimeout(() => socket.destroy(), REFUSE_GRACE_MS);
+  socket.once("close", () => clearTimeout(timer));
 }
 
 function json(body: unknown, status = 200): Response {
