@@ -23,7 +23,7 @@ export {
 export * from "./lib/bus/mod.ts";
 export { type Config, ConfigError, configSchema, loadConfig } from "./lib/config/mod.ts";
 export { Gateway, type GatewayOptions } from "./lib/gateway.ts";
-export { ConnectionPool, type PoolLink, workerLinkFactory } from "./lib/pool/pool.ts";
+export { ConnectionPool, type PoolLink, workerLinkFactory } from "./lib/pool/mod.ts";
 export {
   type ConnectionReport,
   type ConnectionStatus,
@@ -48,4 +48,4 @@ export {
   type SubscriptionKind,
   type TradeSafety,
 } from "./lib/market_data/mod.ts";
-export { ApiKeyAuth, hashKey } from "./lib/proxy/auth.ts";
+export { ApiKeyAuth, hashKey } from "./lib/proxy/mod.ts";

@@ -4,7 +4,7 @@
 import { getLogger } from "./log.ts";
 import type { Config } from "./config/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
-import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/pool.ts";
+import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
 import { ApiKeyAuth, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
 import { BusPublisher } from "./bus/mod.ts";

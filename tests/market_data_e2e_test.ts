@@ -37,7 +37,7 @@ Deno.test("market data: CRITICAL watcher, worker killed → gate paused → rest
     const base = `http://127.0.0.1:${gw.proxy.addr.port}`;
     assert.equal((await (await fetch(`${base}/api/v1/trade-safe`)).json()).safe, true);
 
-    gw.pool.killWorker(0);
+    gw.pool.testing.killWorker(0);
     await until(() => !gw.marketData.isTradeManagementSafe().safe, 3000, "gate paused");
     assert.equal(
       gw.marketData.isTradeManagementSafe().reason,
@@ -89,13 +89,13 @@ Deno.test("market data: silence with subscriptions pauses as stale; the next tic
       callback: () => {},
     });
     await until(() => gw.marketData.isTradeManagementSafe().safe, 5000, "safe");
-    gw.pool.injectFault(0, "stall");
+    gw.pool.testing.injectFault(0, "stall");
     await until(() => !gw.marketData.isTradeManagementSafe().safe, 3000, "stale pause");
     assert.equal(
       gw.marketData.isTradeManagementSafe().reason,
       "Data is stale - trade management paused for safety",
     );
-    gw.pool.injectFault(0, "resume");
+    gw.pool.testing.injectFault(0, "resume");
     await until(() => gw.marketData.isTradeManagementSafe().safe, 3000, "released by a fresh tick");
   } finally {
     await gw.stop();

@@ -51,7 +51,7 @@ Deno.test("paper feed: ticks reach clients and the bus; a killed worker restarts
     assert.deepEqual([...topics].sort(), ["NSE_RELIANCE_DEPTH", "NSE_RELIANCE_QUOTE"]);
 
     // Kill the adapter worker: the pool restarts it and resubscribes; clients do nothing.
-    assert.ok(gw.pool.killWorker(0));
+    assert.ok(gw.pool.testing.killWorker(0));
     assert.equal(gw.pool.status()[0].state, "disconnected");
     await until(
       () => gw.pool.status()[0].state === "connected" && gw.pool.streams().length === 2,
@@ -82,7 +82,7 @@ Deno.test("paper feed: a worker that crashes on its own is restarted too", async
     await c.auth();
     await c.request({ action: "subscribe", symbol: "TCS", exchange: "NSE", mode: 1 }, "subscribe");
     await c.waitFor((f) => f.type === "market_data");
-    gw.pool.injectFault(0, "crash");
+    gw.pool.testing.injectFault(0, "crash");
     await until(() => gw.pool.status()[0].restarts === 1, 5000, "crash noticed");
     await until(() => gw.pool.status()[0].state === "connected", 5000, "restarted");
     const mark = c.frames.length;

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { startGateway, TEST_KEY, TestClient } from "./helpers/gateway.ts";
 import { hashKey } from "../lib/proxy/mod.ts";
-import { workerLinkFactory } from "../lib/pool/pool.ts";
+import { workerLinkFactory } from "../lib/pool/mod.ts";
 import type { Capabilities } from "../lib/types.ts";
 
 const DATA = new URL("./testdata/", import.meta.url).pathname;

@@ -18,6 +18,7 @@ import {
   priceDivisor,
   tokenKey,
 } from "./codec.ts";
+import { prng } from "../../lib/adapter/sim/mod.ts";
 
 const NOW = 1_700_000_000_999;
 const NSE = { exchange: "NSE", symbol: "RELIANCE" };
@@ -220,6 +221,16 @@ Deno.test("currency segment prices ÷1e7; exchange time 0 falls back to the rece
   assert.equal(t.timestamp, NOW);
 });
 
+Deno.test("float64 totals that are not finite numbers become null", () => {
+  // 0x7FF8000000000000 is NaN, 0x7FF0000000000000 is +Infinity.
+  const body = i64(294070) + i64(10) + i64(293812) + i64(123456) + "000000000000f87f" +
+    "000000000000f07f" + i64(293000) + i64(295050) + i64(292100) + i64(292540);
+  const t = tickOf(decode(hex(HEAD(2) + body)).r);
+  assert.equal(t.total_buy_quantity, null);
+  assert.equal(t.total_sell_quantity, null);
+  assert.equal(typeof parseTick(t), "object");
+});
+
 Deno.test("malformed packets are counted by reason and never throw", () => {
   const good = HEAD(1) + i64(294070);
   const cases: [string, string, keyof ReturnType<typeof createDecodeStats>][] = [
@@ -381,18 +392,6 @@ Deno.test("encoder rejects values that do not fit the wire", () => {
       asks: [],
     }), RangeError);
 });
-
-/** Small deterministic PRNG (mulberry32) so fuzz failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function assertSane(r: AngelPacketResult): void {
   if (r.kind !== "tick") return;

@@ -4,8 +4,10 @@
 import { z } from "zod";
 import {
   instrumentsOption,
+  limitsShape,
+  liveCapabilities,
+  ORDERED_BACKOFF,
   parseOptions,
-  reach,
   sessionTimingShape,
   wsUrl,
 } from "../../lib/adapter/mod.ts";
@@ -52,23 +54,20 @@ export const angelOptionsSchema = z.object({
   feedToken: z.string().min(1),
   feedUrl: wsUrl.default(ANGEL_FEED_URL),
   instruments: instrumentsOption.default(ANGEL_INSTRUMENTS_URL),
-  maxSymbolsPerConnection: z.number().int().min(1).max(ANGEL_LIMITS.maxSymbolsPerConnection)
-    .default(ANGEL_LIMITS.maxSymbolsPerConnection),
-  maxConnections: z.number().int().min(1).max(ANGEL_LIMITS.maxConnections)
-    .default(ANGEL_LIMITS.maxConnections),
+  ...limitsShape(ANGEL_LIMITS),
   /** NSE cash tokens per connection that get 20-level depth; 0 = always 5 levels. */
   maxDepth20Tokens: z.number().int().min(0).max(ANGEL_LIMITS.maxDepth20Tokens)
     .default(ANGEL_LIMITS.maxDepth20Tokens),
   /** The text `ping` Angel expects (its clients send one every 10 s; the answer is `pong`). */
   pingIntervalMs: z.number().int().min(50).max(60_000).default(10_000),
-}).refine((o) => o.reconnectMaxMs >= o.reconnectBaseMs, {
-  message: "reconnectMaxMs must be ≥ reconnectBaseMs",
-  path: ["reconnectMaxMs"],
-}).refine((o) => o.silenceTimeoutMs === 0 || o.silenceTimeoutMs > o.pingIntervalMs, {
-  message:
-    "silenceTimeoutMs must exceed pingIntervalMs (the pong is what keeps an idle feed alive)",
-  path: ["silenceTimeoutMs"],
-});
+}).refine(...ORDERED_BACKOFF).refine(
+  (o) => o.silenceTimeoutMs === 0 || o.silenceTimeoutMs > o.pingIntervalMs,
+  {
+    message:
+      "silenceTimeoutMs must exceed pingIntervalMs (the pong is what keeps an idle feed alive)",
+    path: ["silenceTimeoutMs"],
+  },
+);
 
 /** Parsed options. */
 export type AngelOptions = z.output<typeof angelOptionsSchema>;
@@ -98,12 +97,10 @@ export function parseAngelOptions(raw: unknown): AngelOptions {
  * ```
  */
 export function angelCapabilities(o: AngelOptions): Capabilities {
-  return {
-    broker: "angel",
-    ...reach([o.feedUrl], o.instruments),
-    maxSymbolsPerConnection: o.maxSymbolsPerConnection,
-    maxConnections: o.maxConnections,
-    maxTokensPerFrame: ANGEL_LIMITS.maxTokensPerFrame,
-    depthLevels: o.maxDepth20Tokens > 0 ? { NSE: [5, 20], "*": [5] } : { "*": [5] },
-  };
+  return liveCapabilities(
+    "angel",
+    o,
+    ANGEL_LIMITS,
+    o.maxDepth20Tokens > 0 ? { NSE: [5, 20], "*": [5] } : { "*": [5] },
+  );
 }

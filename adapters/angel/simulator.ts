@@ -3,9 +3,10 @@
 // by mode and token), one little-endian packet per message (51/123/379/443 bytes), JSON errors,
 // the token quota, Depth-20 rules and scripted faults. Used by the tests and `deno task sim angel`.
 
-import { parseArgs } from "node:util";
 import {
   type BrokerSimulator,
+  CONFORMANCE_TIMINGS,
+  runSimulatorCli,
   type SimConnection,
   SimMarket,
   type SimQuote,
@@ -50,6 +51,8 @@ export interface AngelSimulatorOptions {
   /** Connections per client code (default 3); further handshakes get HTTP 429. */
   maxConnections?: number;
   seed?: number;
+  /** Keep every binary packet sent (for byte-level comparisons in tests). */
+  recordPackets?: boolean;
 }
 
 /** One subscribed token of a connection. */
@@ -88,6 +91,10 @@ export interface AngelSimulator extends BrokerSimulator {
   snapshot(): void;
   /** The market quote behind a token (rupees), for value checks. */
   quote(exchangeType: number, token: string): SimQuote;
+  /** Binary packets sent so far, in order (with `recordPackets`). */
+  packets(): Uint8Array[];
+  /** Sends an Angel JSON error object to every open connection. */
+  sendError(errorCode: string, errorMessage: string): void;
 }
 
 /**
@@ -173,8 +180,14 @@ export async function startAngelSimulator(
     });
   };
 
+  const sentPackets: Uint8Array[] = [];
   const sendAll = (conn: SimConnection<ConnState>, subs: Iterable<Sub>) => {
-    for (const sub of subs) for (const mode of sub.modes) conn.send(packet(sub, mode));
+    for (const sub of subs) {
+      for (const mode of sub.modes) {
+        const p = packet(sub, mode);
+        if (conn.send(p) && opts.recordPackets) sentPackets.push(p);
+      }
+    }
   };
 
   const onRequest = (conn: SimConnection<ConnState>, text: string) => {
@@ -300,15 +313,8 @@ export async function startAngelSimulator(
       ...SIM_CREDENTIALS,
       feedUrl: `${server.url}smart-stream`,
       instruments: SAMPLE_INSTRUMENTS,
+      ...CONFORMANCE_TIMINGS,
       pingIntervalMs: 200,
-      silenceTimeoutMs: 1000,
-      dataStallMs: 0,
-      reconnectBaseMs: 50,
-      reconnectMaxMs: 200,
-      authRetryMs: 60_000,
-      maxAuthRetries: 3,
-      authRetryMinMs: 0,
-      connectTimeoutMs: 2000,
     },
     streams(): Map<string, Mode>[] {
       return server.connections().map((c) => {
@@ -345,46 +351,36 @@ export async function startAngelSimulator(
       for (const c of server.connections()) sendAll(c, c.state.subs.values());
     },
     quote: (exchangeType, token) => quoteOf(exchangeType, token),
+    packets: () => [...sentPackets],
+    sendError: (code, message) => server.broadcast([encodeError("", code, message)]),
     close,
     [Symbol.asyncDispose]: close,
   };
 }
 
+const DEFAULT_PORT = 9102;
+
 /**
  * `deno task sim angel`: starts the simulator and prints how to point the gateway at it. Flags:
  * `--port` (default 9102), `--tick-interval <ms>` (default 1000).
  */
-export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: "string", default: "9102" },
-      "tick-interval": { type: "string", default: "1000" },
+export function main(args: string[]): Promise<void> {
+  return runSimulatorCli(args, {
+    defaultPort: DEFAULT_PORT,
+    start: (o) => startAngelSimulator(o),
+    describe: (sim) => {
+      const c = sim.credentials;
+      return [
+        `Angel One SmartAPI WebSocket 2.0 simulator on ${sim.url}`,
+        `  TICKPLEX_BROKER_API_KEY=${c.apiKey}`,
+        `  TICKPLEX_BROKER_ACCESS_TOKEN=${c.accessToken}`,
+        `  TICKPLEX_BROKER_CLIENT_CODE=${c.clientCode}`,
+        `  TICKPLEX_BROKER_FEED_TOKEN=${c.feedToken}`,
+        `  instruments: ${SAMPLE_INSTRUMENTS} (also at ${sim.instrumentsUrl})`,
+        `  deno task start --broker angel --feed-url ${sim.url} --instruments ${SAMPLE_INSTRUMENTS}`,
+      ];
     },
-    allowPositionals: true,
   });
-  const port = Number(values.port);
-  const tickEveryMs = Number(values["tick-interval"]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`bad --port ${values.port}`);
-  }
-  if (!Number.isFinite(tickEveryMs) || tickEveryMs < 0) {
-    throw new Error(`bad --tick-interval ${values["tick-interval"]}`);
-  }
-  const sim = await startAngelSimulator({ port, tickEveryMs });
-  const c = sim.credentials;
-  console.log(`Angel One SmartAPI WebSocket 2.0 simulator on ${sim.url}`);
-  console.log(`  TICKPLEX_BROKER_API_KEY=${c.apiKey}`);
-  console.log(`  TICKPLEX_BROKER_ACCESS_TOKEN=${c.accessToken}`);
-  console.log(`  TICKPLEX_BROKER_CLIENT_CODE=${c.clientCode}`);
-  console.log(`  TICKPLEX_BROKER_FEED_TOKEN=${c.feedToken}`);
-  console.log(`  instruments: ${SAMPLE_INSTRUMENTS} (also at ${sim.instrumentsUrl})`);
-  console.log(
-    `  deno task start --broker angel --feed-url ${sim.url} --instruments ${SAMPLE_INSTRUMENTS}`,
-  );
-  console.log("Ctrl+C to stop.");
-  await new Promise<void>((resolve) => Deno.addSignalListener("SIGINT", resolve));
-  await sim.close();
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -198,8 +198,8 @@ function stateOf(state: MergeState, key: number): MergedFields {
  *
  * Field rules: prices are float32 rupees rounded to the tick's decimals; a 0 price is null; the
  * packets' own `close` field (sent only after the close) is not the previous close and is not
- * used; indices get null volumes and no book; cash segments get null OI; `ltt` is the packet's
- * seconds ×1000 (Dhan's epoch base is unverified, brokers.md §3.3); `timestamp` is `now`.
+ * used; indices get null volumes and no book (their Quote ticks are Depth ticks without levels);
+ * cash segments get null OI; `ltt` is the packet's seconds ×1000 (Dhan's epoch base is unverified, brokers.md §3.3); `timestamp` is `now`.
  *
  * @example
  * ```ts
@@ -285,16 +285,11 @@ export function decodeFrame(
     }
     // Quote (4) and Full (8) share their first 34 bytes.
     const full = code === RESPONSE.FULL;
-    const ltt = v.getUint32(at + 14, true);
-    const tick = baseTick(
-      ref.exchange,
-      ref.symbol,
-      full ? 3 : 2,
-      ltp,
-      ltt > 0 ? ltt * 1000 : null,
-      now,
-    );
     const index = segment === SEGMENT.IDX_I;
+    const ltt = v.getUint32(at + 14, true);
+    // An index has no book, so its Quote is as rich as a Depth tick can be (Depth mode, no levels).
+    const mode = full || index ? 3 : 2;
+    const tick = baseTick(ref.exchange, ref.symbol, mode, ltp, ltt > 0 ? ltt * 1000 : null, now);
     if (!index) {
       tick.last_trade_quantity = v.getUint16(at + 12, true);
       tick.avg_trade_price = price(v, at + 18, round);
@@ -524,7 +519,17 @@ export function encodeTicker(
   return out;
 }
 
-/** A Quote packet (50 B). */
+/**
+ * A Quote packet (50 B).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const q = { ltp: 1, lastQuantity: 1, ltt: 0, averagePrice: 1, volume: 1, totalSellQuantity: 0,
+ *   totalBuyQuantity: 0, open: 1, close: 0, high: 1, low: 1 };
+ * assert.equal(encodeQuote(1, 1333, q).byteLength, 50);
+ * ```
+ */
 export function encodeQuote(segment: number, securityId: number, q: DhanQuote): Uint8Array {
   const [out, v] = header(RESPONSE.QUOTE, segment, securityId);
   putQuote(v, q);
@@ -535,7 +540,18 @@ export function encodeQuote(segment: number, securityId: number, q: DhanQuote): 
   return out;
 }
 
-/** A Full packet (162 B) with up to five depth entries. */
+/**
+ * A Full packet (162 B) with up to five depth entries.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const f = { ltp: 1, lastQuantity: 1, ltt: 0, averagePrice: 1, volume: 1, totalSellQuantity: 0,
+ *   totalBuyQuantity: 0, open: 1, close: 0, high: 1, low: 1, oi: 0, oiDayHigh: 0, oiDayLow: 0,
+ *   depth: [] };
+ * assert.equal(encodeFull(2, 35001, f).byteLength, 162);
+ * ```
+ */
 export function encodeFull(segment: number, securityId: number, f: DhanFull): Uint8Array {
   const [out, v] = header(RESPONSE.FULL, segment, securityId);
   putQuote(v, f);
@@ -559,14 +575,30 @@ export function encodeFull(segment: number, securityId: number, f: DhanFull): Ui
   return out;
 }
 
-/** An OI packet (12 B). */
+/**
+ * An OI packet (12 B).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeOi(2, 35001, 5000).byteLength, 12);
+ * ```
+ */
 export function encodeOi(segment: number, securityId: number, oi: number): Uint8Array {
   const [out, v] = header(RESPONSE.OI, segment, securityId);
   v.setUint32(8, checkUint(oi, 0xffffffff, "oi"), true);
   return out;
 }
 
-/** A previous-close packet (16 B). */
+/**
+ * A previous-close packet (16 B).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(encodePrevClose(1, 1333, 1620, 0).byteLength, 16);
+ * ```
+ */
 export function encodePrevClose(
   segment: number,
   securityId: number,
@@ -579,7 +611,15 @@ export function encodePrevClose(
   return out;
 }
 
-/** A market-status packet (header only). */
+/**
+ * A market-status packet (header only).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeMarketStatus(1).byteLength, 8);
+ * ```
+ */
 export function encodeMarketStatus(segment: number): Uint8Array {
   return header(RESPONSE.MARKET_STATUS, segment, 0)[0];
 }

@@ -23,6 +23,7 @@ import {
   type MergeState,
   tokenKey,
 } from "./codec.ts";
+import { prng } from "../../lib/adapter/sim/mod.ts";
 
 const NOW = 1_700_000_000_999;
 const HDFC = { exchange: "NSE", symbol: "HDFCBANK" };
@@ -209,6 +210,8 @@ Deno.test("indices (IDX_I): no volumes or book; currencies keep four decimals", 
   );
   const t = decode(q, new Map(), () => idx).r.ticks[0];
   assert.equal(t.ltp, 22000.25);
+  assert.equal(t.mode, 3); // no book exists: the Quote serves Depth subscribers too
+  assert.equal(t.depth, null);
   assert.equal(t.volume, null);
   assert.equal(t.last_trade_quantity, null);
   assert.equal(t.total_buy_quantity, null);
@@ -368,18 +371,6 @@ Deno.test("round trip: simulator encoders → decoder, one message of every kind
   assert.throws(() => encodeOi(1, 1, 2 ** 32), RangeError);
   assert.throws(() => encodeQuote(1, 1, { ...quoteOf(1), lastQuantity: 70000 }), RangeError);
 });
-
-/** Small deterministic PRNG (mulberry32) so fuzz failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function assertSane(ticks: Tick[]): void {
   for (const t of ticks) {

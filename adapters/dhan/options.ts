@@ -4,8 +4,10 @@
 import { z } from "zod";
 import {
   instrumentsOption,
+  limitsShape,
+  liveCapabilities,
+  ORDERED_BACKOFF,
   parseOptions,
-  reach,
   sessionTimingShape,
   wsUrl,
 } from "../../lib/adapter/mod.ts";
@@ -44,15 +46,9 @@ export const dhanOptionsSchema = z.object({
   clientId: z.string().min(1),
   feedUrl: wsUrl.default(DHAN_FEED_URL),
   instruments: instrumentsOption.default(DHAN_INSTRUMENTS_URL),
-  maxSymbolsPerConnection: z.number().int().min(1).max(DHAN_LIMITS.maxSymbolsPerConnection)
-    .default(DHAN_LIMITS.maxSymbolsPerConnection),
-  maxConnections: z.number().int().min(1).max(DHAN_LIMITS.maxConnections)
-    .default(DHAN_LIMITS.maxConnections),
+  ...limitsShape(DHAN_LIMITS),
   silenceTimeoutMs: sessionTimingShape.silenceTimeoutMs.default(0),
-}).refine((o) => o.reconnectMaxMs >= o.reconnectBaseMs, {
-  message: "reconnectMaxMs must be ≥ reconnectBaseMs",
-  path: ["reconnectMaxMs"],
-});
+}).refine(...ORDERED_BACKOFF);
 
 /** Parsed options. */
 export type DhanOptions = z.output<typeof dhanOptionsSchema>;
@@ -82,12 +78,5 @@ export function parseDhanOptions(raw: unknown): DhanOptions {
  * ```
  */
 export function dhanCapabilities(o: DhanOptions): Capabilities {
-  return {
-    broker: "dhan",
-    ...reach([o.feedUrl], o.instruments),
-    maxSymbolsPerConnection: o.maxSymbolsPerConnection,
-    maxConnections: o.maxConnections,
-    maxTokensPerFrame: DHAN_LIMITS.maxTokensPerFrame,
-    depthLevels: { "*": [5] },
-  };
+  return liveCapabilities("dhan", o, DHAN_LIMITS, { "*": [5] });
 }

@@ -4,9 +4,9 @@
 // packets (previous close and OI before the data), WebSocket pings, scripted faults. Used by the
 // tests and `deno task sim dhan`.
 
-import { parseArgs } from "node:util";
 import {
   type BrokerSimulator,
+  runSimulatorCli,
   type SimConnection,
   SimMarket,
   type SimQuote,
@@ -358,39 +358,27 @@ export async function startDhanSimulator(opts: DhanSimulatorOptions = {}): Promi
   };
 }
 
+const DEFAULT_PORT = 9103;
+
 /**
  * `deno task sim dhan`: starts the simulator and prints how to point the gateway at it. Flags:
  * `--port` (default 9103), `--tick-interval <ms>` (default 1000).
  */
-export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: "string", default: "9103" },
-      "tick-interval": { type: "string", default: "1000" },
+export function main(args: string[]): Promise<void> {
+  return runSimulatorCli(args, {
+    defaultPort: DEFAULT_PORT,
+    start: (o) => startDhanSimulator(o),
+    describe: (sim) => {
+      const c = sim.credentials;
+      return [
+        `Dhan live market feed v2 simulator on ${sim.url}`,
+        `  TICKPLEX_BROKER_ACCESS_TOKEN=${c.accessToken}`,
+        `  TICKPLEX_BROKER_CLIENT_ID=${c.clientId}`,
+        `  instruments: ${SAMPLE_INSTRUMENTS} (also at ${sim.instrumentsUrl})`,
+        `  deno task start --broker dhan --feed-url ${sim.url} --instruments ${SAMPLE_INSTRUMENTS}`,
+      ];
     },
-    allowPositionals: true,
   });
-  const port = Number(values.port);
-  const tickEveryMs = Number(values["tick-interval"]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`bad --port ${values.port}`);
-  }
-  if (!Number.isFinite(tickEveryMs) || tickEveryMs < 0) {
-    throw new Error(`bad --tick-interval ${values["tick-interval"]}`);
-  }
-  const sim = await startDhanSimulator({ port, tickEveryMs });
-  const c = sim.credentials;
-  console.log(`Dhan live market feed v2 simulator on ${sim.url}`);
-  console.log(`  TICKPLEX_BROKER_ACCESS_TOKEN=${c.accessToken}`);
-  console.log(`  TICKPLEX_BROKER_CLIENT_ID=${c.clientId}`);
-  console.log(`  instruments: ${SAMPLE_INSTRUMENTS} (also at ${sim.instrumentsUrl})`);
-  console.log(
-    `  deno task start --broker dhan --feed-url ${sim.url} --instruments ${SAMPLE_INSTRUMENTS}`,
-  );
-  console.log("Ctrl+C to stop.");
-  await new Promise<void>((resolve) => Deno.addSignalListener("SIGINT", resolve));
-  await sim.close();
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -3,13 +3,23 @@
 
 import { z } from "zod";
 import {
+  type BrokerLimits,
   instrumentsOption,
+  limitsShape,
+  liveCapabilities,
+  ORDERED_BACKOFF,
   parseOptions,
-  reach,
   sessionTimingShape,
   wsUrl,
 } from "../../lib/adapter/mod.ts";
 import type { Capabilities } from "../../lib/types.ts";
+
+/** The example broker's limits. */
+export const EXAMPLE_LIMITS: BrokerLimits = {
+  maxSymbolsPerConnection: 100,
+  maxConnections: 2,
+  maxTokensPerFrame: 50,
+};
 
 /** The example broker's options. */
 export const exampleOptionsSchema = z.object({
@@ -17,8 +27,8 @@ export const exampleOptionsSchema = z.object({
   accessToken: z.string().min(1),
   feedUrl: wsUrl,
   instruments: instrumentsOption,
-  maxSymbolsPerConnection: z.number().int().min(1).max(100).default(100),
-});
+  ...limitsShape(EXAMPLE_LIMITS),
+}).refine(...ORDERED_BACKOFF);
 
 /** Parsed options. */
 export type ExampleOptions = z.output<typeof exampleOptionsSchema>;
@@ -49,12 +59,5 @@ export function parseExampleOptions(raw: unknown): ExampleOptions {
  * ```
  */
 export function exampleCapabilities(o: ExampleOptions): Capabilities {
-  return {
-    broker: "example",
-    ...reach([o.feedUrl], o.instruments),
-    maxSymbolsPerConnection: o.maxSymbolsPerConnection,
-    maxConnections: 2,
-    maxTokensPerFrame: 50,
-    depthLevels: { "*": [5] },
-  };
+  return liveCapabilities("example", o, EXAMPLE_LIMITS);
 }

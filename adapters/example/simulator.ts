@@ -1,9 +1,10 @@
 // A local example-broker server on the kit's SimServer and SimMarket: token login, JSON
 // subscriptions per mode, heartbeats, ticks from the random walk, and the conformance faults.
 
-import { parseArgs } from "node:util";
 import {
   type BrokerSimulator,
+  CONFORMANCE_TIMINGS,
+  runSimulatorCli,
   SimConnection,
   SimMarket,
   SimServer,
@@ -79,14 +80,7 @@ export async function startExampleSimulator(port = 0): Promise<BrokerSimulator> 
       accessToken: token,
       feedUrl: server.url,
       instruments: SAMPLE,
-      silenceTimeoutMs: 1000,
-      dataStallMs: 0,
-      reconnectBaseMs: 50,
-      reconnectMaxMs: 200,
-      authRetryMs: 60_000,
-      maxAuthRetries: 3,
-      authRetryMinMs: 0,
-      connectTimeoutMs: 2000,
+      ...CONFORMANCE_TIMINGS,
     },
     streams: () =>
       server.connections().map((c) => {
@@ -115,15 +109,16 @@ export async function startExampleSimulator(port = 0): Promise<BrokerSimulator> 
 }
 
 /** `deno task sim example`: starts the simulator and prints how to point the gateway at it. */
-export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { port: { type: "string", default: "9199" } } });
-  const sim = await startExampleSimulator(Number(values.port));
-  const o = sim.adapterOptions;
-  console.log(`example broker simulator on ${o.feedUrl}`);
-  console.log(`  TICKPLEX_BROKER_ACCESS_TOKEN=${o.accessToken}`);
-  console.log(`  deno task start --broker example --feed-url ${o.feedUrl} --instruments ${SAMPLE}`);
-  await new Promise<void>((resolve) => Deno.addSignalListener("SIGINT", resolve));
-  await sim.close();
+export function main(args: string[]): Promise<void> {
+  return runSimulatorCli(args, {
+    defaultPort: 9199,
+    start: (o) => startExampleSimulator(o.port),
+    describe: (sim) => [
+      `example broker simulator on ${sim.adapterOptions.feedUrl}`,
+      `  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.adapterOptions.accessToken}`,
+      `  deno task start --broker example --feed-url ${sim.adapterOptions.feedUrl} --instruments ${SAMPLE}`,
+    ],
+  });
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -9,6 +9,7 @@ import { parseTick } from "../../lib/adapter/messages.ts";
 import type { FeedState, Mode, Tick } from "../../lib/types.ts";
 import { NOREN_BROKERS, type NorenBrokerConfig } from "./brokers.ts";
 import { NorenDialect, norenSpec } from "./dialect.ts";
+import { norenDescriptor } from "./mod.ts";
 import type { NorenInstrument } from "./instruments.ts";
 import type { NorenOptions } from "./options.ts";
 import {
@@ -103,7 +104,7 @@ Deno.test("flattrade logs in with t:a and its access token; connected only after
   }));
 
 Deno.test("shoonya's legacy login: t:c with the session token, ck ack", () =>
-  withRig(NOREN_BROKERS.shoonya, { login: "c" }, {}, (r) => {
+  withRig(NOREN_BROKERS.shoonya, { login: "c", acceptLogins: ["c"] }, {}, (r) => {
     assert.equal(r.states.at(-1), "connected");
     const login = JSON.parse(r.sim.requests[0].text);
     assert.equal(login.t, "c");
@@ -122,6 +123,15 @@ Deno.test("a rejected login is auth_failed, never connected; Flattrade's open so
     const res = await r.sub("RELIANCE", 2);
     assert.ok(res[0].ok, "subscriptions are kept for when the token is fixed");
     assert.deepEqual(r.requests().filter((t) => t.includes('"k"')), []);
+  }));
+
+Deno.test("a login variant the broker does not take is refused: auth_failed", () =>
+  withRig(NOREN_BROKERS.shoonya, { acceptLogins: ["c"] }, { login: "a" }, (r) => {
+    assert.ok(r.states.includes("auth_failed"));
+    assert.ok(!r.states.includes("connected"));
+    assert.equal(JSON.parse(r.sim.requests[0].text).t, "a");
+    assert.equal(r.sim.logins.rejected, 1);
+    return Promise.resolve();
   }));
 
 Deno.test("LTP↔Quote changes send nothing; Depth moves between touchline and depth", () =>
@@ -251,4 +261,17 @@ Deno.test("options: login variant picks the endpoint; TradeSmart has no t:c endp
   );
   const o = norenSpec(NOREN_BROKERS.flattrade).parseOptions({ ...base, login: "c" });
   assert.equal(o.feedUrl, "wss://piconnect.flattrade.in/PiConnectWSTp/");
+});
+
+Deno.test("every Noren config: a descriptor with its worker module, logs in by default, streams", async () => {
+  for (const config of Object.values(NOREN_BROKERS)) {
+    const d = norenDescriptor(config);
+    assert.ok((await Deno.stat(d.workerUrl)).isFile, `${d.workerUrl}`);
+    assert.ok(d.hosts.length > 0 && d.hosts.every((h) => h.endsWith(":443")));
+    await withRig(config, { acceptLogins: [config.defaultLogin] }, {}, async (r) => {
+      assert.equal(r.states.at(-1), "connected", config.name);
+      await r.sub("RELIANCE", 3);
+      await until(() => r.ticks.some((t) => t.mode === 3), `${config.name} depth tick`);
+    });
+  }
 });

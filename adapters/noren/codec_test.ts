@@ -20,6 +20,7 @@ import {
   snapshotFacts,
   streamFor,
 } from "./codec.ts";
+import { prng } from "../../lib/adapter/sim/mod.ts";
 
 const NOW = 1_700_000_000_123;
 type Ref = { exchange: string; symbol: string };
@@ -339,18 +340,6 @@ Deno.test("client messages parse back (simulator side)", () => {
     '{"t":"ck","uid":"U1","s":"NOT_OK","emsg":"Invalid Session Key"}',
   );
 });
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 Deno.test("fuzz: truncated, random and mutated input never throws; every bad case is counted", () => {
   const rand = prng(42);

@@ -34,6 +34,7 @@ import { norenCapabilities, type NorenOptions, parseNorenOptions } from "./optio
  * ```ts
  * import assert from "node:assert/strict";
  * import { NOREN_BROKERS } from "./brokers.ts";
+ * import type { NorenOptions } from "./options.ts";
  * const o = { accessToken: "t", userId: "U", login: "a", source: "API", heartbeatMs: 30_000,
  *   feedUrl: "ws://127.0.0.1:1/" } as NorenOptions;
  * const d = new NorenDialect(NOREN_BROKERS.flattrade, () => o);

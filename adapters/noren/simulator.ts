@@ -43,8 +43,10 @@ export interface NorenSimulatorOptions {
   port?: number;
   userId?: string;
   accessToken?: string;
-  /** The login variant accepted (default the broker's). */
+  /** The login variant the adapter options ask for (default the broker's). */
   login?: NorenLogin;
+  /** Login variants accepted (default both; a variant not listed is refused with `NOT_OK`). */
+  acceptLogins?: readonly NorenLogin[];
   /** Market step and sparse updates every this many ms (default 1000; 0 = only on `tick()`). */
   tickEveryMs?: number;
   seed?: number;
@@ -121,6 +123,7 @@ export class NorenSimulator implements BrokerSimulator {
   heartbeats = 0;
   readonly userId: string;
   readonly loginVariant: NorenLogin;
+  readonly acceptLogins: readonly NorenLogin[];
   readonly #scrips = new Map<string, Scrip>();
   readonly #masters: { name: string; text: string }[];
   readonly #maxKeys: number;
@@ -138,6 +141,7 @@ export class NorenSimulator implements BrokerSimulator {
     this.userId = opts.userId ?? SIM_USER_ID;
     this.#accessToken = opts.accessToken ?? SIM_ACCESS_TOKEN;
     this.loginVariant = opts.login ?? config.defaultLogin;
+    this.acceptLogins = opts.acceptLogins ?? ["a", "c"];
     this.#maxKeys = opts.maxTokensPerMessage ?? config.maxTokensPerFrame;
     this.#maxSymbols = opts.maxSymbolsPerConnection ?? config.maxSymbolsPerConnection;
     this.#keepOpen = opts.keepOpenOnRejectedLogin ?? config.name === "flattrade";
@@ -310,7 +314,7 @@ export class NorenSimulator implements BrokerSimulator {
     const st = conn.state;
     switch (msg.kind) {
       case "login": {
-        const error = msg.variant !== this.loginVariant
+        const error = !this.acceptLogins.includes(msg.variant)
           ? `Invalid Input : login type ${msg.variant} not supported`
           : msg.uid !== this.userId || msg.token !== this.#accessToken
           ? "Session Expired :  Invalid Session Key"
@@ -436,11 +440,15 @@ export function simulatorMain(config: NorenBrokerConfig): SimulatorMain {
       port,
       tickEveryMs,
       login: values.login as NorenLogin | undefined,
+      acceptLogins: values.login === undefined ? undefined : [values.login as NorenLogin],
       userId: values["user-id"],
       accessToken: values["access-token"],
     });
     const feed = sim.server.url;
-    console.log(`${config.title} simulator listening on ${feed} (login t:${sim.loginVariant})`);
+    console.log(
+      `${config.title} simulator listening on ${feed} (logins accepted: ` +
+        `${sim.acceptLogins.map((v) => `t:${v}`).join(", ")})`,
+    );
     console.log(`  TICKPLEX_BROKER_USER_ID=${sim.userId}`);
     console.log(`  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.accessToken}`);
     console.log(`  instruments: ${sim.instrumentsUrls.join(",")}`);
@@ -448,6 +456,11 @@ export function simulatorMain(config: NorenBrokerConfig): SimulatorMain {
       `  deno task start --broker ${config.name} --feed-url ${feed} ` +
         `--instruments ${sim.instrumentsUrls.join(",")}`,
     );
+    if (sim.loginVariant !== config.defaultLogin) {
+      console.log(
+        `  with --config holding {"broker": {"options": {"login": "${sim.loginVariant}"}}}`,
+      );
+    }
     console.log("Ctrl+C to stop.");
     const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
     let stop = () => {};

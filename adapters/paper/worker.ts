@@ -19,7 +19,6 @@ import {
   buildUniverse,
   mix32,
   PAPER_DEPTH_LEVELS,
-  paperCapabilities,
   PaperMarket,
   type PaperOptions,
   parsePaperOptions,

@@ -21,6 +21,7 @@ import {
   priceDivisor,
   segmentOf,
 } from "./codec.ts";
+import { prng } from "../../lib/adapter/sim/mod.ts";
 
 const NOW = 1_700_000_000_123;
 const REF = { exchange: "NSE", symbol: "RELIANCE" };
@@ -312,18 +313,6 @@ Deno.test("JSON requests: encode and server-side decode", () => {
   assert.equal(decodeTextMessage("[1]"), null);
   assert.equal(decodeTextMessage("nope"), null);
 });
-
-/** Small deterministic PRNG (mulberry32) so fuzz failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function assertSane(ticks: Tick[]): void {
   for (const t of ticks) {

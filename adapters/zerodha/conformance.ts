@@ -1,7 +1,7 @@
 // The Kite simulator seen through the kit's BrokerSimulator contract, so the adapter conformance
 // suite can drive Zerodha like every other broker.
 
-import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
+import { type BrokerSimulator, CONFORMANCE_TIMINGS } from "../../lib/adapter/sim/mod.ts";
 import type { Mode } from "../../lib/types.ts";
 import { MODE_OF_KITE } from "./codec.ts";
 import { masterFromCsv } from "./instruments.ts";
@@ -31,14 +31,7 @@ export async function startZerodhaConformance(): Promise<BrokerSimulator> {
       accessToken: sim.accessToken,
       feedUrl: sim.url,
       instruments: SAMPLE,
-      silenceTimeoutMs: 1000,
-      dataStallMs: 0,
-      reconnectBaseMs: 50,
-      reconnectMaxMs: 200,
-      authRetryMs: 60_000,
-      maxAuthRetries: 3,
-      authRetryMinMs: 0,
-      connectTimeoutMs: 2000,
+      ...CONFORMANCE_TIMINGS,
     },
     streams(): Map<string, Mode>[] {
       return sim.subscriptions().map((c) => {

@@ -4,8 +4,10 @@
 import { z } from "zod";
 import {
   instrumentsOption,
+  limitsShape,
+  liveCapabilities,
+  ORDERED_BACKOFF,
   parseOptions,
-  reach,
   sessionTimingShape,
   wsUrl,
 } from "../../lib/adapter/mod.ts";
@@ -48,16 +50,10 @@ export const zerodhaOptionsSchema = z.preprocess(
     /** Kite Ticker URL; override for the simulator. */
     feedUrl: wsUrl.default(KITE_FEED_URL),
     instruments: instrumentsOption.default(KITE_INSTRUMENTS_URL),
-    maxSymbolsPerConnection: z.number().int().min(1).max(KITE_LIMITS.maxSymbolsPerConnection)
-      .default(KITE_LIMITS.maxSymbolsPerConnection),
-    maxConnections: z.number().int().min(1).max(KITE_LIMITS.maxConnections)
-      .default(KITE_LIMITS.maxConnections),
+    ...limitsShape(KITE_LIMITS),
     /** Kite sends a heartbeat every second; five silent seconds mean the socket is dead. */
     silenceTimeoutMs: sessionTimingShape.silenceTimeoutMs.default(5_000),
-  }).refine((o) => o.reconnectMaxMs >= o.reconnectBaseMs, {
-    message: "reconnectMaxMs must be ≥ reconnectBaseMs",
-    path: ["reconnectMaxMs"],
-  }),
+  }).refine(...ORDERED_BACKOFF),
 );
 
 /** Parsed options. */
@@ -88,12 +84,5 @@ export function parseZerodhaOptions(options: unknown): ZerodhaOptions {
  * ```
  */
 export function zerodhaCapabilities(o: ZerodhaOptions): Capabilities {
-  return {
-    broker: "zerodha",
-    ...reach([o.feedUrl], o.instruments),
-    maxSymbolsPerConnection: o.maxSymbolsPerConnection,
-    maxConnections: o.maxConnections,
-    maxTokensPerFrame: KITE_LIMITS.maxTokensPerFrame,
-    depthLevels: { "*": [5] },
-  };
+  return liveCapabilities("zerodha", o, KITE_LIMITS);
 }

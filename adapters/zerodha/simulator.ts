@@ -20,6 +20,7 @@ import {
   segmentOf,
 } from "./codec.ts";
 import { masterFromCsv } from "./instruments.ts";
+import { prng } from "../../lib/adapter/sim/mod.ts";
 
 /** Credentials the simulator accepts unless told otherwise. */
 export const SIM_API_KEY = "sim_api_key";
@@ -138,17 +139,6 @@ interface Conn {
   open: boolean;
   stalled: boolean;
   tokens: Map<number, KiteMode>;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function isDerivative(token: number): boolean {

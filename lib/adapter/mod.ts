@@ -32,9 +32,13 @@ export {
   rejected,
 } from "./results.ts";
 export {
+  type BrokerLimits,
   hostPort,
   httpUrl,
   instrumentsOption,
+  limitsShape,
+  liveCapabilities,
+  ORDERED_BACKOFF,
   parseOptions,
   reach,
   type SessionTiming,

@@ -2,6 +2,7 @@
 // timing, and parsing that names every bad field. A broker's options schema extends these.
 
 import { z } from "zod";
+import type { Capabilities } from "../types.ts";
 import { isUrlSource } from "./instruments.ts";
 
 function urlWith(protocols: string[], label: string) {
@@ -133,4 +134,92 @@ export function reach(
     ? [instruments.startsWith("file:") ? new URL(instruments).pathname : instruments]
     : [];
   return { hosts, readPaths };
+}
+
+/** A broker's documented limits; config may lower them, never raise them. */
+export interface BrokerLimits {
+  maxSymbolsPerConnection: number;
+  maxConnections: number;
+  maxTokensPerFrame: number;
+}
+
+/**
+ * The option fields that lower a broker's limits: each defaults to the limit and may not exceed it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * const s = z.object(limitsShape({ maxSymbolsPerConnection: 3000, maxConnections: 3, maxTokensPerFrame: 200 }));
+ * assert.deepEqual(s.parse({ maxConnections: 1 }), { maxSymbolsPerConnection: 3000, maxConnections: 1 });
+ * assert.equal(s.safeParse({ maxConnections: 4 }).success, false);
+ * ```
+ */
+export function limitsShape(limits: BrokerLimits): {
+  maxSymbolsPerConnection: z.ZodDefault<z.ZodNumber>;
+  maxConnections: z.ZodDefault<z.ZodNumber>;
+} {
+  return {
+    maxSymbolsPerConnection: z.number().int().min(1).max(limits.maxSymbolsPerConnection)
+      .default(limits.maxSymbolsPerConnection),
+    maxConnections: z.number().int().min(1).max(limits.maxConnections)
+      .default(limits.maxConnections),
+  };
+}
+
+/**
+ * The refinement every session timing needs: the backoff cap is not below its base. Use as
+ * `schema.refine(...ORDERED_BACKOFF)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * const s = z.object(sessionTimingShape).refine(...ORDERED_BACKOFF);
+ * assert.equal(s.safeParse({ reconnectBaseMs: 500, reconnectMaxMs: 100 }).success, false);
+ * ```
+ */
+export const ORDERED_BACKOFF: [
+  (o: { reconnectBaseMs: number; reconnectMaxMs: number }) => boolean,
+  { message: string; path: string[] },
+] = [
+  (o) => o.reconnectMaxMs >= o.reconnectBaseMs,
+  { message: "reconnectMaxMs must be ≥ reconnectBaseMs", path: ["reconnectMaxMs"] },
+];
+
+/**
+ * Capabilities of a live broker from its parsed options: the hosts of its feed URL, instrument
+ * source and any REST URLs, its instrument file, its limits as lowered by the options.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const caps = liveCapabilities("demo", {
+ *   feedUrl: "wss://feed.example:443/ws", instruments: "/tmp/i.csv",
+ *   maxSymbolsPerConnection: 10, maxConnections: 1,
+ * }, { maxSymbolsPerConnection: 100, maxConnections: 2, maxTokensPerFrame: 50 });
+ * assert.deepEqual(caps.hosts, ["feed.example:443"]);
+ * assert.equal(caps.maxTokensPerFrame, 50);
+ * ```
+ */
+export function liveCapabilities(
+  broker: string,
+  o: {
+    feedUrl: string;
+    instruments: string;
+    maxSymbolsPerConnection: number;
+    maxConnections: number;
+  },
+  limits: BrokerLimits,
+  depthLevels: Record<string, number[]> = { "*": [5] },
+  extraUrls: readonly string[] = [],
+): Capabilities {
+  return {
+    broker,
+    ...reach([o.feedUrl, ...extraUrls], o.instruments),
+    maxSymbolsPerConnection: o.maxSymbolsPerConnection,
+    maxConnections: o.maxConnections,
+    maxTokensPerFrame: limits.maxTokensPerFrame,
+    depthLevels,
+  };
 }

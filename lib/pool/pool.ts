@@ -14,65 +14,20 @@ import {
   type Outcome,
   type Tick,
 } from "../types.ts";
-import type { BrokerDescriptor } from "../adapter/mod.ts";
 import {
   type ItemResult,
   parseFromWorker,
   type StreamItem,
   type ToWorker,
 } from "../adapter/mod.ts";
+import { decayedBackoff, restartDelayMs } from "./backoff.ts";
+import type { LinkFactory, PoolLink } from "./link.ts";
+import { type ItemOp, RequestBatcher } from "./requests.ts";
 
 const log = getLogger(["tickplex", "pool"]);
 
 /** How long shutdown waits for the broker to confirm unsubscribes. */
 const CLOSE_UNSUBSCRIBE_MS = 3000;
-
-/** One adapter connection as the pool sees it: a Web Worker, or an in-process fake in tests. */
-export interface PoolLink {
-  send(message: ToWorker): void;
-  /** Set by the pool: every message the adapter sends (untrusted, parsed by the pool). */
-  onmessage: ((data: unknown) => void) | null;
-  /** Set by the pool: the adapter died (uncaught error, termination). */
-  onerror: ((reason: string) => void) | null;
-  terminate(): void;
-}
-
-/** Creates the link for connection `index`. */
-export type LinkFactory = (index: number, capabilities: Capabilities) => PoolLink;
-
-/** Starts adapter workers with permissions limited to the adapter's declared hosts and files. */
-export function workerLinkFactory(descriptor: BrokerDescriptor): LinkFactory {
-  return (_index, caps) => {
-    const worker = new Worker(descriptor.workerUrl, {
-      type: "module",
-      deno: {
-        permissions: {
-          net: caps.hosts.length > 0 ? caps.hosts : false,
-          read: caps.readPaths.length > 0 ? caps.readPaths : false,
-          write: false,
-          env: false,
-          run: false,
-          ffi: false,
-          sys: false,
-          import: false,
-        },
-      },
-    } as WorkerOptions);
-    const link: PoolLink = {
-      send: (m) => worker.postMessage(m),
-      onmessage: null,
-      onerror: null,
-      terminate: () => worker.terminate(),
-    };
-    worker.onmessage = (e) => link.onmessage?.(e.data);
-    worker.onerror = (e) => {
-      e.preventDefault();
-      link.onerror?.(e.message ?? "worker error");
-    };
-    worker.onmessageerror = () => link.onerror?.("undecodable message from worker");
-    return link;
-  };
-}
 
 /** Pool tuning; anything unset comes from the adapter's capabilities or defaults. */
 export interface PoolOptions {
@@ -95,6 +50,14 @@ export interface PoolOptions {
   failedRestartMs?: number;
   /** A connection healthy (`connected`) this long forgets its restart backoff. */
   healthyResetMs?: number;
+}
+
+/** Test-only controls of a pool (scripted faults, worker kills). */
+export interface PoolTestControls {
+  /** Sends a scripted fault to connection `index` (simulated adapters only). */
+  injectFault(index: number, kind: Extract<ToWorker, { type: "fault" }>["kind"]): void;
+  /** Kills connection `index`'s worker as a crash would; the pool restarts it. */
+  killWorker(index: number): boolean;
 }
 
 /** Success details of a pool subscribe. */
@@ -129,12 +92,6 @@ interface SymbolState {
   streaming: boolean;
 }
 
-interface Pending {
-  resolve: (results: ItemResult[]) => void;
-  items: { exchange: string; symbol: string }[];
-  timer: ReturnType<typeof setTimeout>;
-}
-
 interface Conn {
   index: number;
   link: PoolLink | null;
@@ -142,9 +99,7 @@ interface Conn {
   detail?: string;
   symbols: Map<InstrumentKey, SymbolState>;
   ready: Promise<boolean>;
-  pending: Map<number, Pending>;
-  queued: Map<"subscribe" | "unsubscribe" | "set_mode", QueuedItem[]>;
-  flushScheduled: boolean;
+  requests: RequestBatcher;
   restarts: number;
   /** Consecutive restarts without a healthy period: the exponent of the restart backoff. */
   backoff: number;
@@ -157,11 +112,6 @@ interface Conn {
   ticks: number;
   generation: number;
   closed: boolean;
-}
-
-interface QueuedItem {
-  item: StreamItem;
-  resolve: (r: ItemResult) => void;
 }
 
 /**
@@ -395,19 +345,19 @@ export class ConnectionPool {
     }
   }
 
-  /** Sends a scripted fault to connection `index` (simulated adapters only). */
-  injectFault(index: number, kind: Extract<ToWorker, { type: "fault" }>["kind"]): void {
-    this.#conns[index]?.link?.send({ type: "fault", kind });
-  }
-
-  /** Kills connection `index`'s worker as a crash would; the pool restarts it. */
-  killWorker(index: number): boolean {
-    const c = this.#conns[index];
-    if (!c?.link) return false;
-    c.link.terminate();
-    this.#onDeath(c, "worker terminated by request");
-    return true;
-  }
+  /** Fault controls for tests and simulations; production code never calls them. */
+  readonly testing: PoolTestControls = {
+    injectFault: (index, kind) => {
+      this.#conns[index]?.link?.send({ type: "fault", kind });
+    },
+    killWorker: (index) => {
+      const c = this.#conns[index];
+      if (!c?.link) return false;
+      c.link.terminate();
+      this.#onDeath(c, "worker terminated by request");
+      return true;
+    },
+  };
 
   /** Unsubscribes everything upstream, then closes every worker. */
   async close(): Promise<void> {
@@ -447,7 +397,7 @@ export class ConnectionPool {
     await new Promise((r) => setTimeout(r, 50));
     for (const c of this.#conns) {
       clearTimeout(c.slowRestart);
-      for (const p of c.pending.values()) clearTimeout(p.timer);
+      c.requests.failAll("gateway is shutting down");
       c.link?.terminate();
       c.link = null;
       this.#setState(c, "disconnected");
@@ -487,9 +437,7 @@ export class ConnectionPool {
       state: "connecting",
       symbols: new Map(),
       ready: Promise.resolve(false),
-      pending: new Map(),
-      queued: new Map(),
-      flushScheduled: false,
+      requests: null as unknown as RequestBatcher,
       restarts: 0,
       backoff: 0,
       connectedAt: null,
@@ -500,6 +448,26 @@ export class ConnectionPool {
       generation: 0,
       closed: false,
     };
+    conn.requests = new RequestBatcher(
+      {
+        send: (m) => {
+          if (!conn.link) return false;
+          conn.link.send(m);
+          return true;
+        },
+        onTimeout: (op) => {
+          log.error("adapter {index} did not answer {op} within {ms} ms; restarting it", {
+            index: conn.index,
+            op,
+            ms: this.#options.requestTimeoutMs,
+          });
+          conn.link?.terminate();
+          this.#onDeath(conn, `${op} timed out`);
+        },
+      },
+      this.#options.requestTimeoutMs,
+      () => this.#nextId++,
+    );
     this.#conns.push(conn);
     conn.ready = this.#launch(conn);
     return conn;
@@ -592,7 +560,7 @@ export class ConnectionPool {
         conn.generation++;
         conn.link?.terminate();
         conn.link = null;
-        this.#failPending(conn, `adapter failed to initialise: ${msg.message}`);
+        conn.requests.failAll(`adapter failed to initialise: ${msg.message}`);
         if (msg.auth) {
           // Retrying rejected credentials fast helps nobody: wait for a token (or the slow retry).
           this.#setState(conn, "auth_failed", msg.message);
@@ -602,38 +570,18 @@ export class ConnectionPool {
           this.#scheduleRestart(conn);
         }
         return;
-      case "ack": {
-        const p = conn.pending.get(msg.id);
-        if (!p) return;
-        conn.pending.delete(msg.id);
-        clearTimeout(p.timer);
-        if (msg.results.length !== p.items.length) {
-          p.resolve(p.items.map((i) => ({
-            ...i,
-            ok: false,
-            code: "SERVER_ERROR",
-            message: "adapter answered with the wrong number of results",
-          })));
-        } else p.resolve(msg.results);
+      case "ack":
+        conn.requests.answer(msg.id, msg.results);
         return;
-      }
-      case "error": {
+      case "error":
         if (msg.id === undefined) {
-          if (conn.pending.size === 0 && conn.state === "connecting") onInitError(msg.message);
           log.error("adapter {index}: {code} {message}", {
             index: conn.index,
             code: msg.code,
             message: msg.message,
           });
-          return;
-        }
-        const p = conn.pending.get(msg.id);
-        if (!p) return;
-        conn.pending.delete(msg.id);
-        clearTimeout(p.timer);
-        p.resolve(p.items.map((i) => ({ ...i, ok: false, code: msg.code, message: msg.message })));
+        } else conn.requests.reject(msg.id, msg.code, msg.message);
         return;
-      }
       case "status":
         if (msg.state === "reconnecting" && conn.state !== "reconnecting") conn.reconnects++;
         this.#setState(conn, msg.state as FeedState, msg.detail);
@@ -672,31 +620,11 @@ export class ConnectionPool {
     if (conn.closed) return;
     conn.generation++;
     conn.link = null;
-    this.#failPending(conn, `adapter worker died: ${reason}`);
+    conn.requests.failAll(`adapter worker died: ${reason}`);
     for (const s of conn.symbols.values()) s.streaming = false;
     this.#setState(conn, "disconnected", reason);
     log.error("adapter worker {index} died ({reason}); restarting", { index: conn.index, reason });
     this.#scheduleRestart(conn);
-  }
-
-  #failPending(conn: Conn, message: string): void {
-    for (const [id, p] of conn.pending) {
-      clearTimeout(p.timer);
-      conn.pending.delete(id);
-      p.resolve(p.items.map((i) => ({ ...i, ok: false, code: "BROKER_ERROR", message })));
-    }
-    for (const q of conn.queued.values()) {
-      for (const { item, resolve } of q) {
-        resolve({
-          exchange: item.exchange,
-          symbol: item.symbol,
-          ok: false,
-          code: "BROKER_ERROR",
-          message,
-        });
-      }
-    }
-    conn.queued.clear();
   }
 
   #scheduleRestart(conn: Conn): void {
@@ -745,7 +673,7 @@ export class ConnectionPool {
     conn.generation++;
     conn.link?.terminate();
     conn.link = null;
-    this.#failPending(conn, `adapter restarted: ${reason}`);
+    conn.requests.failAll(`adapter restarted: ${reason}`);
     for (const s of conn.symbols.values()) s.streaming = false;
     conn.restarts++;
     this.counters.restarts++;
@@ -798,12 +726,8 @@ export class ConnectionPool {
 
   // ---- requests -----------------------------------------------------------------------------
 
-  /** Queues one item; all items queued in the same turn go to the worker as one message. */
-  #request(
-    conn: Conn,
-    op: "subscribe" | "unsubscribe" | "set_mode",
-    item: StreamItem,
-  ): Promise<ItemResult> {
+  /** Queues one item on the connection's batcher; fails at once when no worker is running. */
+  #request(conn: Conn, op: ItemOp, item: StreamItem): Promise<ItemResult> {
     if (!conn.link) {
       return Promise.resolve({
         exchange: item.exchange,
@@ -813,92 +737,8 @@ export class ConnectionPool {
         message: `broker connection ${conn.index + 1} is ${conn.state}`,
       });
     }
-    return new Promise((resolve) => {
-      let q = conn.queued.get(op);
-      if (!q) conn.queued.set(op, q = []);
-      q.push({ item, resolve });
-      if (!conn.flushScheduled) {
-        conn.flushScheduled = true;
-        queueMicrotask(() => this.#flush(conn));
-      }
-    });
+    return conn.requests.request(op, item);
   }
-
-  #flush(conn: Conn): void {
-    conn.flushScheduled = false;
-    // Unsubscribes first so a full connection frees slots before new subscribes land.
-    for (const op of ["unsubscribe", "set_mode", "subscribe"] as const) {
-      const q = conn.queued.get(op);
-      if (!q || q.length === 0) continue;
-      conn.queued.delete(op);
-      const id = this.#nextId++;
-      const items = q.map((x) => x.item);
-      const timer = setTimeout(() => {
-        const p = conn.pending.get(id);
-        if (!p) return;
-        log.error("adapter {index} did not answer {op} within {ms} ms; restarting it", {
-          index: conn.index,
-          op,
-          ms: this.#options.requestTimeoutMs,
-        });
-        conn.link?.terminate();
-        this.#onDeath(conn, `${op} timed out`);
-      }, this.#options.requestTimeoutMs);
-      conn.pending.set(id, {
-        items,
-        timer,
-        resolve: (results) => {
-          for (let i = 0; i < q.length; i++) q[i].resolve(results[i]);
-        },
-      });
-      const link = conn.link;
-      if (!link) {
-        this.#failPending(conn, `broker connection ${conn.index + 1} is ${conn.state}`);
-        return;
-      }
-      if (op === "unsubscribe") {
-        link.send({
-          type: op,
-          id,
-          items: items.map(({ exchange, symbol }) => ({ exchange, symbol })),
-        });
-      } else link.send({ type: op, id, items });
-    }
-  }
-}
-
-/**
- * The restart backoff exponent after a connection leaves `connected`: a healthy period of at
- * least `healthyMs` forgets earlier crashes, so a rare crash after days waits the base delay.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(decayedBackoff(6, 0, 60_000, 60_000), 0);
- * assert.equal(decayedBackoff(6, 0, 59_999, 60_000), 6);
- * assert.equal(decayedBackoff(6, null, 1e12, 60_000), 6);
- * ```
- */
-export function decayedBackoff(
-  backoff: number,
-  connectedAt: number | null,
-  now: number,
-  healthyMs: number,
-): number {
-  return connectedAt !== null && now - connectedAt >= healthyMs ? 0 : backoff;
-}
-
-/**
- * The delay before restart number `backoff + 1`: base × 2^backoff, capped.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.deepEqual([0, 1, 2, 10].map((b) => restartDelayMs(b, 500, 30_000)), [500, 1000, 2000, 30_000]);
- * ```
- */
-export function restartDelayMs(backoff: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.min(backoff, 16));
 }
 
 function fail(code: Extract<Outcome, { ok: false }>["code"], message: string): Outcome<never> {

@@ -3,7 +3,7 @@
 // restarted on a slow schedule (and at once on a fresh token), and the restart backoff decays.
 
 import assert from "node:assert/strict";
-import { ConnectionPool, decayedBackoff, restartDelayMs } from "./pool.ts";
+import { ConnectionPool, decayedBackoff, restartDelayMs } from "./mod.ts";
 import { fakeFactory, testCapabilities } from "../../tests/helpers/fake_adapter.ts";
 import type { FeedState } from "../types.ts";
 

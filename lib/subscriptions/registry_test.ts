@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { type Consumer, SubscriptionRegistry } from "./registry.ts";
-import { ConnectionPool } from "../pool/pool.ts";
+import { ConnectionPool } from "../pool/mod.ts";
 import { fakeFactory, testCapabilities } from "../../tests/helpers/fake_adapter.ts";
 
 const consumer = (id: string): Consumer => ({ id });

@@ -47,100 +47,78 @@ export interface ConformanceEntry {
   faults?: readonly Fault[];
 }
 
+/** NSE equities every simulator (and the paper market) lists. */
+const NSE_EQUITIES: [Ref, Ref, Ref, Ref] = [
+  { exchange: "NSE", symbol: "RELIANCE" },
+  { exchange: "NSE", symbol: "INFY" },
+  { exchange: "NSE", symbol: "TCS" },
+  { exchange: "NSE", symbol: "SBIN" },
+];
+
+/** The index every simulator lists. */
+const NIFTY: Ref = { exchange: "NSE_INDEX", symbol: "NIFTY" };
+
 /** Every adapter the suite runs. */
 export const CONFORMANCE: readonly ConformanceEntry[] = [
   {
     descriptor: paperAdapter,
     start: null,
     options: { seed: 7, ticksPerSecond: 40 },
-    instruments: [
-      { exchange: "NSE", symbol: "RELIANCE" },
-      { exchange: "NSE", symbol: "INFY" },
-      { exchange: "NSE", symbol: "TCS" },
-    ],
-    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
     faults: [],
   },
   {
     descriptor: zerodhaAdapter,
     start: startZerodhaConformance,
-    instruments: [
-      { exchange: "NSE", symbol: "RELIANCE" },
-      { exchange: "NSE", symbol: "INFY" },
-      { exchange: "NSE", symbol: "TCS" },
-      { exchange: "NSE", symbol: "SBIN" },
-    ],
-    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
   },
   {
     descriptor: exampleAdapter,
     start: () => startExampleSimulator(),
-    instruments: [
-      { exchange: "NSE", symbol: "RELIANCE" },
-      { exchange: "NSE", symbol: "INFY" },
-      { exchange: "NSE", symbol: "TCS" },
-    ],
-    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
   },
   {
     descriptor: flattradeAdapter,
     start: () => startNorenSimulator(NOREN_BROKERS.flattrade, { tickEveryMs: 100 }),
-    instruments: [
-      { exchange: "NSE", symbol: "RELIANCE" },
-      { exchange: "NSE", symbol: "INFY" },
-      { exchange: "NSE", symbol: "TCS" },
-      { exchange: "NSE", symbol: "SBIN" },
-    ],
-    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
     // Noren's touchline serves LTP and Quote alike.
     brokerMode: { 1: 2, 2: 2, 3: 3 },
   },
   {
     descriptor: shoonyaAdapter,
     // Shoonya's legacy session-token login, so both Noren login variants run the suite.
-    start: () => startNorenSimulator(NOREN_BROKERS.shoonya, { tickEveryMs: 100, login: "c" }),
-    instruments: [
-      { exchange: "NSE", symbol: "RELIANCE" },
-      { exchange: "NSE", symbol: "INFY" },
-      { exchange: "NSE", symbol: "TCS" },
-      { exchange: "NSE", symbol: "SBIN" },
-    ],
-    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    start: () =>
+      startNorenSimulator(NOREN_BROKERS.shoonya, {
+        tickEveryMs: 100,
+        login: "c",
+        acceptLogins: ["c"],
+      }),
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
     brokerMode: { 1: 2, 2: 2, 3: 3 },
   },
   {
     descriptor: upstoxAdapter,
     start: () => startUpstoxSimulator(),
-    instruments: [
-      { exchange: "NSE", symbol: "RELIANCE" },
-      { exchange: "NSE", symbol: "INFY" },
-      { exchange: "NSE", symbol: "TCS" },
-      { exchange: "NSE", symbol: "SBIN" },
-    ],
-    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
     // Upstox's `full` stream (with the book) serves Quote and Depth alike.
     brokerMode: { 1: 1, 2: 3, 3: 3 },
   },
   {
     descriptor: angelAdapter,
     start: () => startAngelSimulator(),
-    instruments: [
-      { exchange: "NSE", symbol: "RELIANCE" },
-      { exchange: "NSE", symbol: "INFY" },
-      { exchange: "NSE", symbol: "TCS" },
-      { exchange: "NSE", symbol: "SBIN" },
-    ],
-    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
   },
   {
     descriptor: dhanAdapter,
     start: () => startDhanSimulator(),
-    instruments: [
-      { exchange: "NSE", symbol: "RELIANCE" },
-      { exchange: "NSE", symbol: "INFY" },
-      { exchange: "NSE", symbol: "TCS" },
-      { exchange: "NSE", symbol: "SBIN" },
-    ],
-    index: { exchange: "NSE_INDEX", symbol: "NIFTY" },
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
   },
 ];

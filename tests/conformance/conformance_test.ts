@@ -4,7 +4,7 @@
 // (brokers.ts); a new broker passes by adding one entry.
 
 import assert from "node:assert/strict";
-import { ConnectionPool, workerLinkFactory } from "../../lib/pool/pool.ts";
+import { ConnectionPool, workerLinkFactory } from "../../lib/pool/mod.ts";
 import type { BrokerSimulator } from "../../lib/adapter/sim/mod.ts";
 import type { FeedState, Mode, Tick } from "../../lib/types.ts";
 import { CONFORMANCE, type ConformanceEntry, type Fault, type Ref } from "./brokers.ts";

@@ -206,7 +206,7 @@ Deno.test({
 
     // Kill the paper adapter's worker: the gate pauses with the reason, then is safe again.
     await gateIs(page, "SAFE");
-    assert.ok(gw.pool.killWorker(0));
+    assert.ok(gw.pool.testing.killWorker(0));
     await gateIs(page, "PAUSED", 5_000);
     await page.locator("#feed [data-part=gate-reason]", { hasText: "Connection lost" })
       .waitFor(WAIT);

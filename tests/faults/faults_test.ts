@@ -157,7 +157,7 @@ Deno.test("fault: subscribe accepted but one symbol never ticks → others flow,
 
 Deno.test("fault: the adapter worker is terminated → restarted with its tokens; clients do nothing", async () => {
   await kite(async ({ gw, sim, client }) => {
-    gw.pool.killWorker(0);
+    gw.pool.testing.killWorker(0);
     await until(
       () => gw.pool.status()[0].state === "connected" && streamedByBroker(sim) === 3,
       10_000,

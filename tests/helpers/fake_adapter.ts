@@ -1,7 +1,7 @@
 // An in-process adapter link for pool and registry tests: records what the "broker" streams,
 // answers requests, and fails calls on demand — no worker, no timers.
 
-import type { PoolLink } from "../../lib/pool/pool.ts";
+import type { PoolLink } from "../../lib/pool/mod.ts";
 import type { ItemResult, ToWorker } from "../../lib/adapter/messages.ts";
 import { type Capabilities, instrumentKey, type Mode, type Tick } from "../../lib/types.ts";
 

@@ -132,7 +132,10 @@ Deno.test("flattrade e2e: LTP, Quote and Depth through :8765 with the simulator'
 });
 
 Deno.test("shoonya e2e (t:c): the second connection per login takes the overflow", async () => {
-  const { sim, gw } = await setup("shoonya", { maxSymbolsPerConnection: 2 }, { login: "c" });
+  const { sim, gw } = await setup("shoonya", { maxSymbolsPerConnection: 2 }, {
+    login: "c",
+    acceptLogins: ["c"],
+  });
   try {
     const c = await TestClient.connect(gw);
     await c.auth();

@@ -33,3 +33,19 @@ export interface BrokerSimulator extends AsyncDisposable {
   garbage(): void;
   close(): Promise<void>;
 }
+
+/**
+ * Session timings a simulator hands the adapter for the conformance suite: fast reconnects, a
+ * one-second silence watchdog, no data-stall watchdog (simulated instruments may be quiet) and a
+ * long auth retry, so a retry storm would show.
+ */
+export const CONFORMANCE_TIMINGS = {
+  silenceTimeoutMs: 1000,
+  dataStallMs: 0,
+  reconnectBaseMs: 50,
+  reconnectMaxMs: 200,
+  authRetryMs: 60_000,
+  maxAuthRetries: 3,
+  authRetryMinMs: 0,
+  connectTimeoutMs: 2000,
+} as const;

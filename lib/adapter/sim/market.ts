@@ -41,8 +41,16 @@ export interface SimInstrumentSpec {
   levels?: number;
 }
 
-/** mulberry32 */
-function prng(seed: number): () => number {
+/**
+ * A small seeded PRNG (mulberry32) for simulators and fuzz tests, so runs reproduce.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(prng(7)(), prng(7)());
+ * ```
+ */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

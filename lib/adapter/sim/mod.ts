@@ -1,7 +1,7 @@
 // Simulator building blocks shared by every broker simulator, and the contract the conformance
 // suite drives them through.
 
-export type { BrokerSimulator } from "./contract.ts";
+export { type BrokerSimulator, CONFORMANCE_TIMINGS } from "./contract.ts";
 export {
   SimConnection,
   type SimFrame,
@@ -9,4 +9,5 @@ export {
   type SimServerHooks,
   type SimServerOptions,
 } from "./server.ts";
-export { type SimInstrumentSpec, type SimLevel, SimMarket, type SimQuote } from "./market.ts";
+export { prng, type SimInstrumentSpec, type SimLevel, SimMarket, type SimQuote } from "./market.ts";
+export { runSimulatorCli, type SimulatorCli, simulatorFlags } from "./cli.ts";
