@@ -277,6 +277,10 @@ export class WsClient implements Consumer {
     const stalled = stall - this.#checkedStall;
     this.#checkedStall = stall;
     if (this.#fullSince !== 0) this.#fullSince += stalled;
+    // Anything heard from the peer since the keep-alive ping answers it.
+    if (this.#keepaliveSentAt !== 0 && this.lastHeard >= this.#keepaliveSentAt) {
+      this.#keepaliveSentAt = 0;
+    }
     if (this.#keepaliveSentAt !== 0) this.#keepaliveSentAt += stalled;
     if (this.lag.check(now, stall) === "slow") return "slow_consumer";
     // The memory guard: bytes above the kernel stuck over the high-water mark.
@@ -286,9 +290,7 @@ export class WsClient implements Consumer {
     } else this.#fullSince = 0;
     this.probeIfDue(now);
     if (idleTimeoutMs > 0) {
-      // Anything heard from the peer after the keep-alive ping answers it.
-      const unanswered = this.#keepaliveSentAt !== 0 && this.lastHeard < this.#keepaliveSentAt;
-      if (unanswered) {
+      if (this.#keepaliveSentAt !== 0) {
         if (now - this.#keepaliveSentAt >= idleTimeoutMs) return "keepalive_timeout";
       } else if (now - this.lastHeard >= idleTimeoutMs && this.socket.open) {
         this.#keepaliveSentAt = now;

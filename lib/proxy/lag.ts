@@ -132,18 +132,22 @@ export class LagMeter {
     const i = this.#probes.findIndex((p) => p.id === id);
     if (i < 0) return false;
     const probe = this.#probes[i];
-    const rtt = Math.max(0, now - probe.at - (stall - probe.stall));
+    const rtt = now - probe.at;
+    // The same round trip without the gateway's own stalls meanwhile: what the client is judged on.
+    const excused = Math.max(0, rtt - (stall - probe.stall));
     this.#probes.splice(0, i + 1);
     this.lastRoundTripMs = rtt;
-    if (rtt < this.#minRoundTrip) this.#minRoundTrip = rtt;
-    const staleness = this.#staleness(rtt);
+    if (excused < this.#minRoundTrip) this.#minRoundTrip = excused;
     // A probe answered over the bound means the client was behind all along; one answered within
     // it means it has caught up.
-    if (staleness <= this.#limits.maxStalenessMs) this.#behindSince = null;
+    if (this.#staleness(excused) <= this.#limits.maxStalenessMs) this.#behindSince = null;
     else if (this.#behindSince === null) {
       this.#behindSince = probe.at + this.#limits.maxStalenessMs;
       this.#behindStall = probe.stall;
     }
+    // Whether ticks are conflated follows the real age of what the client reads, stall or not:
+    // after a stall the backlog is stale, and the newest tick per key is what it should get.
+    const staleness = this.#staleness(rtt);
     if (this.#mode === "flow") {
       if (staleness > this.#limits.maxStalenessMs / 2) this.#toConflate();
     } else if (this.#probes.length === 0) this.#roundDone(staleness, now);
@@ -202,8 +206,10 @@ export class LagMeter {
       this.#behindSince = null;
       return this.#mode;
     }
+    if (this.#mode === "flow" && this.#staleness(this.lag(now)) > this.#limits.maxStalenessMs / 2) {
+      this.#toConflate();
+    }
     const staleness = this.#staleness(this.lag(now, stall));
-    if (this.#mode === "flow" && staleness > this.#limits.maxStalenessMs / 2) this.#toConflate();
     if (staleness > this.#limits.maxStalenessMs && this.#behindSince === null) {
       this.#behindSince = this.#probes[0].at + this.#limits.maxStalenessMs;
       this.#behindStall = this.#probes[0].stall;
