@@ -19,6 +19,12 @@ export interface ClientSocket {
   close(code: number, reason: string): void;
   /** Cuts the TCP connection at once. */
   terminate(): void;
+  /**
+   * Holds writes until {@link uncork}, so the frames of one fan-out pass leave in one system call
+   * (optional: a socket without it writes each frame as it comes).
+   */
+  cork?(): void;
+  uncork?(): void;
 }
 
 /** Send-path tuning, from config limits. */
@@ -41,6 +47,8 @@ export interface SendScheduler {
   queued(client: WsClient): void;
   /** The client has a batch waiting for its flush interval. */
   batchPending(client: WsClient): void;
+  /** The client corked its socket; the scheduler uncorks it when the current pass ends. */
+  corked(client: WsClient): void;
 }
 
 /** Un-conflated batch clients keep at most this many ticks before older ones are conflated. */
@@ -64,7 +72,7 @@ export type ClientVerdict = "ok" | "slow_consumer" | "keepalive_timeout";
  * };
  * const totals = { framesOut: 0, ticksOut: 0 };
  * const limits = { sendHighWaterBytes: 1 << 18, batchIntervalMs: 5, maxStalenessMs: 250, slowConsumerMs: 10_000 };
- * const c = new WsClient("c1", "127.0.0.1", socket, limits, { totals, stallMs: 0, queued: () => {}, batchPending: () => {} }, 100);
+ * const c = new WsClient("c1", "127.0.0.1", socket, limits, { totals, stallMs: 0, queued: () => {}, batchPending: () => {}, corked: () => {} }, 100);
  * c.sendControl('{"type":"pong"}');
  * assert.deepEqual([sent.length, totals.framesOut], [1, 1]);
  * ```
@@ -112,6 +120,7 @@ export class WsClient implements Consumer {
   #keepaliveSentAt = 0;
   /** The stall clock at the previous check. */
   #checkedStall = 0;
+  #corked = false;
   lastBatchFlush = 0;
   batchScheduled = false;
 
@@ -147,6 +156,11 @@ export class WsClient implements Consumer {
   }
 
   #write(frame: string, ticks: number): void {
+    if (!this.#corked && this.socket.cork) {
+      this.socket.cork();
+      this.#corked = true;
+      this.#scheduler.corked(this);
+    }
     this.socket.send(frame);
     this.counters.framesSent++;
     this.counters.ticksSent += ticks;
@@ -194,6 +208,17 @@ export class WsClient implements Consumer {
     }
     this.#queue.set(key, frames.market(mode));
     if (this.#queue.size === 1) this.#scheduler.queued(this);
+  }
+
+  /** Lets the frames held since the first write of this pass go out. */
+  uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    try {
+      this.socket.uncork?.();
+    } catch {
+      // closed under us
+    }
   }
 
   /** Number of ticks waiting (queued singles or batch items). */

@@ -33,6 +33,7 @@ function scheduler(): SendScheduler & { due: Set<WsClient> } {
     due,
     queued: (c) => due.add(c),
     batchPending: () => {},
+    corked: () => {},
   };
 }
 
@@ -85,4 +86,27 @@ Deno.test("drain: three queued frames count as three frames and three ticks (iss
   assert.deepEqual(s.totals, { framesOut: 3, ticksOut: 3 });
   assert.equal(c.counters.framesSent, 3);
   assert.equal(c.counters.ticksSent, 3);
+});
+
+Deno.test("a pass's frames are corked once and released by one uncork", () => {
+  const socket = new FakeSocket();
+  const calls: string[] = [];
+  const corking = Object.assign(socket, {
+    cork: () => void calls.push("cork"),
+    uncork: () => void calls.push("uncork"),
+  });
+  const s = scheduler();
+  const corked: WsClient[] = [];
+  s.corked = (c) => void corked.push(c);
+  const c = new WsClient("c1", "127.0.0.1", corking, limits, s, 10);
+  for (const sym of ["A", "B", "C"]) {
+    const t = tick(sym, 1);
+    c.deliver(t, 1, new TickFrames(t, '"paper"'));
+  }
+  assert.deepEqual(calls, ["cork"]);
+  assert.deepEqual(corked, [c]);
+  assert.equal(socket.sent.length, 3);
+  c.uncork();
+  c.uncork();
+  assert.deepEqual(calls, ["cork", "uncork"]);
 });

@@ -53,6 +53,8 @@ export class FanOut implements SendScheduler {
   #dueTimer: ReturnType<typeof setTimeout> | null = null;
   /** Clients with a batch waiting. */
   #batchDue = new Set<WsClient>();
+  /** Clients whose sockets hold this pass's frames (see {@link WsClient.uncork}). */
+  #corked: WsClient[] = [];
   #batchTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(registry: SubscriptionRegistry, broker: string, batchIntervalMs: number) {
@@ -150,7 +152,21 @@ export class FanOut implements SendScheduler {
     this.counters.ticksFannedOut += fanned;
     if (this.#due.size > 0) this.flushDue();
     if (this.#batchDue.size > 0) this.#flushBatches();
+    this.#uncork();
     return i;
+  }
+
+  /** SendScheduler: the client corked its socket for this pass. */
+  corked(client: WsClient): void {
+    this.#corked.push(client);
+  }
+
+  /** Ends the pass: every corked socket writes what it holds, one system call each. */
+  #uncork(): void {
+    const corked = this.#corked;
+    if (corked.length === 0) return;
+    this.#corked = [];
+    for (const c of corked) c.uncork();
   }
 
   /** SendScheduler: the client queued ticks; they go out at the end of this pass or soon after. */
@@ -176,6 +192,7 @@ export class FanOut implements SendScheduler {
       if (c.flush(now)) this.#due.delete(c);
       else if (!c.waitingForRound) poll = true;
     }
+    this.#uncork();
     if (poll) {
       this.#dueTimer ??= setTimeout(() => {
         this.#dueTimer = null;
@@ -194,6 +211,7 @@ export class FanOut implements SendScheduler {
         client.batchScheduled = false;
       }
     }
+    this.#uncork();
   }
 
   #flushBatches(): void {
@@ -211,6 +229,7 @@ export class FanOut implements SendScheduler {
         c.batchScheduled = false;
       } else nextDue = Math.min(nextDue, now + interval);
     }
+    this.#uncork();
     if (this.#batchDue.size > 0 && this.#batchTimer === null) {
       this.#batchTimer = setTimeout(() => {
         this.#batchTimer = null;

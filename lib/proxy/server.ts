@@ -359,6 +359,10 @@ export class ProxyServer {
       ping: (p) => ws.ping(p),
       close: (code, reason) => ws.close(code, reason),
       terminate: () => ws.terminate(),
+      // ws writes each frame as it is sent; corking its TCP socket for a fan-out pass turns a
+      // system call per frame into one per client per pass.
+      cork: () => (ws as unknown as { _socket: Duplex })._socket.cork(),
+      uncork: () => (ws as unknown as { _socket: Duplex })._socket.uncork(),
     };
     const client = new WsClient(
       `c${this.#nextId++}`,
