@@ -6,6 +6,9 @@ import type { Config } from "../lib/config/mod.ts";
 import { angelAdapter } from "./angel/mod.ts";
 import { dhanAdapter } from "./dhan/mod.ts";
 import { exampleAdapter } from "./example/mod.ts";
+import { fyersAdapter } from "./fyers/mod.ts";
+import { kotakAdapter } from "./kotak/mod.ts";
+import { growwAdapter } from "./groww/mod.ts";
 import { flattradeAdapter, shoonyaAdapter, tradesmartAdapter, zebuAdapter } from "./noren/mod.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
@@ -20,11 +23,14 @@ export const BROKERS: readonly BrokerDescriptor[] = [
   upstoxAdapter,
   angelAdapter,
   dhanAdapter,
+  fyersAdapter,
+  kotakAdapter,
   exampleAdapter,
   flattradeAdapter,
   shoonyaAdapter,
   zebuAdapter,
   tradesmartAdapter,
+  growwAdapter,
 ];
 
 /** Adapters by broker name. */

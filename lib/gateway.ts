@@ -178,6 +178,9 @@ export class Gateway {
         supportedBrokers: Object.keys(opts.adapters),
         feedStatus: () => pool.status(),
         metrics: (out) => gw?.writeMetrics(out),
+        ...(config.snapshotOnSubscribe
+          ? { snapshot: (e, s, m) => marketData.latestTick(e, s, m) }
+          : {}),
       });
     } catch (err) {
       await bus.close();

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import {
   instrumentsOption,
+  ORDERED_BACKOFF,
   parseOptions,
   reach,
   sessionTimingShape,
@@ -71,13 +72,13 @@ export function norenOptionsSchema(config: NorenBrokerConfig): z.ZodType<NorenOp
       .default(config.maxSymbolsPerConnection),
     maxConnections: z.number().int().min(1).max(config.maxConnections)
       .default(config.maxConnections),
-  }).refine((o) => o.reconnectMaxMs >= o.reconnectBaseMs, {
-    message: "reconnectMaxMs must be ≥ reconnectBaseMs",
-    path: ["reconnectMaxMs"],
-  }).refine((o) => o.feedUrl !== undefined || config.feedUrls[o.login] !== undefined, {
-    message: `${config.name} has no t:c login endpoint; give feedUrl or use login "a"`,
-    path: ["login"],
-  }).transform((o) => ({ ...o, feedUrl: o.feedUrl ?? config.feedUrls[o.login]! }));
+  }).refine(...ORDERED_BACKOFF).refine(
+    (o) => o.feedUrl !== undefined || config.feedUrls[o.login] !== undefined,
+    {
+      message: `${config.name} has no t:c login endpoint; give feedUrl or use login "a"`,
+      path: ["login"],
+    },
+  ).transform((o) => ({ ...o, feedUrl: o.feedUrl ?? config.feedUrls[o.login]! }));
 }
 
 /**

@@ -152,6 +152,10 @@ export function upstoxDialect(
         if (!reply.ok) return { malformed: "text" };
         return { log: { level: reply.failed ? "warning" : "info", message: reply.text } };
       }
+      // Upstox's WebSocket delivers text or binary, never subject-addressed messages.
+      if (!(data instanceof Uint8Array || data instanceof ArrayBuffer)) {
+        return { malformed: "frame" };
+      }
       const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
       const frame = decodeFeedFrame(bytes, lookup, now, stats);
       if (!frame.ok) return { malformed: frame.reason };

@@ -6,6 +6,7 @@ import {
   hostPort,
   httpUrl,
   instrumentsOption,
+  ORDERED_BACKOFF,
   parseOptions,
   reach,
   sessionTimingShape,
@@ -66,10 +67,7 @@ export const upstoxOptionsSchema = z.object({
   // Upstox keeps idle connections alive with WebSocket pings, which the platform answers without
   // surfacing them: silence is normal when nothing trades, so only the data-stall watchdog runs.
   silenceTimeoutMs: z.number().int().min(0).max(600_000).default(0),
-}).refine((o) => o.reconnectMaxMs >= o.reconnectBaseMs, {
-  message: "reconnectMaxMs must be ≥ reconnectBaseMs",
-  path: ["reconnectMaxMs"],
-});
+}).refine(...ORDERED_BACKOFF);
 
 /** Parsed options. */
 export type UpstoxOptions = z.output<typeof upstoxOptionsSchema>;

@@ -27,10 +27,22 @@ export interface CloseInfo {
   error: string;
 }
 
+/**
+ * A message a publish/subscribe transport delivered on a subject (Groww's NATS): the subject, not
+ * the payload, says what the message is about, so the transport hands both to `decode`.
+ */
+export interface SubjectMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+}
+
+/** What a transport hands `decode`: a WebSocket message, or a message addressed by subject. */
+export type TransportMessage = string | ArrayBuffer | Uint8Array | SubjectMessage;
+
 /** Callbacks a transport drives. */
 export interface TransportEvents {
   open(): void;
-  message(data: string | ArrayBuffer | Uint8Array): void;
+  message(data: TransportMessage): void;
   close(info: CloseInfo): void;
 }
 
@@ -112,7 +124,7 @@ export interface Dialect<I extends BrokerInstrument> {
    */
   overLimit?(perStream: ReadonlyMap<Mode | string, number>): number | null;
   /** Reads one message. Never throws: malformed input is reported in `malformed`. */
-  decode(data: string | ArrayBuffer | Uint8Array, now: number): Decoded;
+  decode(data: TransportMessage, now: number): Decoded;
   /**
    * Depth levels delivered for `instrument` at Depth mode when `requested` were asked for;
    * 0 when the broker has no book for it (indices). Default: from the capabilities' depthLevels.

@@ -65,8 +65,10 @@ export {
   type Endpoint,
   type Frame,
   NOTHING,
+  type SubjectMessage,
   type Transport,
   type TransportEvents,
+  type TransportMessage,
   type Wanted,
 } from "./dialect.ts";
 export { BrokerAdapter, type BrokerOptions, type BrokerSpec, runBroker } from "./broker.ts";

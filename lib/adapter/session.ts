@@ -13,6 +13,7 @@ import type {
   Frame,
   Transport,
   TransportEvents,
+  TransportMessage,
   Wanted,
 } from "./dialect.ts";
 import { NOTHING } from "./dialect.ts";
@@ -484,9 +485,16 @@ export class BrokerSession<I extends BrokerInstrument> {
       return;
     }
     if (id !== this.#attemptId) return;
+    // A transport that connects before `transport()` resolves (a client library's connect) reports
+    // `open` before the session holds it; the open is handled once it does, so the login and
+    // resubscribe frames it triggers are not sent into the void.
+    let held = false;
+    let openedEarly = false;
     const events: TransportEvents = {
       open: () => {
-        if (id === this.#attemptId) this.#onOpen();
+        if (id !== this.#attemptId) return;
+        if (held) this.#onOpen();
+        else openedEarly = true;
       },
       message: (data) => {
         if (id === this.#attemptId) this.#onMessage(data);
@@ -504,6 +512,8 @@ export class BrokerSession<I extends BrokerInstrument> {
         return;
       }
       this.#transport = t;
+      held = true;
+      if (openedEarly) this.#onOpen();
     } catch (err) {
       if (id !== this.#attemptId) return;
       clearTimeout(this.#connectTimer);
@@ -545,7 +555,7 @@ export class BrokerSession<I extends BrokerInstrument> {
     void this.#send(frames);
   }
 
-  #onMessage(data: string | ArrayBuffer | Uint8Array): void {
+  #onMessage(data: TransportMessage): void {
     const now = Date.now();
     this.#lastFrameAt = now;
     const d: Decoded = this.#d.decode(data, now);

@@ -119,6 +119,11 @@ export const configSchema = z.object({
   /** Where the generated key is stored when no key is configured. */
   keyFile: z.string().default(".tickplex/api_key"),
   logLevel: z.enum(["debug", "info", "warning", "error"]).default("info"),
+  /**
+   * A client subscribing to a key the gateway already has a tick for gets that tick at once, as a
+   * `market_data` frame whose `data` carries `"snapshot": true`.
+   */
+  snapshotOnSubscribe: z.boolean().default(true),
   broker: brokerSchema.default(() => brokerSchema.parse({})),
   /** MarketDataService: safety-gate monitor, validation bounds and the recent-tick ring buffer. */
   marketData: marketDataSchema.default(() => marketDataSchema.parse({})),

@@ -3,7 +3,7 @@
 // ticks arrive far more often than anyone reads them.
 
 import { type DepthData, type LtpData, projectTick, type QuoteData } from "../project.ts";
-import type { Tick } from "../types.ts";
+import type { Mode, Tick } from "../types.ts";
 import { InstrumentMap } from "../instrument_map.ts";
 import type { Cached, DepthSnapshot, Instrument, InstrumentSnapshot, TickFlags } from "./types.ts";
 
@@ -53,6 +53,19 @@ export class TickCache {
   /** The cached LTP value of an instrument, for jump detection (not counted as a read). */
   lastLtp(exchange: string, symbol: string): number | null {
     return this.#entries.get(exchange, symbol)?.ltp?.tick.ltp ?? null;
+  }
+
+  /**
+   * The latest tick that carries every field of `mode` (LTP: any tick; Quote: Quote or Depth
+   * ticks; Depth: Depth ticks with a valid price), by reference; not counted as a read. The
+   * proxy sends it to a client subscribing to a key already streaming.
+   */
+  latestTick(exchange: string, symbol: string, mode: Mode): Tick | null {
+    const e = this.#entries.get(exchange, symbol);
+    if (!e) return null;
+    if (mode === 1) return e.ltp?.tick ?? null;
+    if (mode === 2) return e.quote?.tick ?? null;
+    return e.depthHasLtp ? e.depth?.tick ?? null : null;
   }
 
   /** Stores an accepted tick. */

@@ -85,3 +85,18 @@ Deno.test("isFresh uses the receive time; sweep removes idle entries", () => {
   assert.equal(c.getLtp("NSE", "A"), null);
   assert.equal(c.expired, 1);
 });
+
+Deno.test("latestTick returns the newest tick rich enough for a mode, without counting a read", () => {
+  const c = new TickCache();
+  assert.equal(c.latestTick("NSE", "RELIANCE", 1), null);
+  const quote = tick({ mode: 2, ltp: 102, volume: 5_000 });
+  c.update(quote, NO_FLAGS, 1, 1);
+  const ltp = tick({ ltp: 103 });
+  c.update(ltp, NO_FLAGS, 2, 2);
+  assert.equal(c.latestTick("NSE", "RELIANCE", 1), ltp);
+  assert.equal(c.latestTick("NSE", "RELIANCE", 2), quote);
+  assert.equal(c.latestTick("NSE", "RELIANCE", 3), null);
+  c.updateDepthOnly(tick({ mode: 3, ltp: 0, depth }), 3, 3);
+  assert.equal(c.latestTick("NSE", "RELIANCE", 3), null, "a depth without a price is no snapshot");
+  assert.equal(c.hits + c.misses, 0);
+});

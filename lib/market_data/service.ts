@@ -6,7 +6,7 @@ import { z } from "zod";
 import { getLogger } from "../log.ts";
 import type { ConnectionStatus } from "../feed_state.ts";
 import type { LtpData, QuoteData } from "../project.ts";
-import type { Clock, FeedState, Tick } from "../types.ts";
+import type { Clock, FeedState, Mode, Tick } from "../types.ts";
 import { TickCache } from "./cache.ts";
 import { dispatchTick, replayHeld } from "./dispatch.ts";
 import { FeedWatch, type ReplayRange } from "./feed_watch.ts";
@@ -227,6 +227,14 @@ export class MarketDataService {
   /** Latest LTP of an instrument (refreshed by ticks of every mode), or null. */
   getLtp(exchange: string, symbol: string): Cached<LtpData> | null {
     return this.#cache.getLtp(exchange, symbol);
+  }
+
+  /**
+   * The latest accepted tick carrying every field of `mode`, as the feed sent it, or null (see
+   * {@link TickCache.latestTick}). Not counted as a cache read.
+   */
+  latestTick(exchange: string, symbol: string, mode: Mode): Tick | null {
+    return this.#cache.latestTick(exchange, symbol, mode);
   }
 
   /** Latest quote of an instrument (refreshed by Quote and Depth ticks), or null. */

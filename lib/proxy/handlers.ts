@@ -3,7 +3,9 @@
 
 import { instrumentKey, type Mode, MODE_LABEL, subscriptionKey } from "../types.ts";
 import { overallState } from "../feed_state.ts";
+import type { CandleFeed } from "./candles.ts";
 import type { WsClient } from "./client.ts";
+import { sendSnapshots } from "./frames.ts";
 import {
   type EntryParse,
   isProtocolError,
@@ -18,7 +20,7 @@ import type { ProxyDeps } from "./server.ts";
  *
  * @example
  * ```ts ignore
- * const handlers = new RequestHandlers(deps);
+ * const handlers = new RequestHandlers(deps, candles);
  * socket.on("message", (text) => handlers.handle(client, text));
  * ```
  */
@@ -26,9 +28,13 @@ export class RequestHandlers {
   /** Client messages answered with an error. */
   protocolErrors = 0;
   #deps: ProxyDeps;
+  #candles: CandleFeed;
+  #brokerJson: string;
 
-  constructor(deps: ProxyDeps) {
+  constructor(deps: ProxyDeps, candles: CandleFeed) {
     this.#deps = deps;
+    this.#candles = candles;
+    this.#brokerJson = JSON.stringify(deps.broker);
   }
 
   /** Sends a reply frame. */
@@ -61,6 +67,8 @@ export class RequestHandlers {
         unsubscribe: "unsubscribe",
         get_broker_info: "broker_info",
         get_subscriptions: "subscriptions",
+        subscribe_candles: "subscribe_candles",
+        unsubscribe_candles: "unsubscribe_candles",
       }[req.action as string] ?? "error";
       return this.#error(client, {
         code: "NOT_AUTHENTICATED",
@@ -117,6 +125,7 @@ export class RequestHandlers {
             status: "success",
             subscriptions: subs,
             count: subs.length,
+            candles: this.#candles.list(client),
           }, req),
         );
       }
@@ -126,6 +135,9 @@ export class RequestHandlers {
         return await this.#unsubscribe(client, req);
       case "unsubscribe_all":
         return await this.#unsubscribeAll(client, req);
+      case "subscribe_candles":
+      case "unsubscribe_candles":
+        return await this.#candles.handle(client, req);
     }
   }
 
@@ -180,6 +192,8 @@ export class RequestHandlers {
         subscriptions: results,
       }, req),
     );
+    // The latest tick of each newly held key, right after the ack (snapshotOnSubscribe).
+    if (this.#deps.snapshot) sendSnapshots(client, req, this.#deps.snapshot, this.#brokerJson);
   }
 
   async #subscribeOne(

@@ -17,3 +17,4 @@ export {
   type RouteHandler,
 } from "./routes.ts";
 export type { DropReason } from "./drops.ts";
+export { CANDLE_FORMING_MS, type CandleFeedOptions, candleFrame } from "./candles.ts";

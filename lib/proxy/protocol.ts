@@ -3,6 +3,7 @@
 
 import { NonIntegerNumber, parseMode } from "../mode.ts";
 import type { ErrorCode, Mode } from "../types.ts";
+import { CANDLE_INTERVALS, type CandleInterval, isCandleInterval } from "../candles/mod.ts";
 
 /** A protocol error: the code, the message, and the reply `type` the error frame carries. */
 export interface ProtocolError {
@@ -38,7 +39,20 @@ export type Request =
     depth: number;
     requestId?: unknown;
   }
-  | { action: "unsubscribe"; entries: EntryParse[]; mode: Mode | null; requestId?: unknown };
+  | { action: "unsubscribe"; entries: EntryParse[]; mode: Mode | null; requestId?: unknown }
+  | {
+    action: "subscribe_candles";
+    entries: EntryParse[];
+    interval: CandleInterval;
+    requestId?: unknown;
+  }
+  | {
+    action: "unsubscribe_candles";
+    entries: EntryParse[];
+    /** null: every interval the client holds for each entry. */
+    interval: CandleInterval | null;
+    requestId?: unknown;
+  };
 
 /** Reply `type` per action. */
 export const REPLY_TYPE: Readonly<Record<string, string>> = {
@@ -51,6 +65,8 @@ export const REPLY_TYPE: Readonly<Record<string, string>> = {
   subscribe: "subscribe",
   unsubscribe: "unsubscribe",
   unsubscribe_all: "unsubscribe",
+  subscribe_candles: "subscribe_candles",
+  unsubscribe_candles: "unsubscribe_candles",
 };
 
 const MAX_SYMBOL_LENGTH = 64;
@@ -166,7 +182,7 @@ function parseDepth(v: unknown): number | null {
   return v;
 }
 
-function parseEntry(raw: unknown, defaultMode: Mode | null): EntryParse {
+function parseEntry(raw: unknown, defaultMode: Mode | null, withMode = true): EntryParse {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return {
       ok: false,
@@ -200,7 +216,7 @@ function parseEntry(raw: unknown, defaultMode: Mode | null): EntryParse {
     };
   }
   let mode = defaultMode;
-  if (r.mode !== undefined) {
+  if (withMode && r.mode !== undefined) {
     const m = parseMode(r.mode);
     if (typeof m === "string") {
       return { ok: false, exchange: exch, symbol: sym, code: "INVALID_MODE", message: m };
@@ -215,6 +231,7 @@ function parseEntries(
   defaultMode: Mode | null,
   replyType: string,
   maxEntries: number,
+  withMode = true,
 ): EntryParse[] | ProtocolError {
   const list = r.symbols ?? r.instruments;
   if (list !== undefined && list !== null) {
@@ -229,10 +246,10 @@ function parseEntries(
         r.request_id,
       );
     }
-    return list.map((e) => parseEntry(e, defaultMode));
+    return list.map((e) => parseEntry(e, defaultMode, withMode));
   }
   if (r.symbol !== undefined || r.exchange !== undefined) {
-    return [parseEntry({ symbol: r.symbol, exchange: r.exchange }, defaultMode)];
+    return [parseEntry({ symbol: r.symbol, exchange: r.exchange }, defaultMode, withMode)];
   }
   return [];
 }
@@ -345,6 +362,36 @@ export function parseRequest(text: string, limits: ParseLimits): Request | Proto
         );
       }
       return withId({ action: "unsubscribe" as const, entries, mode });
+    }
+    case "subscribe_candles":
+    case "unsubscribe_candles": {
+      // Candles take no mode: an entry's `mode` is ignored rather than rejected.
+      const optional = action === "unsubscribe_candles";
+      let interval: CandleInterval | null = null;
+      if (isCandleInterval(r.interval)) interval = r.interval;
+      else if (!(optional && (r.interval === undefined || r.interval === null))) {
+        return err(
+          "INVALID_PARAMETERS",
+          `Invalid interval ${JSON.stringify(r.interval ?? null)?.slice(0, 40)}; expected one of ${
+            CANDLE_INTERVALS.join(", ")
+          }`,
+          replyType,
+          requestId,
+        );
+      }
+      const entries = parseEntries(r, null, replyType, limits.maxEntriesPerRequest, false);
+      if (!Array.isArray(entries)) return entries;
+      if (entries.length === 0) {
+        return err(
+          "INVALID_PARAMETERS",
+          "At least one symbol must be specified",
+          replyType,
+          requestId,
+        );
+      }
+      return optional
+        ? withId({ action: "unsubscribe_candles" as const, entries, interval })
+        : withId({ action: "subscribe_candles" as const, entries, interval: interval! });
     }
   }
   return err("INVALID_ACTION", `Invalid action: ${action}`, "error", requestId);

@@ -302,3 +302,125 @@ Deno.test("fuzz: 20k random, truncated and mutated frames never throw and always
     } else assert.equal(typeof out.action, "string");
   }
 });
+
+// ---- candle actions ---------------------------------------------------------------------------
+
+Deno.test("subscribe_candles / unsubscribe_candles shapes; an entry's mode is ignored", () => {
+  const sub = parse({
+    action: "subscribe_candles",
+    symbols: [{ symbol: "RELIANCE", exchange: "nse", mode: "bogus" }],
+    interval: "5m",
+    request_id: 7,
+  });
+  assert.deepEqual(sub, {
+    action: "subscribe_candles",
+    entries: [{ ok: true, exchange: "NSE", symbol: "RELIANCE", mode: null }],
+    interval: "5m",
+    requestId: 7,
+  });
+  const un = parse({ action: "unsubscribe_candles", symbol: "TCS", exchange: "NSE" });
+  assert.deepEqual(un, {
+    action: "unsubscribe_candles",
+    entries: [{ ok: true, exchange: "NSE", symbol: "TCS", mode: null }],
+    interval: null,
+  });
+  for (const interval of [undefined, null, "2m", 60, "1M", ""]) {
+    const e = asError(
+      parse({ action: "subscribe_candles", symbol: "A", exchange: "NSE", interval }),
+    );
+    assert.deepEqual([e.code, e.replyType], ["INVALID_PARAMETERS", "subscribe_candles"]);
+  }
+  const bad = asError(
+    parse({ action: "unsubscribe_candles", symbol: "A", exchange: "NSE", interval: "7m" }),
+  );
+  assert.deepEqual([bad.code, bad.replyType], ["INVALID_PARAMETERS", "unsubscribe_candles"]);
+  const empty = asError(parse({ action: "subscribe_candles", interval: "1m", request_id: "x" }));
+  assert.deepEqual([empty.code, empty.requestId], ["INVALID_PARAMETERS", "x"]);
+  const many = asError(parse({
+    action: "subscribe_candles",
+    interval: "1m",
+    symbols: Array.from({ length: 101 }, (_, i) => ({ symbol: `S${i}`, exchange: "NSE" })),
+  }));
+  assert.equal(many.code, "INVALID_PARAMETERS");
+  const entries = parse({
+    action: "subscribe_candles",
+    interval: "1d",
+    symbols: [{ symbol: "A", exchange: "NSE" }, { symbol: 5, exchange: "NSE" }, "x"],
+  });
+  assert.ok(!isProtocolError(entries) && entries.action === "subscribe_candles");
+  assert.deepEqual(entries.entries.map((e) => e.ok ? "ok" : e.code), [
+    "ok",
+    "INVALID_PARAMETERS",
+    "INVALID_PARAMETERS",
+  ]);
+});
+
+Deno.test("fuzz: 20k random, truncated and mutated candle frames never throw and stay typed", () => {
+  const r = rng(1717);
+  const valid = [
+    '{"action":"subscribe_candles","symbols":[{"symbol":"RELIANCE","exchange":"NSE"}],"interval":"1m"}',
+    '{"action":"unsubscribe_candles","symbol":"TCS","exchange":"NSE","interval":"15m"}',
+    '{"action":"unsubscribe_candles","instruments":[{"symbol":"NIFTY","exchange":"NSE_INDEX"}]}',
+  ];
+  const intervals = ["1s", "1m", "3m", "5m", "15m", "30m", "1h", "1d"];
+  const pick = () =>
+    [
+      ...intervals,
+      "2m",
+      "",
+      "1D",
+      null,
+      1,
+      randomValue(r),
+    ][Math.floor(r() * (intervals.length + 6))];
+  for (let i = 0; i < 20_000; i++) {
+    let text: string;
+    const kind = i % 4;
+    const v = valid[i % valid.length];
+    if (kind === 0) {
+      text = JSON.stringify({
+        action: i % 8 === 0 ? "subscribe_candles" : "unsubscribe_candles",
+        interval: pick(),
+        symbols: randomValue(r),
+        ...(r() < 0.3 ? (randomValue(r) as object) : {}),
+      });
+    } else if (kind === 1) text = v.slice(0, Math.floor(r() * v.length));
+    else if (kind === 2) {
+      const chars = v.split("");
+      for (let j = 0; j < 3; j++) {
+        chars[Math.floor(r() * chars.length)] = String.fromCharCode(Math.floor(r() * 128));
+      }
+      text = chars.join("");
+    } else {
+      text = JSON.stringify({
+        action: i % 8 === 3 ? "subscribe_candles" : "unsubscribe_candles",
+        interval: pick(),
+        symbols: Array.from(
+          { length: Math.floor(r() * 4) },
+          () => r() < 0.5 ? { symbol: randomValue(r), exchange: randomValue(r) } : randomValue(r),
+        ),
+      });
+    }
+    const out = parseRequest(text, limits);
+    if (isProtocolError(out)) {
+      assert.ok(ERROR_CODES.includes(out.code), `unknown code ${out.code}`);
+      assert.equal(typeof out.message, "string");
+      assert.ok(
+        ["subscribe_candles", "unsubscribe_candles", "error", "subscribe", "unsubscribe"]
+          .includes(out.replyType),
+        out.replyType,
+      );
+      continue;
+    }
+    if (out.action !== "subscribe_candles" && out.action !== "unsubscribe_candles") continue;
+    if (out.action === "subscribe_candles") assert.ok(intervals.includes(out.interval));
+    else assert.ok(out.interval === null || intervals.includes(out.interval));
+    assert.ok(out.entries.length > 0 && out.entries.length <= limits.maxEntriesPerRequest);
+    for (const e of out.entries) {
+      if (e.ok) {
+        assert.ok(e.symbol.length > 0 && e.exchange.length > 0);
+        assert.equal(e.mode, null);
+      } else assert.ok(ERROR_CODES.includes(e.code));
+    }
+  }
+});

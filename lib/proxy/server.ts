@@ -21,7 +21,8 @@ import { memoryMb } from "./health.ts";
 import { HttpListener } from "./listener.ts";
 import { admit } from "./rate_limit.ts";
 import { HttpRoutes, type RequestInfo } from "./routes.ts";
-import type { Tick } from "../types.ts";
+import type { Mode, Tick } from "../types.ts";
+import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
 
 const log = getLogger(["tickplex", "proxy"]);
 
@@ -39,6 +40,13 @@ export interface ProxyDeps {
   feedStatus(): ConnectionStatus[];
   /** The rest of the gateway's metrics, written after the proxy's into /metrics. */
   metrics?: MetricsSource;
+  /**
+   * The latest tick of a key (the market data cache), sent to a client as it subscribes; absent
+   * when `snapshotOnSubscribe` is off.
+   */
+  snapshot?: (exchange: string, symbol: string, mode: Mode) => Tick | null;
+  /** Candle tuning (tests): forming-bar interval and the clock that closes bars. */
+  candles?: CandleFeedOptions;
 }
 
 /** Keep-alive checks run at most this often; lag checks run every half probe interval. */
@@ -64,6 +72,7 @@ export class ProxyServer {
   #deps: ProxyDeps;
   #fanout: FanOut;
   #handlers: RequestHandlers;
+  #candles: CandleFeed;
   #listener!: HttpListener;
   #wss: WebSocketServer;
   #clients = new Set<WsClient>();
@@ -81,7 +90,13 @@ export class ProxyServer {
     this.#deps = deps;
     const limits = deps.limits;
     this.#fanout = new FanOut(deps.registry, deps.broker, limits.batchIntervalMs);
-    this.#handlers = new RequestHandlers(deps);
+    this.#candles = new CandleFeed(
+      deps.registry,
+      deps.broker,
+      limits.maxSubscriptionsPerClient,
+      deps.candles,
+    );
+    this.#handlers = new RequestHandlers(deps, this.#candles);
     // closeTimeout is an option of ws 8.23 that its type definitions do not list yet.
     const wsOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
@@ -336,6 +351,24 @@ export class ProxyServer {
         "Distinct (exchange, symbol, mode) keys held.",
         this.#deps.registry.list().length,
       )
+      .one(
+        "tickplex_candle_series",
+        "gauge",
+        "Candle series (instrument, interval) built.",
+        this.#candles.size,
+      )
+      .one(
+        "tickplex_candle_frames_total",
+        "counter",
+        "Candle frames sent.",
+        this.#candles.framesOut,
+      )
+      .one(
+        "tickplex_candle_late_ticks_total",
+        "counter",
+        "Ticks dropped by candle series as older than the forming bar.",
+        this.#candles.lateTicks,
+      )
       .family(
         "tickplex_client_drops_total",
         "counter",
@@ -532,7 +565,9 @@ export class ProxyServer {
     this.#fanout.forget(client);
     client.subscriptions.clear();
     // Wait for in-flight requests so a subscribe that lands after the close is released too.
-    void client.chain.then(() => this.#deps.registry.releaseAll(client)).catch((err) => {
+    void client.chain.then(() =>
+      Promise.all([this.#deps.registry.releaseAll(client), this.#candles.forget(client)])
+    ).catch((err) => {
       log.error("releasing {id}'s subscriptions failed: {err}", { id: client.id, err });
     });
   }
@@ -550,6 +585,7 @@ export class ProxyServer {
     this.#stopTimers();
     const closing = [...this.#clients];
     for (const c of closing) this.#closeClient(c, 1001, "server shutting down", null);
+    this.#candles.close();
     // Let close frames go out and well-behaved peers answer before the listener cuts the rest.
     const deadline = Date.now() + Math.min(1000, this.#deps.limits.closeTimeoutMs);
     while (closing.some((c) => c.closeTimer !== null) && Date.now() < deadline) {

@@ -7,6 +7,7 @@ import type { Mode } from "../../lib/types.ts";
 import { angelAdapter, startAngelSimulator } from "../../adapters/angel/mod.ts";
 import { dhanAdapter, startDhanSimulator } from "../../adapters/dhan/mod.ts";
 import { exampleAdapter, startExampleSimulator } from "../../adapters/example/mod.ts";
+import { growwAdapter, startGrowwSimulator } from "../../adapters/groww/mod.ts";
 import { paperAdapter } from "../../adapters/paper/mod.ts";
 import { zerodhaAdapter } from "../../adapters/zerodha/mod.ts";
 import {
@@ -17,6 +18,8 @@ import {
 } from "../../adapters/noren/mod.ts";
 import { startZerodhaConformance } from "../../adapters/zerodha/conformance.ts";
 import { startUpstoxSimulator, upstoxAdapter } from "../../adapters/upstox/mod.ts";
+import { fyersAdapter, startFyersSimulator } from "../../adapters/fyers/mod.ts";
+import { kotakAdapter, startKotakSimulator } from "../../adapters/kotak/mod.ts";
 
 /** An instrument as OpenAlgo names it. */
 export interface Ref {
@@ -120,5 +123,28 @@ export const CONFORMANCE: readonly ConformanceEntry[] = [
     start: () => startDhanSimulator(),
     instruments: NSE_EQUITIES,
     index: NIFTY,
+  },
+  {
+    descriptor: fyersAdapter,
+    start: () => startFyersSimulator({ tickIntervalMs: 100 }),
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
+    // LTP and Quote are one full-mode scrip topic; Depth adds the depth topic.
+    brokerMode: { 1: 2, 2: 2, 3: 3 },
+  },
+  {
+    descriptor: kotakAdapter,
+    start: () => startKotakSimulator({ tickIntervalMs: 100 }),
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
+    brokerMode: { 1: 2, 2: 2, 3: 3 },
+  },
+  {
+    descriptor: growwAdapter,
+    start: () => startGrowwSimulator({ tickIntervalMs: 100, pingIntervalMs: 500 }),
+    instruments: NSE_EQUITIES,
+    index: NIFTY,
+    // LTP and Quote both stream on the price subject; Depth adds the book subject.
+    brokerMode: { 1: 2, 2: 2, 3: 3 },
   },
 ];
