@@ -51,6 +51,8 @@ export interface ProxyDeps {
 
 /** Keep-alive checks run at most this often; lag checks run every half probe interval. */
 const KEEPALIVE_CHECK_MS = 1000;
+/** Longest wait on shutdown for closed clients' subscriptions to be released upstream. */
+const RELEASE_WAIT_MS = 3000;
 /** A lag check later than its interval by more than this counts as a stall of the gateway. */
 const STALL_SLACK_MS = 20;
 
@@ -76,6 +78,8 @@ export class ProxyServer {
   #listener!: HttpListener;
   #wss: WebSocketServer;
   #clients = new Set<WsClient>();
+  /** Subscription releases of closed clients still in progress (awaited on shutdown). */
+  #releasing = new Set<Promise<void>>();
   #connections = 0;
   #messages = 0;
   #nextId = 1;
@@ -565,11 +569,13 @@ export class ProxyServer {
     this.#fanout.forget(client);
     client.subscriptions.clear();
     // Wait for in-flight requests so a subscribe that lands after the close is released too.
-    void client.chain.then(() =>
+    const released = client.chain.then(() =>
       Promise.all([this.#deps.registry.releaseAll(client), this.#candles.forget(client)])
-    ).catch((err) => {
+    ).then(() => {}, (err) => {
       log.error("releasing {id}'s subscriptions failed: {err}", { id: client.id, err });
     });
+    this.#releasing.add(released);
+    void released.finally(() => this.#releasing.delete(released));
   }
 
   #stopTimers(): void {
@@ -595,6 +601,13 @@ export class ProxyServer {
       if (c.closeTimer !== null) clearTimeout(c.closeTimer);
       c.closeTimer = null;
     }
+    // The gateway stops the pool next: let the clients' releases reach it first (bounded).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all([...this.#releasing]),
+      new Promise((r) => timer = setTimeout(r, RELEASE_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
     await this.#listener.close();
   }
 }
