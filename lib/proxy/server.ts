@@ -1,30 +1,26 @@
-// The :8765 server: WebSocket clients speaking the OpenAlgo-compatible protocol, each with a
-// deadline in every state (request, auth, lag, keep-alive, close), and the HTTP route table on
-// the same port. The fan-out, the handlers and the TCP edge live in their own files.
+// The :8765 server: puts the parts together — the TCP/HTTP edge (listener.ts), the route table
+// (routes.ts), WebSocket upgrades into client sessions (sessions.ts), the fan-out (fanout.ts) —
+// and answers /health and /metrics.
 
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Buffer } from "node:buffer";
 // @ts-types="@types/ws"
-import { type ServerOptions, type WebSocket, WebSocketServer } from "ws";
-import { getLogger } from "../log.ts";
+import { type ServerOptions, WebSocketServer } from "ws";
 import { type MetricsSource, PrometheusText, renderMetrics } from "../metrics/mod.ts";
 import type { Limits } from "../config/mod.ts";
 import { type ConnectionStatus, overallState } from "../feed_state.ts";
 import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
 import type { ApiKeyAuth } from "./auth.ts";
-import { type ClientSocket, WsClient } from "./client.ts";
-import { DROP_REASONS, DropLog, type DropReason } from "./drops.ts";
+import { DROP_REASONS, DropLog } from "./drops.ts";
 import { FanOut } from "./fanout.ts";
 import { RequestHandlers } from "./handlers.ts";
+import { ClientSessions } from "./sessions.ts";
 import { memoryMb } from "./health.ts";
 import { HttpListener } from "./listener.ts";
-import { admit } from "./rate_limit.ts";
 import { HttpRoutes, type RequestInfo } from "./routes.ts";
 import type { Mode, Tick } from "../types.ts";
 import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
-
-const log = getLogger(["tickplex", "proxy"]);
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
@@ -49,13 +45,6 @@ export interface ProxyDeps {
   candles?: CandleFeedOptions;
 }
 
-/** Keep-alive checks run at most this often; lag checks run every half probe interval. */
-const KEEPALIVE_CHECK_MS = 1000;
-/** Longest wait on shutdown for closed clients' subscriptions to be released upstream. */
-const RELEASE_WAIT_MS = 3000;
-/** A lag check later than its interval by more than this counts as a stall of the gateway. */
-const STALL_SLACK_MS = 20;
-
 /**
  * The proxy server. Start with {@link ProxyServer.start}; feed it with `onTicks`; register HTTP
  * routes in `routes`.
@@ -77,18 +66,9 @@ export class ProxyServer {
   #candles: CandleFeed;
   #listener!: HttpListener;
   #wss: WebSocketServer;
-  #clients = new Set<WsClient>();
-  /** Subscription releases of closed clients still in progress (awaited on shutdown). */
-  #releasing = new Set<Promise<void>>();
-  #connections = 0;
-  #messages = 0;
-  #nextId = 1;
+  #sessions: ClientSessions;
   #startedAt = Date.now();
   #closing = false;
-  #lagTimer: ReturnType<typeof setInterval>;
-  #lagInterval: number;
-  #lastLagCheck = performance.now();
-  #keepaliveTimer: ReturnType<typeof setInterval>;
 
   private constructor(deps: ProxyDeps) {
     this.#deps = deps;
@@ -113,10 +93,13 @@ export class ProxyServer {
       closeTimeout: limits.closeTimeoutMs * 2,
     };
     this.#wss = new WebSocketServer(wsOptions);
-    const probeMs = Math.max(10, Math.floor(limits.maxStalenessMs / 5));
-    this.#lagInterval = Math.max(5, Math.floor(probeMs / 2));
-    this.#lagTimer = setInterval(() => this.#checkLag(), this.#lagInterval);
-    this.#keepaliveTimer = setInterval(() => this.#checkKeepalive(), KEEPALIVE_CHECK_MS);
+    this.#sessions = new ClientSessions({
+      deps,
+      fanout: this.#fanout,
+      handlers: this.#handlers,
+      candles: this.#candles,
+      drops: this.drops,
+    });
     this.routes.add({ path: "/health", methods: ["GET"], handler: () => json(this.health()) });
     this.routes.add({
       path: "/metrics",
@@ -157,7 +140,7 @@ export class ProxyServer {
         drop: (reason, address) => proxy.drops.record(reason, { address }),
       });
     } catch (err) {
-      proxy.#stopTimers();
+      proxy.#sessions.stop();
       throw err;
     }
     return proxy;
@@ -170,7 +153,7 @@ export class ProxyServer {
 
   /** Connected clients. */
   get clientCount(): number {
-    return this.#clients.size;
+    return this.#sessions.size;
   }
 
   /** Frames and ticks written to clients, all clients together. */
@@ -189,8 +172,8 @@ export class ProxyServer {
     ticksConflatedBehind: number;
   } {
     return {
-      connections: this.#connections,
-      messages: this.#messages,
+      connections: this.#sessions.counters.connections,
+      messages: this.#sessions.counters.messages,
       protocolErrors: this.#handlers.protocolErrors,
       ticksFannedOut: this.#fanout.counters.ticksFannedOut,
       slowConsumersClosed: this.drops.count("slow_consumer"),
@@ -218,11 +201,11 @@ export class ProxyServer {
       this.drops.record("origin_refused", { address }, `origin ${origin}`);
       return refuse(socket, 403, "origin not allowed");
     }
-    if (this.#clients.size >= this.#deps.limits.maxClients) {
+    if (this.#sessions.size >= this.#deps.limits.maxClients) {
       this.drops.record("max_clients", { address });
       return refuse(socket, 503, "too many clients");
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, address));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#sessions.accept(ws, address));
   }
 
   #originAllowed(origin: string | undefined, hostHeader: string | undefined): boolean {
@@ -261,7 +244,7 @@ export class ProxyServer {
       broker: this.#deps.broker,
       feed_state: state,
       connections: feed,
-      clients: this.#clients.size,
+      clients: this.#sessions.size,
       subscriptions: this.#deps.registry.list().length,
       uptime_s: Math.round((Date.now() - this.#startedAt) / 1000),
       memory_mb: memoryMb(),
@@ -278,15 +261,13 @@ export class ProxyServer {
   /** Writes the proxy's metric families: clients, connections, messages, drops by reason. */
   writeMetrics(out: PrometheusText): void {
     const c = this.counters;
-    let conflating = 0;
-    for (const client of this.#clients) if (client.lag.mode === "conflate") conflating++;
     out
-      .one("tickplex_clients", "gauge", "Connected WebSocket clients.", this.#clients.size)
+      .one("tickplex_clients", "gauge", "Connected WebSocket clients.", this.#sessions.size)
       .one(
         "tickplex_clients_conflated",
         "gauge",
         "Clients currently sent the newest tick per key in rounds because they lag.",
-        conflating,
+        this.#sessions.conflating(),
       )
       .one(
         "tickplex_tcp_connections",
@@ -381,233 +362,13 @@ export class ProxyServer {
       );
   }
 
-  // ---- WebSocket clients --------------------------------------------------------------------
-
-  #accept(ws: WebSocket, address: string): void {
-    const limits = this.#deps.limits;
-    const socket: ClientSocket = {
-      get bufferedAmount() {
-        return ws.bufferedAmount;
-      },
-      get open() {
-        return ws.readyState === ws.OPEN;
-      },
-      send: (d) => ws.send(d),
-      ping: (p) => ws.ping(p),
-      close: (code, reason) => ws.close(code, reason),
-      terminate: () => ws.terminate(),
-      // ws writes each frame as it is sent; corking its TCP socket for a fan-out pass turns a
-      // system call per frame into one per client per pass.
-      cork: () => (ws as unknown as { _socket: Duplex })._socket.cork(),
-      uncork: () => (ws as unknown as { _socket: Duplex })._socket.uncork(),
-    };
-    const client = new WsClient(
-      `c${this.#nextId++}`,
-      address,
-      socket,
-      limits,
-      this.#fanout,
-      limits.messageBurst,
-    );
-    this.#connections++;
-    this.#clients.add(client);
-    const graceTimer = setTimeout(() => {
-      if (!client.authenticated && !client.closed) {
-        this.#closeClient(client, 4401, "auth timeout", "auth_timeout");
-      }
-    }, limits.authGraceMs);
-    ws.on("message", (data: Buffer, isBinary: boolean) => this.#onMessage(client, data, isBinary));
-    ws.on("pong", (data: Buffer) => {
-      if (client.onPong(data.toString(), Date.now())) this.#fanout.flushClient(client);
-    });
-    ws.on("ping", () => client.lastHeard = Date.now());
-    ws.on("error", (err: Error & { code?: string }) => {
-      // The frame parser refused something (oversized frame, bad UTF-8 ...); ws closes it.
-      const reason: DropReason = err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH"
-        ? "message_too_big"
-        : "protocol_violation";
-      if (!client.closed) this.drops.record(reason, client, err.message);
-      this.#forget(client);
-    });
-    ws.on("close", () => {
-      clearTimeout(graceTimer);
-      if (client.closeTimer !== null) clearTimeout(client.closeTimer);
-      client.closeTimer = null;
-      this.#forget(client);
-    });
-  }
-
-  #onMessage(client: WsClient, data: Buffer, isBinary: boolean): void {
-    if (client.closed) return;
-    const now = Date.now();
-    client.lastHeard = now;
-    this.#messages++;
-    client.counters.received++;
-    const limits = this.#deps.limits;
-    const verdict = admit(client, limits, now);
-    if (verdict === "flood") {
-      this.#closeClient(client, 1008, "message rate limit exceeded", "flooding");
-      return;
-    }
-    if (verdict === "limited") {
-      if (now - client.lastRateLimitReply >= 1000) {
-        client.lastRateLimitReply = now;
-        this.#handlers.reply(client, {
-          type: "error",
-          status: "error",
-          code: "RATE_LIMITED",
-          message:
-            `Too many messages; limit ${limits.messagesPerSecond}/s (burst ${limits.messageBurst}). ` +
-            `Dropped messages since: ${client.flooded}`,
-        });
-      }
-      return;
-    }
-    if (isBinary) {
-      this.#handlers.reply(client, {
-        type: "error",
-        status: "error",
-        code: "INVALID_MESSAGE",
-        message: "Binary frames are not supported; send JSON text frames",
-      });
-      return;
-    }
-    if (data.byteLength > limits.maxFrameBytes) {
-      this.#handlers.reply(client, {
-        type: "error",
-        status: "error",
-        code: "INVALID_MESSAGE",
-        message: `Message larger than ${limits.maxFrameBytes} bytes`,
-      });
-      this.#closeClient(client, 1009, "message too big", "message_too_big");
-      return;
-    }
-    const text = data.toString();
-    client.pendingRequests++;
-    client.chain = client.chain.then(() => this.#handlers.handle(client, text)).catch((err) => {
-      log.error("request from {id} failed: {err}", { id: client.id, err });
-      this.#handlers.reply(client, {
-        type: "error",
-        status: "error",
-        code: "SERVER_ERROR",
-        message: "Internal error",
-      });
-    }).finally(() => {
-      client.pendingRequests--;
-    });
-  }
-
-  #checkLag(): void {
-    // How late this pass is: the event loop stood still that long, whoever's fault it was.
-    const t = performance.now();
-    const late = t - this.#lastLagCheck - this.#lagInterval;
-    this.#lastLagCheck = t;
-    if (late > STALL_SLACK_MS) this.#fanout.stallMs += late;
-    const now = Date.now();
-    for (const c of this.#clients) {
-      if (c.closed) continue;
-      // Keep-alive is judged on its own, slower pass.
-      if (c.check(now, 0) === "slow_consumer") this.#closeSlow(c, now);
-    }
-  }
-
-  #checkKeepalive(): void {
-    const idleMs = this.#deps.limits.idleTimeoutS * 1000;
-    if (idleMs === 0) return;
-    const now = Date.now();
-    for (const c of this.#clients) {
-      if (c.closed) continue;
-      const v = c.check(now, idleMs);
-      if (v === "slow_consumer") this.#closeSlow(c, now);
-      else if (v === "keepalive_timeout") {
-        this.#closeClient(c, 1001, "no answer to ping", "keepalive_timeout");
-      }
-    }
-  }
-
-  #closeSlow(c: WsClient, now: number): void {
-    this.#closeClient(
-      c,
-      1008,
-      "slow consumer",
-      "slow_consumer",
-      `${Math.round(c.lag.lag(now, this.#fanout.stallMs))} ms behind, ${c.queued} ticks queued`,
-    );
-  }
-
-  /**
-   * Closes a client: the close frame goes out (behind whatever is queued), its subscriptions are
-   * released at once, and if the peer has not completed the close handshake within
-   * `closeTimeoutMs` the TCP connection is cut.
-   */
-  #closeClient(
-    client: WsClient,
-    code: number,
-    reason: string,
-    drop: DropReason | null,
-    detail = "",
-  ): void {
-    if (client.closed) return;
-    if (drop) this.drops.record(drop, client, detail);
-    try {
-      client.socket.close(code, reason);
-    } catch {
-      // already closing
-    }
-    client.closeTimer = setTimeout(() => {
-      client.closeTimer = null;
-      this.drops.record("close_timeout", client, `no answer to close ${code}`);
-      client.socket.terminate();
-    }, this.#deps.limits.closeTimeoutMs);
-    this.#forget(client);
-  }
-
-  #forget(client: WsClient): void {
-    if (client.closed) return;
-    client.closed = true;
-    this.#clients.delete(client);
-    this.#fanout.forget(client);
-    client.subscriptions.clear();
-    // Wait for in-flight requests so a subscribe that lands after the close is released too.
-    const released = client.chain.then(() =>
-      Promise.all([this.#deps.registry.releaseAll(client), this.#candles.forget(client)])
-    ).then(() => {}, (err) => {
-      log.error("releasing {id}'s subscriptions failed: {err}", { id: client.id, err });
-    });
-    this.#releasing.add(released);
-    void released.finally(() => this.#releasing.delete(released));
-  }
-
-  #stopTimers(): void {
-    clearInterval(this.#lagTimer);
-    clearInterval(this.#keepaliveTimer);
-    this.#fanout.stop();
-  }
-
   /** Closes every client with 1001 and stops listening; connections left are cut. */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    this.#stopTimers();
-    const closing = [...this.#clients];
-    for (const c of closing) this.#closeClient(c, 1001, "server shutting down", null);
+    this.#fanout.stop();
     this.#candles.close();
-    // Let close frames go out and well-behaved peers answer before the listener cuts the rest.
-    const deadline = Date.now() + Math.min(1000, this.#deps.limits.closeTimeoutMs);
-    while (closing.some((c) => c.closeTimer !== null) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    for (const c of closing) {
-      if (c.closeTimer !== null) clearTimeout(c.closeTimer);
-      c.closeTimer = null;
-    }
-    // The gateway stops the pool next: let the clients' releases reach it first (bounded).
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      Promise.all([...this.#releasing]),
-      new Promise((r) => timer = setTimeout(r, RELEASE_WAIT_MS)),
-    ]);
-    clearTimeout(timer);
+    await this.#sessions.closeAll();
     await this.#listener.close();
   }
 }
