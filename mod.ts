@@ -48,4 +48,4 @@ export {
   type SubscriptionKind,
   type TradeSafety,
 } from "./lib/market_data/mod.ts";
-export { ApiKeyAuth, hashKey } from "./lib/proxy/auth.ts";
+export { ApiKeyAuth, hashKey } from "./lib/proxy/mod.ts";

@@ -6,10 +6,11 @@ import type { Config } from "./config/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
-import { ApiKeyAuth, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
+import { ApiKeyAuth, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
 import { BusPublisher } from "./bus/mod.ts";
 import type { Clock, Tick } from "./types.ts";
-import { MarketDataService } from "./market_data/mod.ts";
+import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
+import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./capture/mod.ts";
 import { addSecret } from "./log.ts";
@@ -191,8 +192,7 @@ export class Gateway {
         userId: config.broker.userId,
         supportedBrokers: Object.keys(opts.adapters),
         feedStatus: () => pool.status(),
-        http: (req, info) => gw?.handleHttp(req, info) ?? null,
-        metrics: () => gw?.metricsText() ?? "",
+        metrics: (out) => gw?.writeMetrics(out),
         ...(config.snapshotOnSubscribe
           ? { snapshot: (e, s, m) => marketData.latestTick(e, s, m) }
           : {}),
@@ -204,9 +204,13 @@ export class Gateway {
     const gw: Gateway = new Gateway({ pool, registry, proxy, bus, marketData, config, keyFile });
     gw.tickListeners.push((ticks) => marketData.onTicks(ticks));
     gw.statusListeners.push((index, state) => marketData.onFeedStatus(index, state));
-    gw.httpRoutes.push((req) => marketData.handleHttp(req));
-    gw.httpRoutes.push((req, info) => gw.#tokenRoute(req, info));
-    gw.metricsProviders.push(() => marketData.metricsText());
+    gw.routes.addAll(MARKET_DATA_PATHS, ["GET"], (req) => marketData.handleHttp(req));
+    gw.routes.add({
+      path: "/api/v1/broker/token",
+      methods: ["POST"],
+      handler: (req, info) => gw.#tokenRoute(req, info),
+    });
+    gw.metricsProviders.push((out) => marketData.writeMetrics(out));
     marketData.start();
     installDashboard({
       broker: config.broker.name,
@@ -217,7 +221,7 @@ export class Gateway {
       marketData,
       tickListeners: gw.tickListeners,
       statusListeners: gw.statusListeners,
-      httpRoutes: gw.httpRoutes,
+      routes: gw.routes,
       authorize: (req, info) => gw.authorize(req, info),
     });
     installCapture(gw);
@@ -241,37 +245,23 @@ export class Gateway {
 
   /** Connection-state listeners (the market data service's safety gate). */
   readonly statusListeners: ((index: number, state: import("./types.ts").FeedState) => void)[] = [];
-  /** Extra HTTP routes; `info.address` is the client's IP. Use {@link authorize} for API-key checks. */
-  readonly httpRoutes: ((
-    req: Request,
-    info: { address: string },
-  ) => Response | null | Promise<Response | null>)[] = [];
+  /** The HTTP route table of the gateway's port; modules add their paths here. */
+  get routes(): HttpRoutes {
+    return this.proxy.routes;
+  }
 
   /** Null when the request carries a valid API key, else the 401/429 response to return. */
   authorize(req: Request, info: { address: string }): Promise<Response | null> {
     return this.proxy.authorizeHttp(req, info.address);
   }
-  /** Extra metrics text providers. */
-  readonly metricsProviders: (() => string)[] = [];
-
-  /** Answers the extra HTTP routes; null when none matched. */
-  async handleHttp(req: Request, info: { address: string }): Promise<Response | null> {
-    for (const route of this.httpRoutes) {
-      const r = await route(req, info);
-      if (r) return r;
-    }
-    return null;
-  }
+  /** Further producers of /metrics families (the market data service ...). */
+  readonly metricsProviders: MetricsSource[] = [];
 
   /**
    * `POST /api/v1/broker/token` `{"accessToken": "..."}` (API key required): hands a fresh broker
    * token to every adapter, e.g. after the daily rollover, without a restart.
    */
-  async #tokenRoute(req: Request, info: { address: string }): Promise<Response | null> {
-    if (new URL(req.url).pathname !== "/api/v1/broker/token") return null;
-    if (req.method !== "POST") {
-      return jsonResponse({ status: "error", code: "INVALID_ACTION", message: "Use POST" }, 405);
-    }
+  async #tokenRoute(req: Request, info: { address: string }): Promise<Response> {
     const denied = await this.authorize(req, info);
     if (denied) return denied;
     let body: unknown;
@@ -299,27 +289,63 @@ export class Gateway {
     return jsonResponse({ status: "success", connections: this.pool.status().length });
   }
 
-  /** Gateway-level Prometheus lines. */
-  metricsText(): string {
+  /**
+   * Writes the gateway's families into /metrics: the pool's counters and connections, the bus,
+   * then every {@link metricsProviders} entry.
+   */
+  writeMetrics(out: PrometheusText): void {
     const c = this.pool.counters;
-    const lines = [
-      `# HELP tickplex_ticks_in_total Ticks received from the broker adapters.`,
-      `# TYPE tickplex_ticks_in_total counter`,
-      `tickplex_ticks_in_total ${c.ticksIn}`,
-      `# HELP tickplex_ticks_rejected_total Ticks from adapters that failed validation.`,
-      `# TYPE tickplex_ticks_rejected_total counter`,
-      `tickplex_ticks_rejected_total ${c.ticksRejected}`,
-      `# HELP tickplex_worker_restarts_total Adapter worker restarts.`,
-      `# TYPE tickplex_worker_restarts_total counter`,
-      `tickplex_worker_restarts_total ${c.restarts}`,
-      `# HELP tickplex_bus_published_total Messages published on the bus.`,
-      `# TYPE tickplex_bus_published_total counter`,
-      `tickplex_bus_published_total ${this.bus.published}`,
-      `# HELP tickplex_bus_dropped_total Bus messages dropped before the socket.`,
-      `# TYPE tickplex_bus_dropped_total counter`,
-      `tickplex_bus_dropped_total ${this.bus.dropped}`,
-    ];
-    return lines.join("\n") + "\n" + this.metricsProviders.map((p) => p()).join("");
+    const connections = this.pool.status();
+    const perConnection = (f: (s: (typeof connections)[number]) => number): Sample[] =>
+      connections.map((s) => [{ connection: String(s.index + 1) }, f(s)]);
+    out
+      .one(
+        "tickplex_ticks_in_total",
+        "counter",
+        "Ticks received from the broker adapters.",
+        c.ticksIn,
+      )
+      .one(
+        "tickplex_ticks_rejected_total",
+        "counter",
+        "Ticks from adapters that failed validation.",
+        c.ticksRejected,
+      )
+      .one("tickplex_worker_restarts_total", "counter", "Adapter worker restarts.", c.restarts)
+      .family(
+        "tickplex_connection_symbols",
+        "gauge",
+        "Symbols streamed per broker connection.",
+        perConnection((s) => s.symbols),
+      )
+      .family(
+        "tickplex_connection_ticks_total",
+        "counter",
+        "Ticks received per broker connection.",
+        perConnection((s) => s.ticks),
+      )
+      .family(
+        "tickplex_connection_up",
+        "gauge",
+        "1 when the broker connection is connected, else 0; its state is a label.",
+        connections.map((s) => [
+          { connection: String(s.index + 1), state: s.state },
+          s.state === "connected" ? 1 : 0,
+        ]),
+      )
+      .one(
+        "tickplex_bus_published_total",
+        "counter",
+        "Messages published on the bus.",
+        this.bus.published,
+      )
+      .one(
+        "tickplex_bus_dropped_total",
+        "counter",
+        "Bus messages dropped before the socket.",
+        this.bus.dropped,
+      );
+    for (const p of this.metricsProviders) p(out);
   }
 
   #onTicks(ticks: Tick[]): void {

@@ -4,8 +4,8 @@
 import type { Mode } from "./types.ts";
 
 /**
- * A mode value written with a fraction or exponent (`2.0`), which JSON.parse would hide: a JSON
- * reviver wraps it so {@link parseMode} can refuse it as a float.
+ * A mode value written with a fraction or exponent (`2.0`), which JSON.parse would hide: the
+ * client protocol's parser wraps it so {@link parseMode} can refuse it as a float.
  */
 export class NonIntegerNumber {
   constructor(readonly source: string) {}
@@ -24,6 +24,7 @@ const ACCEPTED_MODES = "expected 1 (LTP), 2 (Quote), or 3 (Depth), as an integer
  * import { parseMode } from "./mode.ts";
  * assert.equal(parseMode(" Quote "), 2);
  * assert.equal(parseMode(4), "Invalid mode 4; expected 1 (LTP), 2 (Quote), or 3 (Depth)");
+ * assert.match(parseMode(null) as string, /^Invalid mode null; expected 1 \(LTP\)/);
  * ```
  */
 export function parseMode(v: unknown): Mode | string {

@@ -21,6 +21,7 @@
 //   deno task bench --help
 
 import { parseArgs } from "node:util";
+import { slowReaderBench } from "../slow_reader.ts";
 import { MODE_NUMBER, type ModeName } from "./protocol.ts";
 import { GatewayProcess } from "./gateway_process.ts";
 import { KiteSimProcess, writeKiteInstruments } from "./zerodha.ts";
@@ -289,6 +290,8 @@ async function main(): Promise<number> {
   if (failures.length > 0) {
     log(`\nProblems during the run:\n${failures.map((f) => `- ${f}`).join("\n")}`);
   }
+  // The slow reader with and without the staleness bound (bench/slow_reader.ts, issue 19).
+  if (paper.length > 0) await slowReaderBench(Math.min(10, settings.duration), 250);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { getLogger } from "../log.ts";
 import { parseMode } from "../mode.ts";
+import type { HttpRoutes } from "../proxy/mod.ts";
 import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
 import { type ErrorCode, type Mode, MODE_LABEL, subscriptionKey } from "../types.ts";
 
@@ -315,7 +316,7 @@ function invalid(issues: z.core.$ZodIssue[]): Response {
 }
 
 /**
- * The capture API as a gateway HTTP route (`Gateway.httpRoutes`): answers
+ * The capture API as a gateway HTTP route (`Gateway.routes`): answers
  * `/api/v1/capture` and returns null for any other path.
  *
  * - `POST` `{symbols:[{exchange,symbol,mode?}], mode?, depth?, owner?}` → per-symbol results;
@@ -412,8 +413,8 @@ export function captureRoute(deps: CaptureDeps): HttpRoute {
 export interface CaptureHost {
   /** The registry captures subscribe through. */
   readonly registry: SubscriptionRegistry;
-  /** The gateway's extra HTTP routes; the capture route is appended. */
-  readonly httpRoutes: { push(route: HttpRoute): unknown };
+  /** The HTTP route table of the gateway's port; the capture path is added. */
+  readonly routes: Pick<HttpRoutes, "addAll">;
   /** Null when the request carries a valid API key, else the 401/429 response to return. */
   authorize(req: Request, info: { address: string }): Promise<Response | null>;
 }
@@ -449,7 +450,9 @@ export interface CaptureHost {
  */
 export function installCapture(host: CaptureHost): CaptureManager {
   const captures = new CaptureManager(host.registry);
-  host.httpRoutes.push(
+  host.routes.addAll(
+    [CAPTURE_PATH],
+    ["GET", "POST", "DELETE"],
     captureRoute({
       registry: host.registry,
       authorize: (req, info) => host.authorize(req, info),

@@ -17,10 +17,23 @@ export const limitsSchema = z.object({
   maxEntriesPerRequest: z.number().int().positive().default(5000),
   /** Subscriptions one client may hold (keys). */
   maxSubscriptionsPerClient: z.number().int().positive().default(5000),
-  /** Socket backlog (bytes) above which ticks are conflated per key instead of written. */
+  /** Bytes waiting above the kernel beyond which ticks are queued (newest per key), not written. */
   sendHighWaterBytes: z.number().int().positive().default(262_144),
-  /** Milliseconds a client's backlog may stay above the high-water mark before close 1008. */
+  /**
+   * Staleness bound, ms: a client whose real lag (ping/pong round trips behind its data) passes
+   * half of it is sent the newest tick per key in rounds, so it reads no tick much older than this.
+   */
+  maxStalenessMs: z.number().int().min(20).default(250),
+  /** A client behind the staleness bound (or with its send buffer full) this long is closed 1008. */
   slowConsumerMs: z.number().int().positive().default(10_000),
+  /** A peer that has not answered our close frame within this is cut at the TCP level. */
+  closeTimeoutMs: z.number().int().positive().default(3_000),
+  /** Each HTTP request (headers and body) must arrive within this; idle keep-alive too. */
+  requestTimeoutMs: z.number().int().positive().default(10_000),
+  /** Open TCP connections from one address (WebSocket clients included); more are cut at accept. */
+  maxConnectionsPerAddress: z.number().int().positive().default(2_000),
+  /** Open TCP connections in total (WebSocket clients included); more are cut at accept. */
+  maxConnections: z.number().int().positive().default(12_000),
   /** Milliseconds between batched frames, for clients that opted in to batching. */
   batchIntervalMs: z.number().int().min(1).max(1000).default(5),
   /** Incoming messages per second per client (token-bucket refill rate). */

@@ -4,11 +4,13 @@
 import type { GateEvent } from "../market_data/mod.ts";
 import type { FeedState } from "../feed_state.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_ICON, PAGE_JS } from "./assets.gen.ts";
-import { dashboardRoutes } from "./server.ts";
+import { DASHBOARD_PATHS, dashboardRoutes, STATUS_PATH } from "./server.ts";
 import { StatusCollector, type StatusSources } from "./status.ts";
+import type { HttpRoutes } from "../proxy/mod.ts";
 
 export {
   CONTENT_SECURITY_POLICY,
+  DASHBOARD_PATHS,
   type DashboardAssets,
   type DashboardRouteDeps,
   dashboardRoutes,
@@ -35,10 +37,8 @@ export interface DashboardHost extends StatusSources {
   readonly tickListeners: { push(listener: () => void): unknown };
   /** Called with every connection state change. */
   readonly statusListeners: { push(listener: (index: number, state: FeedState) => void): unknown };
-  /** The gateway's extra HTTP routes; the dashboard's is appended. */
-  readonly httpRoutes: {
-    push(route: (req: Request, info: { address: string }) => Promise<Response | null>): unknown;
-  };
+  /** The HTTP route table of the gateway's port; the dashboard adds its paths. */
+  readonly routes: Pick<HttpRoutes, "addAll">;
   /** Null when the request carries a valid API key, else the 401/429 response to return. */
   authorize(req: Request, info: { address: string }): Promise<Response | null>;
 }
@@ -83,6 +83,7 @@ export function installDashboard(host: DashboardHost): StatusCollector {
     authorize: (req, info) => host.authorize(req, info),
     status: () => collector.snapshot(),
   });
-  host.httpRoutes.push(route);
+  host.routes.addAll(DASHBOARD_PATHS, ["GET", "HEAD"], route);
+  host.routes.addAll([STATUS_PATH], ["GET"], route);
   return collector;
 }

@@ -25,6 +25,15 @@ export interface DashboardRouteDeps {
 /** Path of the status endpoint. */
 export const STATUS_PATH = "/api/v1/status";
 
+/** Paths of the page and its files (GET and HEAD). */
+export const DASHBOARD_PATHS: readonly string[] = [
+  "/",
+  "/index.html",
+  "/dashboard/app.css",
+  "/dashboard/app.js",
+  "/dashboard/icon.svg",
+];
+
 /**
  * No inline script or style, nothing from another origin: the page loads its own script, style
  * sheet and icon and talks to its own origin only (`'self'` covers ws:// and wss:// there).
@@ -85,10 +94,11 @@ export function dashboardRoutes(
     const file = { type, body, etag: etagOf(body) };
     for (const p of paths) files.set(p, file);
   };
-  add(["/", "/index.html"], "text/html; charset=utf-8", deps.assets.html);
-  add(["/dashboard/app.css"], "text/css; charset=utf-8", deps.assets.css);
-  add(["/dashboard/app.js"], "text/javascript; charset=utf-8", deps.assets.js);
-  add(["/dashboard/icon.svg"], "image/svg+xml", deps.assets.icon);
+  const [root, index, css, js, icon] = DASHBOARD_PATHS;
+  add([root, index], "text/html; charset=utf-8", deps.assets.html);
+  add([css], "text/css; charset=utf-8", deps.assets.css);
+  add([js], "text/javascript; charset=utf-8", deps.assets.js);
+  add([icon], "image/svg+xml", deps.assets.icon);
 
   return async (req, info) => {
     const path = new URL(req.url).pathname;

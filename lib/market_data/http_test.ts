@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { FakeFeed, makeService } from "./_test_utils.ts";
 import { STALE_REASON } from "./gate.ts";
-import { escapeLabelValue, PrometheusText } from "./prometheus.ts";
 
 const BASE = "http://127.0.0.1:8765";
 
@@ -130,16 +129,4 @@ Deno.test("metricsText is valid Prometheus text: HELP and TYPE before samples, t
     text,
   );
   await service.close();
-});
-
-Deno.test("PrometheusText escapes and rejects bad names", () => {
-  assert.equal(escapeLabelValue('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
-  const t = new PrometheusText().family("x_total", "counter", "line1\nline2", [[{ a: "1" }, NaN]])
-    .toString();
-  assert.equal(t, '# HELP x_total line1\\nline2\n# TYPE x_total counter\nx_total{a="1"} NaN\n');
-  assert.throws(() => new PrometheusText().family("bad-name", "gauge", "h", []), RangeError);
-  assert.throws(
-    () => new PrometheusText().family("ok", "gauge", "h", [[{ "bad-label": "x" }, 1]]),
-    RangeError,
-  );
 });

@@ -2,14 +2,13 @@
 // built from one ServiceSnapshot.
 
 import { FEED_STATES } from "../types.ts";
-import { PrometheusText, type Sample } from "./prometheus.ts";
+import { PrometheusText, type Sample } from "../metrics/mod.ts";
 import type { ServiceSnapshot } from "./snapshot.ts";
 import { PRIORITIES, type SubscriberStats } from "./types.ts";
 import { REJECT_REASONS } from "./validate.ts";
 
 /**
- * The metrics text of a snapshot: counters, gauges and per-subscriber series, each with HELP and
- * TYPE lines.
+ * The metrics text of a snapshot on its own (see {@link writeMetrics}).
  *
  * @example
  * ```ts
@@ -25,12 +24,27 @@ import { REJECT_REASONS } from "./validate.ts";
  * ```
  */
 export function metricsText(s: ServiceSnapshot): string {
+  const out = new PrometheusText();
+  writeMetrics(s, out);
+  return out.toString();
+}
+
+/**
+ * Writes a snapshot's families into `out`: counters, gauges and per-subscriber series, each with
+ * HELP and TYPE lines.
+ *
+ * @example
+ * ```ts ignore
+ * writeMetrics(snapshot, out);
+ * ```
+ */
+export function writeMetrics(s: ServiceSnapshot, out: PrometheusText): void {
   const one = (v: number): Sample[] => [[undefined, v]];
   const subs = s.subscribers;
   const conns = s.connections;
   const perSub = (f: (x: SubscriberStats) => number): Sample[] =>
     subs.map((x) => [{ subscriber: x.id, priority: x.priority }, f(x)]);
-  const p = new PrometheusText()
+  out
     .family("tickplex_mds_ticks_total", "counter", "Ticks accepted.", one(s.ingest.ticks))
     .family(
       "tickplex_mds_ticks_rejected_total",
@@ -176,5 +190,4 @@ export function metricsText(s: ServiceSnapshot): string {
       "Seconds since the last valid tick (absent before the first one).",
       s.lastDataAt === null ? [] : one(Math.max(0, s.now - s.lastDataAt) / 1000),
     );
-  return p.toString();
 }

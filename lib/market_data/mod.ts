@@ -113,4 +113,3 @@ export {
   type ValidationLimits,
 } from "./validate.ts";
 export { handleMarketDataHttp, MARKET_DATA_PATHS, type MarketDataReports } from "./http.ts";
-export { escapeLabelValue, type Labels, PrometheusText, type Sample } from "./prometheus.ts";

@@ -13,7 +13,8 @@ import { FeedWatch, type ReplayRange } from "./feed_watch.ts";
 import type { SafetyGate } from "./gate.ts";
 import { healthReport } from "./health.ts";
 import { handleMarketDataHttp } from "./http.ts";
-import { metricsText } from "./metrics.ts";
+import { metricsText, writeMetrics } from "./metrics.ts";
+import type { PrometheusText } from "../metrics/mod.ts";
 import { type ServiceOptions, serviceOptionsSchema, subscribeOptionsSchema } from "./options.ts";
 import { acquireAll, dedupe, releaseAll } from "./registration.ts";
 import { RecentTicks } from "./ring.ts";
@@ -387,6 +388,11 @@ export class MarketDataService {
   /** The service's metrics in Prometheus text format, every name prefixed `tickplex_mds_`. */
   metricsText(): string {
     return metricsText(this.#snapshot());
+  }
+
+  /** Writes the service's metric families into the gateway's /metrics document. */
+  writeMetrics(out: PrometheusText): void {
+    writeMetrics(this.#snapshot(), out);
   }
 
   // ---- internals --------------------------------------------------------------------------------

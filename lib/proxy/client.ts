@@ -1,39 +1,82 @@
 // One WebSocket client: its auth state, the keys it holds, and its bounded send path — direct
-// writes while the socket keeps up, per-key conflation while it does not, batched frames on opt-in.
+// writes while it keeps up, newest-per-key rounds while it lags (see lag.ts), batched frames on
+// opt-in — plus its keep-alive.
 
 import type { Consumer, FrameCache } from "../subscriptions/mod.ts";
 import type { Mode, Tick } from "../types.ts";
+import { type LagLimits, LagMeter } from "./lag.ts";
 
-/** The subset of WebSocket the client needs (tests can pass a fake). */
+/** The subset of a server-side WebSocket the client needs (tests pass a fake). */
 export interface ClientSocket {
+  /** Bytes accepted by send() but not yet handed to the kernel. */
   readonly bufferedAmount: number;
-  readonly readyState: number;
+  /** True while frames can be sent. */
+  readonly open: boolean;
   send(data: string): void;
-  close(code?: number, reason?: string): void;
+  /** Sends a WebSocket ping with `payload`; the peer's pong echoes it. */
+  ping(payload: string): void;
+  /** Starts the close handshake. */
+  close(code: number, reason: string): void;
+  /** Cuts the TCP connection at once. */
+  terminate(): void;
+  /**
+   * Holds writes until {@link uncork}, so the frames of one fan-out pass leave in one system call
+   * (optional: a socket without it writes each frame as it comes).
+   */
+  cork?(): void;
+  uncork?(): void;
 }
 
 /** Send-path tuning, from config limits. */
-export interface SendLimits {
+export interface SendLimits extends LagLimits {
+  /** Bytes waiting above the kernel beyond which ticks are queued instead of written. */
   sendHighWaterBytes: number;
-  slowConsumerMs: number;
   batchIntervalMs: number;
 }
 
-/** Holds the parts of the client that the proxy schedules. */
+/** The proxy side of a client's send path. */
 export interface SendScheduler {
   /** Totals across every client, for throughput figures. */
   readonly totals: { framesOut: number; ticksOut: number };
-  /** The client has queued data that could not be written yet. */
-  backlogged(client: WsClient): void;
+  /**
+   * The gateway's stall clock: milliseconds its event loop has been late in total. Time the
+   * gateway itself stood still is not held against a client (see lag.ts).
+   */
+  readonly stallMs: number;
+  /** The client has queued ticks to write as soon as it may. */
+  queued(client: WsClient): void;
   /** The client has a batch waiting for its flush interval. */
   batchPending(client: WsClient): void;
+  /** The client corked its socket; the scheduler uncorks it when the current pass ends. */
+  corked(client: WsClient): void;
 }
 
-const OPEN = 1;
 /** Un-conflated batch clients keep at most this many ticks before older ones are conflated. */
 const MAX_UNCONFLATED = 20_000;
+/** Keep-alive pings carry this prefix so they are never mistaken for lag probes. */
+const KEEPALIVE_PREFIX = "k";
 
-/** A connected WebSocket client; also the registry consumer for its subscriptions. */
+/** What a housekeeping pass found about a client. */
+export type ClientVerdict = "ok" | "slow_consumer" | "keepalive_timeout";
+
+/**
+ * A connected WebSocket client; also the registry consumer for its subscriptions.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const sent: string[] = [];
+ * const socket = {
+ *   bufferedAmount: 0, open: true,
+ *   send: (d: string) => void sent.push(d), ping: () => {}, close: () => {}, terminate: () => {},
+ * };
+ * const totals = { framesOut: 0, ticksOut: 0 };
+ * const limits = { sendHighWaterBytes: 1 << 18, batchIntervalMs: 5, maxStalenessMs: 250, slowConsumerMs: 10_000 };
+ * const c = new WsClient("c1", "127.0.0.1", socket, limits, { totals, stallMs: 0, queued: () => {}, batchPending: () => {}, corked: () => {} }, 100);
+ * c.sendControl('{"type":"pong"}');
+ * assert.deepEqual([sent.length, totals.framesOut], [1, 1]);
+ * ```
+ */
 export class WsClient implements Consumer {
   readonly id: string;
   readonly address: string;
@@ -48,6 +91,8 @@ export class WsClient implements Consumer {
   >();
   /** Messages received, frames sent, ticks conflated away. */
   readonly counters = { received: 0, framesSent: 0, ticksSent: 0, conflated: 0 };
+  /** How far behind the client is, and so how ticks are sent. */
+  readonly lag: LagMeter;
   /** Work chain: requests are handled one at a time, in order. */
   chain: Promise<void> = Promise.resolve();
   pendingRequests = 0;
@@ -56,16 +101,26 @@ export class WsClient implements Consumer {
   lastRefill: number;
   flooded = 0;
   lastRateLimitReply = 0;
+  /** Closed from the proxy's view: no more frames, subscriptions released. */
   closed = false;
+  /** When anything last arrived from the peer (message, ping or pong), epoch ms. */
+  lastHeard: number;
+  /** Cuts the connection when the peer does not answer our close frame; null when not closing. */
+  closeTimer: ReturnType<typeof setTimeout> | null = null;
 
   #limits: SendLimits;
   #scheduler: SendScheduler;
-  /** Queued single frames by key (conflated), in first-queued order. */
+  /** Queued single frames by key (newest wins), in first-queued order. */
   #queue = new Map<string, string>();
   /** Pending batch items: by key when conflating, else in arrival order. */
   #batchMap = new Map<string, string>();
   #batchList: string[] = [];
-  #backlogSince = 0;
+  /** Since when the bytes above the kernel have stayed over the high-water mark (0: not). */
+  #fullSince = 0;
+  #keepaliveSentAt = 0;
+  /** The stall clock at the previous check. */
+  #checkedStall = 0;
+  #corked = false;
   lastBatchFlush = 0;
   batchScheduled = false;
 
@@ -82,13 +137,15 @@ export class WsClient implements Consumer {
     this.socket = socket;
     this.#limits = limits;
     this.#scheduler = scheduler;
+    this.lag = new LagMeter(limits);
     this.tokens = burst;
     this.lastRefill = Date.now();
+    this.lastHeard = Date.now();
   }
 
   /** Sends a control frame (acks, errors): never conflated, always in order. */
   sendControl(frame: string): void {
-    if (this.closed || this.socket.readyState !== OPEN) return;
+    if (this.closed || !this.socket.open) return;
     try {
       this.socket.send(frame);
       this.counters.framesSent++;
@@ -98,15 +155,35 @@ export class WsClient implements Consumer {
     }
   }
 
+  #write(frame: string, ticks: number): void {
+    if (!this.#corked && this.socket.cork) {
+      this.socket.cork();
+      this.#corked = true;
+      this.#scheduler.corked(this);
+    }
+    this.socket.send(frame);
+    this.counters.framesSent++;
+    this.counters.ticksSent += ticks;
+    this.#scheduler.totals.framesOut++;
+    this.#scheduler.totals.ticksOut += ticks;
+    this.lag.wrote();
+  }
+
   /** Registry delivery: one tick for one key this client holds. */
   deliver(_tick: Tick, mode: Mode, frames: FrameCache): void {
     if (this.closed) return;
     if (this.batch) {
-      if (this.conflate || this.#batchList.length >= MAX_UNCONFLATED) {
+      // A lagging client is conflated even if it asked for every tick: freshness first.
+      if (
+        this.conflate || this.lag.mode === "conflate" || this.#batchList.length >= MAX_UNCONFLATED
+      ) {
         const key = frames.key(mode);
         const size = this.#batchMap.size;
         this.#batchMap.set(key, frames.batchItem(mode));
-        if (this.#batchMap.size === size) this.counters.conflated++;
+        if (this.#batchMap.size === size) {
+          this.counters.conflated++;
+          this.lag.replaced();
+        }
       } else this.#batchList.push(frames.batchItem(mode));
       if (!this.batchScheduled) {
         this.batchScheduled = true;
@@ -114,25 +191,33 @@ export class WsClient implements Consumer {
       }
       return;
     }
-    if (this.#queue.size === 0 && this.socket.bufferedAmount < this.#limits.sendHighWaterBytes) {
-      if (this.socket.readyState !== OPEN) return;
-      this.socket.send(frames.market(mode));
-      this.counters.framesSent++;
-      this.counters.ticksSent++;
-      this.#scheduler.totals.framesOut++;
-      this.#scheduler.totals.ticksOut++;
+    if (
+      this.#queue.size === 0 && this.lag.mode === "flow" &&
+      this.socket.bufferedAmount < this.#limits.sendHighWaterBytes
+    ) {
+      if (!this.socket.open) return;
+      this.#write(frames.market(mode), 1);
       return;
     }
     const key = frames.key(mode);
     if (this.#queue.has(key)) {
       this.counters.conflated++;
+      this.lag.replaced();
       // Newest wins, but a replaced key moves to the back so fresh keys are not starved.
       this.#queue.delete(key);
     }
     this.#queue.set(key, frames.market(mode));
-    if (this.#backlogSince === 0) {
-      this.#backlogSince = Date.now();
-      this.#scheduler.backlogged(this);
+    if (this.#queue.size === 1) this.#scheduler.queued(this);
+  }
+
+  /** Lets the frames held since the first write of this pass go out. */
+  uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    try {
+      this.socket.uncork?.();
+    } catch {
+      // closed under us
     }
   }
 
@@ -141,60 +226,106 @@ export class WsClient implements Consumer {
     return this.#queue.size + this.#batchMap.size + this.#batchList.length;
   }
 
-  /**
-   * Writes queued single frames while the socket keeps up. Returns false when the client is
-   * hopeless (backlogged longer than the slow-consumer limit) and must be closed.
-   * Returns true when nothing is left queued, "pending" otherwise.
-   */
-  drain(now: number): true | false | "pending" {
-    if (this.closed || this.socket.readyState !== OPEN) {
-      this.#queue.clear();
-      return true;
-    }
-    for (const [key, frame] of this.#queue) {
-      if (this.socket.bufferedAmount >= this.#limits.sendHighWaterBytes) break;
-      this.socket.send(frame);
-      this.counters.framesSent++;
-      this.counters.ticksSent++;
-      this.#scheduler.totals.framesOut++;
-      this.#scheduler.totals.ticksOut++;
-      this.#queue.delete(key);
-    }
-    if (this.#queue.size === 0) {
-      this.#backlogSince = 0;
-      return true;
-    }
-    return now - this.#backlogSince > this.#limits.slowConsumerMs ? false : "pending";
+  /** True when a conflating client must wait for its round's answer before writing again. */
+  get waitingForRound(): boolean {
+    return this.lag.mode === "conflate" && this.lag.probing;
   }
 
   /**
-   * Sends the pending batch as one frame if the socket keeps up. Same return contract as drain().
+   * Writes queued single frames as far as the client may take them now. Returns true when
+   * nothing is left queued.
    */
-  flushBatch(now: number): true | false | "pending" {
-    if (this.closed || this.socket.readyState !== OPEN) {
+  flush(now: number): boolean {
+    if (this.closed || !this.socket.open) {
+      this.#queue.clear();
+      return true;
+    }
+    if (this.#queue.size === 0) return true;
+    if (this.waitingForRound) return false;
+    for (const [key, frame] of this.#queue) {
+      if (this.socket.bufferedAmount >= this.#limits.sendHighWaterBytes) break;
+      this.#write(frame, 1);
+      this.#queue.delete(key);
+    }
+    this.probeIfDue(now);
+    return this.#queue.size === 0;
+  }
+
+  /**
+   * Sends the pending batch as one frame if the client may take it now. Returns true when
+   * nothing is left pending.
+   */
+  flushBatch(now: number): boolean {
+    if (this.closed || !this.socket.open) {
       this.#batchMap.clear();
       this.#batchList = [];
       return true;
     }
-    if (this.#batchMap.size === 0 && this.#batchList.length === 0) {
-      this.#backlogSince = 0;
-      return true;
-    }
-    if (this.socket.bufferedAmount >= this.#limits.sendHighWaterBytes) {
-      if (this.#backlogSince === 0) this.#backlogSince = now;
-      return now - this.#backlogSince > this.#limits.slowConsumerMs ? false : "pending";
-    }
-    const items = this.#batchList.length > 0 ? this.#batchList : [];
-    if (this.#batchMap.size > 0) { for (const v of this.#batchMap.values()) items.push(v); }
-    this.socket.send(`{"type":"market_data_batch","ticks":[${items.join(",")}]}`);
-    this.counters.framesSent++;
-    this.counters.ticksSent += items.length;
-    this.#scheduler.totals.framesOut++;
-    this.#scheduler.totals.ticksOut += items.length;
+    if (this.#batchMap.size === 0 && this.#batchList.length === 0) return true;
+    if (this.waitingForRound) return false;
+    if (this.socket.bufferedAmount >= this.#limits.sendHighWaterBytes) return false;
+    const items = this.#batchList;
+    for (const v of this.#batchMap.values()) items.push(v);
+    this.#write(`{"type":"market_data_batch","ticks":[${items.join(",")}]}`, items.length);
     this.#batchMap.clear();
     this.#batchList = [];
-    this.#backlogSince = 0;
     this.lastBatchFlush = now;
+    this.probeIfDue(now);
     return true;
+  }
+
+  /** Sends a lag probe when one is due after the data written. */
+  probeIfDue(now: number): void {
+    if (!this.lag.probeDue(now) || !this.socket.open) return;
+    try {
+      this.socket.ping(String(this.lag.probe(now, this.#scheduler.stallMs)));
+    } catch {
+      // closed under us
+    }
+  }
+
+  /** A pong arrived; returns true when it ended a round (queued ticks may go out now). */
+  onPong(payload: string, now: number): boolean {
+    this.lastHeard = now;
+    if (payload.startsWith(KEEPALIVE_PREFIX)) return false;
+    return this.lag.pong(payload, now, this.#scheduler.stallMs) && this.queued > 0;
+  }
+
+  /**
+   * Housekeeping at `now`: re-evaluates the lag, sends due probes and keep-alive pings, and
+   * says whether the client must be closed. `idleTimeoutMs` 0 disables keep-alive.
+   */
+  check(now: number, idleTimeoutMs: number): ClientVerdict {
+    if (this.closed) return "ok";
+    const stall = this.#scheduler.stallMs;
+    // Deadlines that ran while the gateway itself stood still are moved on by that much.
+    const stalled = stall - this.#checkedStall;
+    this.#checkedStall = stall;
+    if (this.#fullSince !== 0) this.#fullSince += stalled;
+    // Anything heard from the peer since the keep-alive ping answers it.
+    if (this.#keepaliveSentAt !== 0 && this.lastHeard >= this.#keepaliveSentAt) {
+      this.#keepaliveSentAt = 0;
+    }
+    if (this.#keepaliveSentAt !== 0) this.#keepaliveSentAt += stalled;
+    if (this.lag.check(now, stall) === "slow") return "slow_consumer";
+    // The memory guard: bytes above the kernel stuck over the high-water mark.
+    if (this.socket.bufferedAmount >= this.#limits.sendHighWaterBytes) {
+      if (this.#fullSince === 0) this.#fullSince = now;
+      else if (now - this.#fullSince >= this.#limits.slowConsumerMs) return "slow_consumer";
+    } else this.#fullSince = 0;
+    this.probeIfDue(now);
+    if (idleTimeoutMs > 0) {
+      if (this.#keepaliveSentAt !== 0) {
+        if (now - this.#keepaliveSentAt >= idleTimeoutMs) return "keepalive_timeout";
+      } else if (now - this.lastHeard >= idleTimeoutMs && this.socket.open) {
+        this.#keepaliveSentAt = now;
+        try {
+          this.socket.ping(`${KEEPALIVE_PREFIX}${now}`);
+        } catch {
+          // closed under us
+        }
+      }
+    }
+    return "ok";
   }
 }

@@ -8,23 +8,32 @@ import type { Tick } from "../types.ts";
 
 class FakeSocket implements ClientSocket {
   bufferedAmount = 0;
-  readyState = 1;
+  open = true;
   readonly sent: string[] = [];
+  readonly pings: string[] = [];
   send(data: string): void {
     this.sent.push(data);
   }
+  ping(payload: string): void {
+    this.pings.push(payload);
+  }
   close(): void {
-    this.readyState = 3;
+    this.open = false;
+  }
+  terminate(): void {
+    this.open = false;
   }
 }
 
-function scheduler(): SendScheduler & { backlog: WsClient[] } {
-  const backlog: WsClient[] = [];
+function scheduler(): SendScheduler & { due: Set<WsClient> } {
+  const due = new Set<WsClient>();
   return {
     totals: { framesOut: 0, ticksOut: 0 },
-    backlog,
-    backlogged: (c) => backlog.push(c),
+    stallMs: 0,
+    due,
+    queued: (c) => due.add(c),
     batchPending: () => {},
+    corked: () => {},
   };
 }
 
@@ -52,7 +61,12 @@ function tick(symbol: string, ltp: number): Tick {
   };
 }
 
-const limits = { sendHighWaterBytes: 1000, slowConsumerMs: 10_000, batchIntervalMs: 5 };
+const limits = {
+  sendHighWaterBytes: 1000,
+  slowConsumerMs: 10_000,
+  batchIntervalMs: 5,
+  maxStalenessMs: 250,
+};
 
 Deno.test("drain: three queued frames count as three frames and three ticks (issue 10, bug 1)", () => {
   const socket = new FakeSocket();
@@ -65,10 +79,34 @@ Deno.test("drain: three queued frames count as three frames and three ticks (iss
   }
   assert.equal(socket.sent.length, 0);
   assert.equal(c.queued, 3);
+  assert.ok(s.due.has(c));
   socket.bufferedAmount = 0;
-  assert.equal(c.drain(Date.now()), true);
+  assert.equal(c.flush(Date.now()), true);
   assert.equal(socket.sent.length, 3);
   assert.deepEqual(s.totals, { framesOut: 3, ticksOut: 3 });
   assert.equal(c.counters.framesSent, 3);
   assert.equal(c.counters.ticksSent, 3);
+});
+
+Deno.test("a pass's frames are corked once and released by one uncork", () => {
+  const socket = new FakeSocket();
+  const calls: string[] = [];
+  const corking = Object.assign(socket, {
+    cork: () => void calls.push("cork"),
+    uncork: () => void calls.push("uncork"),
+  });
+  const s = scheduler();
+  const corked: WsClient[] = [];
+  s.corked = (c) => void corked.push(c);
+  const c = new WsClient("c1", "127.0.0.1", corking, limits, s, 10);
+  for (const sym of ["A", "B", "C"]) {
+    const t = tick(sym, 1);
+    c.deliver(t, 1, new TickFrames(t, '"paper"'));
+  }
+  assert.deepEqual(calls, ["cork"]);
+  assert.deepEqual(corked, [c]);
+  assert.equal(socket.sent.length, 3);
+  c.uncork();
+  c.uncork();
+  assert.deepEqual(calls, ["cork", "uncork"]);
 });

@@ -14,8 +14,8 @@
 // newest-per-key queue and are written in rounds — one round (the queue, then a probe) whenever
 // the previous round's probe has been answered, so at most one round is ever in the pipe and a
 // tick is at most about two rounds old when read. A client whose rounds come back quickly with
-// nothing replaced in the queue has caught up and returns to `flow`. One that stays behind the
-// bound for `slowConsumerMs` is to be closed.
+// nothing replaced in the queue, for two bounds in a row, has caught up and returns to `flow`.
+// One that stays behind the bound for `slowConsumerMs` is to be closed.
 
 /** Tuning of the lag meter, from config limits. */
 export interface LagLimits {
@@ -30,7 +30,12 @@ export type SendMode = "flow" | "conflate";
 
 /** Most probes in flight per client; a client this far behind is judged by the oldest. */
 const MAX_PROBES = 32;
-/** Clean rounds in a row before a conflated client gets full flow again. */
+/**
+ * A conflated client gets full flow again after clean rounds (quick, nothing replaced) for this
+ * many staleness bounds in a row and at least {@link CLEAN_ROUNDS_TO_FLOW} rounds: long enough
+ * that a reader working off a burst of credit is not mistaken for one that keeps up.
+ */
+const CLEAN_BOUNDS_TO_FLOW = 2;
 const CLEAN_ROUNDS_TO_FLOW = 3;
 
 /**
@@ -52,16 +57,19 @@ export class LagMeter {
   readonly #limits: LagLimits;
   /** Probe interval while data flows: often enough to notice lag well within the bound. */
   readonly probeIntervalMs: number;
-  /** Probes in flight, oldest first. */
-  #probes: { id: number; at: number }[] = [];
+  /** Probes in flight, oldest first, with the stall clock when each was sent. */
+  #probes: { id: number; at: number; stall: number }[] = [];
   #nextId = 1;
   #lastProbeAt = -Infinity;
   #wroteSinceProbe = false;
   #mode: SendMode = "flow";
   #behindSince: number | null = null;
+  /** The stall clock when the client fell behind. */
+  #behindStall = 0;
   /** Queue replacements seen during the current round (conflate mode). */
   #replacedThisRound = 0;
   #cleanRounds = 0;
+  #cleanSince = 0;
   /** The smallest round trip seen: the network's share, which no conflation can remove. */
   #minRoundTrip = Infinity;
   /** The last answered probe's round trip, ms. */
@@ -104,37 +112,45 @@ export class LagMeter {
     return now - this.#lastProbeAt >= this.probeIntervalMs;
   }
 
-  /** Records a probe sent at `now`; returns its id (the ping payload). */
-  probe(now: number): number {
+  /** Records a probe sent at `now` (stall clock `stall`); returns its id (the ping payload). */
+  probe(now: number, stall = 0): number {
     const id = this.#nextId++;
-    this.#probes.push({ id, at: now });
+    this.#probes.push({ id, at: now, stall });
     this.#lastProbeAt = now;
     this.#wroteSinceProbe = false;
     return id;
   }
 
   /**
-   * An answer (pong payload) arrived at `now`. Answers the probe it names and every older one;
+   * An answer (pong payload) arrived at `now` (stall clock `stall`). Answers the probe it names
+   * and every older one;
    * payloads that name no probe in flight (unsolicited pongs) are ignored. Returns true when
    * it answered a probe.
    */
-  pong(payload: string, now: number): boolean {
+  pong(payload: string, now: number, stall = 0): boolean {
     const id = Number(payload);
     const i = this.#probes.findIndex((p) => p.id === id);
     if (i < 0) return false;
-    const sentAt = this.#probes[i].at;
-    const rtt = now - sentAt;
+    const probe = this.#probes[i];
+    const rtt = now - probe.at;
+    // The same round trip without the gateway's own stalls meanwhile: what the client is judged on.
+    const excused = Math.max(0, rtt - (stall - probe.stall));
     this.#probes.splice(0, i + 1);
     this.lastRoundTripMs = rtt;
-    if (rtt < this.#minRoundTrip) this.#minRoundTrip = rtt;
-    const staleness = this.#staleness(rtt);
+    if (excused < this.#minRoundTrip) this.#minRoundTrip = excused;
     // A probe answered over the bound means the client was behind all along; one answered within
     // it means it has caught up.
-    if (staleness <= this.#limits.maxStalenessMs) this.#behindSince = null;
-    else this.#behindSince ??= sentAt + this.#limits.maxStalenessMs;
+    if (this.#staleness(excused) <= this.#limits.maxStalenessMs) this.#behindSince = null;
+    else if (this.#behindSince === null) {
+      this.#behindSince = probe.at + this.#limits.maxStalenessMs;
+      this.#behindStall = probe.stall;
+    }
+    // Whether ticks are conflated follows the real age of what the client reads, stall or not:
+    // after a stall the backlog is stale, and the newest tick per key is what it should get.
+    const staleness = this.#staleness(rtt);
     if (this.#mode === "flow") {
       if (staleness > this.#limits.maxStalenessMs / 2) this.#toConflate();
-    } else if (this.#probes.length === 0) this.#roundDone(staleness);
+    } else if (this.#probes.length === 0) this.#roundDone(staleness, now);
     return true;
   }
 
@@ -145,22 +161,30 @@ export class LagMeter {
     this.#cleanRounds = 0;
   }
 
-  #roundDone(staleness: number): void {
+  #roundDone(staleness: number, now: number): void {
     const clean = this.#replacedThisRound === 0 && staleness <= this.#limits.maxStalenessMs / 4;
     this.#replacedThisRound = 0;
-    this.#cleanRounds = clean ? this.#cleanRounds + 1 : 0;
-    if (this.#cleanRounds >= CLEAN_ROUNDS_TO_FLOW) {
+    if (!clean) {
+      this.#cleanRounds = 0;
+      return;
+    }
+    if (this.#cleanRounds++ === 0) this.#cleanSince = now;
+    if (
+      this.#cleanRounds >= CLEAN_ROUNDS_TO_FLOW &&
+      now - this.#cleanSince >= CLEAN_BOUNDS_TO_FLOW * this.#limits.maxStalenessMs
+    ) {
       this.#mode = "flow";
       this.#cleanRounds = 0;
     }
   }
 
   /**
-   * The client's lag at `now`: the age of the oldest unanswered probe (0 when every probe is
-   * answered).
+   * The client's lag at `now` (stall clock `stall`): the age of the oldest unanswered probe less
+   * the gateway's stalls meanwhile (0 when every probe is answered).
    */
-  lag(now: number): number {
-    return this.#probes.length === 0 ? 0 : now - this.#probes[0].at;
+  lag(now: number, stall = 0): number {
+    const p = this.#probes[0];
+    return p === undefined ? 0 : Math.max(0, now - p.at - (stall - p.stall));
   }
 
   /**
@@ -172,23 +196,28 @@ export class LagMeter {
   }
 
   /**
-   * Re-evaluates the mode at `now` (call it on every housekeeping pass). Returns "slow" when the
-   * client has been behind the bound for `slowConsumerMs`.
+   * Re-evaluates the mode at `now` (stall clock `stall`; call it on every housekeeping pass).
+   * Returns "slow" when the client has been behind the bound for `slowConsumerMs`, the gateway's
+   * own stalls not counted.
    */
-  check(now: number): SendMode | "slow" {
+  check(now: number, stall = 0): SendMode | "slow" {
     if (this.#probes.length === 0) {
       // Nothing in the pipe: whatever the last answer said, the client is not behind now.
       this.#behindSince = null;
       return this.#mode;
     }
-    const staleness = this.#staleness(this.lag(now));
-    if (this.#mode === "flow" && staleness > this.#limits.maxStalenessMs / 2) this.#toConflate();
-    if (staleness > this.#limits.maxStalenessMs) {
-      this.#behindSince ??= this.#probes[0].at + this.#limits.maxStalenessMs;
+    if (this.#mode === "flow" && this.#staleness(this.lag(now)) > this.#limits.maxStalenessMs / 2) {
+      this.#toConflate();
     }
-    if (this.#behindSince !== null && now - this.#behindSince >= this.#limits.slowConsumerMs) {
-      return "slow";
+    const staleness = this.#staleness(this.lag(now, stall));
+    if (staleness > this.#limits.maxStalenessMs && this.#behindSince === null) {
+      this.#behindSince = this.#probes[0].at + this.#limits.maxStalenessMs;
+      this.#behindStall = this.#probes[0].stall;
     }
+    if (
+      this.#behindSince !== null &&
+      now - this.#behindSince - (stall - this.#behindStall) >= this.#limits.slowConsumerMs
+    ) return "slow";
     return this.#mode;
   }
 }

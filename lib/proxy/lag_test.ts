@@ -55,11 +55,15 @@ Deno.test("conflate: one probe per round; clean rounds restore flow, rounds with
     round(m, t, 20);
   }
   assert.equal(m.check(1000), "conflate");
-  // It catches up: three clean, quick rounds give it full flow again.
-  round(m, 1000, 5);
-  round(m, 1010, 5);
+  // It catches up: clean, quick rounds for two bounds give it full flow again; a burst of
+  // quick rounds shorter than that does not.
+  for (let t = 1000; t < 1400; t += 10) round(m, t, 5);
+  assert.equal(m.mode, "conflate", "a 400 ms burst is not enough");
+  m.replaced();
+  round(m, 1400, 5);
+  for (let t = 1410; t < 1900; t += 10) round(m, t, 5);
   assert.equal(m.mode, "conflate");
-  round(m, 1020, 5);
+  round(m, 1910, 5);
   assert.equal(m.mode, "flow");
 });
 
@@ -119,4 +123,25 @@ Deno.test("unsolicited or garbage pongs are ignored", () => {
   assert.equal(m.lag(10), 10);
   assert.equal(m.pong(String(id), 10), true);
   assert.equal(m.lag(11), 0);
+});
+
+Deno.test("the gateway's own stalls are not held against the client", () => {
+  // A probe goes out at 0; the gateway then stands still for 5 s (stall clock 0 → 5000).
+  const m = new LagMeter(limits);
+  round(m, 0, 2);
+  m.wrote();
+  const id = m.probe(100, 0);
+  assert.equal(m.lag(5200, 5000), 100);
+  // The backlog is stale all the same: conflated, but not a slow consumer.
+  assert.equal(m.check(5200, 5000), "conflate");
+  assert.equal(m.check(5400, 5000), "conflate");
+  // The answer that was waiting behind the stall does not count against the client.
+  assert.equal(m.pong(String(id), 5210, 5000), true);
+  assert.equal(m.lastRoundTripMs, 5110);
+  // A client that really is silent is still found out, on the time the gateway was running.
+  m.wrote();
+  m.probe(6000, 5000);
+  assert.equal(m.check(8000, 5000), "conflate");
+  assert.equal(m.check(8000, 6000), "conflate", "1 s of it was the gateway's stall");
+  assert.equal(m.check(9300, 6000), "slow");
 });

@@ -1,5 +1,5 @@
-// The WebSocket proxy's public surface: the server on :8765 and client API-key checks. Import from
-// here, not from the files behind it.
+// The WebSocket proxy's public surface: the server on :8765, its HTTP route table, and client
+// API-key checks. Import from here, not from the files behind it.
 
 export {
   ApiKeyAuth,
@@ -9,4 +9,12 @@ export {
   loadOrCreateKeyFile,
 } from "./auth.ts";
 export { type ProxyDeps, ProxyServer } from "./server.ts";
+export {
+  type HttpMethod,
+  HttpRoutes,
+  type RequestInfo,
+  type Route,
+  type RouteHandler,
+} from "./routes.ts";
+export type { DropReason } from "./drops.ts";
 export { CANDLE_FORMING_MS, type CandleFeedOptions, candleFrame } from "./candles.ts";

@@ -1,9 +1,9 @@
 // A proxy on its own for proxy tests: a real ProxyServer on a free loopback port over a registry
 // whose upstream is a small in-memory broker, so tests can inject ticks and depth answers.
 
-import { limitsSchema } from "../../lib/config/config.ts";
+import { limitsSchema } from "../../lib/config/mod.ts";
 import { ApiKeyAuth, ProxyServer } from "../../lib/proxy/mod.ts";
-import { SubscriptionRegistry, type Upstream } from "../../lib/subscriptions/registry.ts";
+import { SubscriptionRegistry, type Upstream } from "../../lib/subscriptions/mod.ts";
 import type { Mode, Outcome } from "../../lib/types.ts";
 import { TEST_KEY } from "../helpers/gateway.ts";
 
