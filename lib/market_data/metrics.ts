@@ -34,8 +34,19 @@ export function metricsText(s: ServiceSnapshot): string {
  * HELP and TYPE lines.
  *
  * @example
- * ```ts ignore
- * writeMetrics(snapshot, out);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MarketDataService } from "./service.ts";
+ * const registry = {
+ *   acquire: () => Promise.resolve({ ok: true as const }),
+ *   release: () => Promise.resolve({ ok: true as const }),
+ * };
+ * const mds = new MarketDataService({ registry, feed: { status: () => [] } });
+ * // The service writes its snapshot with writeMetrics into a PrometheusText for /metrics:
+ * const text = mds.metricsText();
+ * assert.match(text, /^# HELP tickplex_mds_ticks_total /m);
+ * assert.match(text, /^# TYPE tickplex_mds_trade_safe gauge$/m);
+ * await mds.close();
  * ```
  */
 export function writeMetrics(s: ServiceSnapshot, out: PrometheusText): void {

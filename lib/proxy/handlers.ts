@@ -19,9 +19,31 @@ import type { ProxyDeps } from "./server.ts";
  * The request handlers.
  *
  * @example
- * ```ts ignore
- * const handlers = new RequestHandlers(deps, candles);
- * socket.on("message", (text) => handlers.handle(client, text));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../adapters/mod.ts";
+ * import { configSchema } from "../config/mod.ts";
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * const ws = new WebSocket(`ws://127.0.0.1:${gw.proxy.addr.port}`);
+ * await new Promise((resolve) => ws.onopen = resolve);
+ * const reply = () => new Promise<{ type: string; code?: string }>((resolve) => {
+ *   ws.onmessage = (e) => resolve(JSON.parse(e.data));
+ * });
+ * // Every text frame of a session goes to the proxy's RequestHandlers.
+ * const refused = reply();
+ * ws.send(JSON.stringify({ action: "subscribe", symbol: "TCS", exchange: "NSE" }));
+ * assert.deepEqual(await refused, {
+ *   type: "subscribe", status: "error", code: "NOT_AUTHENTICATED", message: "You must authenticate first",
+ * });
+ * ws.close();
+ * await gw.stop();
  * ```
  */
 export class RequestHandlers {

@@ -28,9 +28,30 @@ const RELEASE_WAIT_MS = 3000;
  * The connected clients and their deadlines. The proxy hands it each upgraded WebSocket.
  *
  * @example
- * ```ts ignore
- * const sessions = new ClientSessions({ deps, fanout, handlers, candles, drops });
- * wss.handleUpgrade(req, socket, head, (ws) => sessions.accept(ws, address));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Gateway } from "../gateway.ts";
+ * import { ADAPTERS, adapterOptionsFor } from "../../adapters/mod.ts";
+ * import { configSchema } from "../config/mod.ts";
+ * const gw = await Gateway.start({
+ *   config: configSchema.parse({
+ *     port: 0, bus: "tcp://127.0.0.1:*", apiKeys: ["a-long-random-client-key"], logLevel: "error",
+ *   }),
+ *   adapters: ADAPTERS,
+ *   adapterOptions: adapterOptionsFor,
+ * });
+ * const ws = new WebSocket(`ws://127.0.0.1:${gw.proxy.addr.port}`);
+ * await new Promise((resolve) => ws.onopen = resolve);
+ * const reply = () => new Promise<{ type: string; code?: string }>((resolve) => {
+ *   ws.onmessage = (e) => resolve(JSON.parse(e.data));
+ * });
+ * // The proxy hands each upgraded WebSocket to its ClientSessions (`sessions.accept`).
+ * const pong = reply();
+ * ws.send(JSON.stringify({ action: "ping" }));
+ * assert.equal((await pong).type, "pong");
+ * assert.equal(gw.proxy.clientCount, 1);
+ * ws.close();
+ * await gw.stop();
  * ```
  */
 export class ClientSessions {
