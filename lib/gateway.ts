@@ -173,6 +173,7 @@ export class Gateway {
       maxExchangeAgeMs: md.maxExchangeAgeMs,
       ring: { size: md.ringSize, maxAgeMs: md.ringMaxAgeMs },
       ringAllSymbols: md.ringAllSymbols,
+      snapshotOnSubscribe: config.snapshotOnSubscribe,
       clock: opts.marketDataClock,
     });
     let proxy: ProxyServer;

@@ -121,7 +121,8 @@ export const configSchema = z.object({
   logLevel: z.enum(["debug", "info", "warning", "error"]).default("info"),
   /**
    * A client subscribing to a key the gateway already has a tick for gets that tick at once, as a
-   * `market_data` frame whose `data` carries `"snapshot": true`.
+   * `market_data` frame whose `data` carries `"snapshot": true`; in-process MarketDataService
+   * subscribers likewise get an update with `snapshot: true`.
    */
   snapshotOnSubscribe: z.boolean().default(true),
   broker: brokerSchema.default(() => brokerSchema.parse({})),

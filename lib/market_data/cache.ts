@@ -66,11 +66,16 @@ export class TickCache {
    * proxy sends it to a client subscribing to a key already streaming.
    */
   latestTick(exchange: string, symbol: string, mode: Mode): Tick | null {
+    return this.latest(exchange, symbol, mode)?.tick ?? null;
+  }
+
+  /** As {@link latestTick}, with what validation flagged on that tick. */
+  latest(exchange: string, symbol: string, mode: Mode): { tick: Tick; flags: TickFlags } | null {
     const e = this.#entries.get(exchange, symbol);
     if (!e) return null;
-    if (mode === 1) return e.ltp?.tick ?? null;
-    if (mode === 2) return e.quote?.tick ?? null;
-    return e.depthHasLtp ? e.depth?.tick ?? null : null;
+    if (mode === 1) return e.ltp;
+    if (mode === 2) return e.quote;
+    return e.depthHasLtp ? e.depth : null;
   }
 
   /** Stores an accepted tick. */

@@ -30,4 +30,6 @@ export const MARKET_DATA_DEFAULTS = {
   replayLimit: 1_000,
   /** Most instruments waiting in one NORMAL/LOW subscriber's queue. */
   queueLimit: 1_000,
+  /** Subscribers with symbols get each instrument's cached latest tick at once (`snapshot: true`). */
+  snapshotOnSubscribe: true,
 } as const;

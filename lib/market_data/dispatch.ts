@@ -12,7 +12,13 @@ function dataMode(kind: Subscriber["kind"], tickMode: Mode): Mode {
   return kind === "all" ? tickMode : KIND_MODE[kind];
 }
 
-function makeUpdate(tick: Tick, mode: Mode, flags: TickFlags, replay: boolean): MarketDataUpdate {
+function makeUpdate(
+  tick: Tick,
+  mode: Mode,
+  flags: TickFlags,
+  replay: boolean,
+  snapshot = false,
+): MarketDataUpdate {
   return {
     exchange: tick.exchange,
     symbol: tick.symbol,
@@ -21,6 +27,7 @@ function makeUpdate(tick: Tick, mode: Mode, flags: TickFlags, replay: boolean): 
     data: projectTick(tick, mode) as LtpData | QuoteData | DepthData,
     flags,
     replay,
+    snapshot,
   };
 }
 
@@ -84,5 +91,26 @@ export function replayHeld(
       updates.push(makeUpdate(e.tick, dataMode(s.kind, e.tick.mode), e.flags, true));
     }
     s.offerReplay(updates);
+  }
+}
+
+/**
+ * Offers a new subscriber the cached latest tick of each of its instruments (`snapshot: true`),
+ * through the same path as live ticks so later ticks follow it in order. `latest` answers from the
+ * cache at the subscriber's lowest mode. A subscriber held by a paused gate gets none: it would be
+ * acting on data the gate says not to trust. Subscribers without symbols get none (the whole cache
+ * is not a last value).
+ */
+export function offerSnapshots(
+  s: Subscriber,
+  latest: (exchange: string, symbol: string, mode: Mode) => { tick: Tick; flags: TickFlags } | null,
+  paused: boolean,
+): void {
+  if (!s.symbols || (paused && s.hold)) return;
+  for (const i of s.symbols) {
+    const cached = latest(i.exchange, i.symbol, s.minMode);
+    if (!cached) continue;
+    const { tick, flags } = cached;
+    s.offer(makeUpdate(tick, dataMode(s.kind, tick.mode), flags, false, true));
   }
 }

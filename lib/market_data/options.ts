@@ -19,6 +19,7 @@ export const serviceOptionsSchema = z.object({
   /** Keep recent ticks for every streamed instrument, not only those service subscribers watch. */
   ringAllSymbols: z.boolean().default(D.ringAllSymbols),
   queueLimit: z.number().int().positive().default(D.queueLimit),
+  snapshotOnSubscribe: z.boolean().default(D.snapshotOnSubscribe),
 });
 
 /** Constructor options with defaults applied. */

@@ -8,7 +8,7 @@ import type { ConnectionStatus } from "../feed_state.ts";
 import type { LtpData, QuoteData } from "../project.ts";
 import type { Clock, FeedState, Mode, Tick } from "../types.ts";
 import { TickCache } from "./cache.ts";
-import { dispatchTick, replayHeld } from "./dispatch.ts";
+import { dispatchTick, offerSnapshots, replayHeld } from "./dispatch.ts";
 import { FeedWatch, type ReplayRange } from "./feed_watch.ts";
 import type { SafetyGate } from "./gate.ts";
 import { healthReport } from "./health.ts";
@@ -307,6 +307,12 @@ export class MarketDataService {
    * if any is refused, the rest are released and the promise rejects with
    * {@link MarketDataSubscribeError}. Without `symbols` it receives every tick of its kind and
    * subscribes nothing. Invalid options reject with a TypeError.
+   *
+   * Last value on subscribe (option `snapshotOnSubscribe`, default on): a subscriber with
+   * `symbols` first receives, per instrument already cached, its latest tick with
+   * `snapshot: true`; then live ticks (`snapshot: false`). CRITICAL/HIGH callbacks get it inline,
+   * before this promise resolves; NORMAL/LOW through their queue, where a newer live tick replaces
+   * it. Not sent while the gate pauses a `holdWhilePaused` subscriber.
    */
   async subscribe(options: SubscribeOptions): Promise<SubscriptionHandle> {
     if (this.#closed) throw new Error("MarketDataService is closed");
@@ -342,6 +348,14 @@ export class MarketDataService {
       this.#watch.firstSubscriber(this.#clock());
     }
     this.#subs.add(sub);
+    // After add: a tick dispatched from here on reaches the subscriber after its snapshot.
+    if (this.#opts.snapshotOnSubscribe) {
+      offerSnapshots(
+        sub,
+        (e, s, m) => this.#cache.latest(e, s, m),
+        this.#gate.cause !== null,
+      );
+    }
     log.info("subscriber {name} added ({priority}, {kind}, {n} instruments)", {
       name: sub.name,
       priority: sub.priority,

@@ -2,7 +2,7 @@
 // filters, priority order, isolation of throwing callbacks, and the slow-LOW isolation proof.
 
 import assert from "node:assert/strict";
-import { makeService, tick } from "./_test_utils.ts";
+import { FakeFeed, makeService, sleep, tick } from "./_test_utils.ts";
 import { MarketDataSubscribeError } from "./service.ts";
 import type { MarketDataUpdate, SubscribeOptions } from "./types.ts";
 
@@ -337,5 +337,116 @@ Deno.test("unsubscribe stops delivery at once, even from inside a callback", asy
   await service.idle();
   assert.equal(calls, 1);
   assert.equal(lowCalls, 0);
+  await service.close();
+});
+
+Deno.test("a new subscriber gets each cached instrument's latest tick at once, marked snapshot, then live ticks", async () => {
+  const { service, clock, fresh } = makeService();
+  service.onTicks([fresh({ ltp: 101 }), fresh({ ltp: 102 })]);
+  clock.advance(10);
+  const got: MarketDataUpdate[] = [];
+  const h = await service.subscribe({
+    priority: "CRITICAL",
+    kind: "ltp",
+    symbols: [RELIANCE, TCS], // TCS has never ticked: no snapshot for it
+    name: "snap",
+    callback: (u) => void got.push(u),
+  });
+  // Inline: delivered before subscribe() resolved, without waiting for the next tick.
+  assert.equal(got.length, 1);
+  assert.equal(got[0].symbol, "RELIANCE");
+  assert.equal(got[0].data.ltp, 102, "the latest cached tick");
+  assert.equal(got[0].snapshot, true);
+  assert.equal(got[0].replay, false);
+  service.onTicks([fresh({ ltp: 103 })]);
+  assert.deepEqual(got.map((u) => [u.data.ltp, u.snapshot]), [[102, true], [103, false]]);
+  await h.unsubscribe();
+  await service.close();
+});
+
+Deno.test("a snapshot needs a cached tick of the kind's mode; queued subscribers get it from their queue", async () => {
+  const { service, fresh } = makeService();
+  service.onTicks([fresh({ ltp: 50 })]); // an LTP tick: no quote cached
+  const quotes: MarketDataUpdate[] = [];
+  const q = await service.subscribe({
+    priority: "HIGH",
+    kind: "quote",
+    symbols: [RELIANCE],
+    name: "quotes",
+    callback: (u) => void quotes.push(u),
+  });
+  assert.equal(quotes.length, 0, "an LTP tick is no quote snapshot");
+  const low: MarketDataUpdate[] = [];
+  const l = await service.subscribe({
+    priority: "LOW",
+    kind: "ltp",
+    symbols: [RELIANCE],
+    name: "low",
+    callback: (u) => void low.push(u),
+  });
+  assert.equal(low.length, 0, "NORMAL/LOW callbacks run on a later turn");
+  for (let i = 0; i < 100 && low.length === 0; i++) await sleep(1);
+  assert.deepEqual(low.map((u) => [u.data.ltp, u.snapshot]), [[50, true]]);
+  assert.equal(l.stats().delivered, 1);
+  await q.unsubscribe();
+  await l.unsubscribe();
+  await service.close();
+});
+
+Deno.test("snapshotOnSubscribe false: a new subscriber waits for the next tick", async () => {
+  const { service, fresh } = makeService({ snapshotOnSubscribe: false });
+  service.onTicks([fresh({ ltp: 7 })]);
+  const got: MarketDataUpdate[] = [];
+  const h = await service.subscribe({
+    priority: "CRITICAL",
+    kind: "ltp",
+    symbols: [RELIANCE],
+    name: "nosnap",
+    callback: (u) => void got.push(u),
+  });
+  assert.equal(got.length, 0);
+  service.onTicks([fresh({ ltp: 8 })]);
+  assert.deepEqual(got.map((u) => [u.data.ltp, u.snapshot]), [[8, false]]);
+  await h.unsubscribe();
+  await service.close();
+});
+
+Deno.test("no snapshot to a subscriber held while the gate is paused; a free one still gets it", async () => {
+  const { service, feed, fresh } = makeService({}, new FakeFeed(["connected"], 1));
+  service.onTicks([fresh({ ltp: 9 })]);
+  const free: MarketDataUpdate[] = [];
+  const b = await service.subscribe({
+    priority: "CRITICAL",
+    kind: "ltp",
+    symbols: [RELIANCE],
+    name: "free",
+    callback: (u) => void free.push(u),
+  });
+  feed.set(0, "reconnecting");
+  service.onFeedStatus(0, "reconnecting");
+  assert.equal(service.isTradeManagementSafe().safe, false);
+  const held: MarketDataUpdate[] = [];
+  const a = await service.subscribe({
+    priority: "CRITICAL",
+    kind: "ltp",
+    symbols: [RELIANCE],
+    name: "held",
+    holdWhilePaused: true,
+    callback: (u) => void held.push(u),
+  });
+  const late: MarketDataUpdate[] = [];
+  const c = await service.subscribe({
+    priority: "CRITICAL",
+    kind: "ltp",
+    symbols: [RELIANCE],
+    name: "late-free",
+    callback: (u) => void late.push(u),
+  });
+  assert.equal(held.length, 0, "the gate says not to act on this data");
+  assert.deepEqual(free.map((u) => u.snapshot), [true]);
+  assert.deepEqual(late.map((u) => [u.data.ltp, u.snapshot]), [[9, true]]);
+  await a.unsubscribe();
+  await b.unsubscribe();
+  await c.unsubscribe();
   await service.close();
 });

@@ -76,7 +76,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
  * });
  * const update = (ltp: number) => {
  *   const tick = baseTick("NSE", "TCS", 1, ltp, null, 1);
- *   return { exchange: "NSE", symbol: "TCS", mode: 1 as const, tick, data: projectTick(tick, 1), flags: {}, replay: false };
+ *   return { exchange: "NSE", symbol: "TCS", mode: 1 as const, tick, data: projectTick(tick, 1), flags: {}, replay: false, snapshot: false };
  * };
  * s.offer(update(1)); // queued; the callback runs on a later turn
  * s.offer(update(2)); // the same instrument: replaces the queued tick

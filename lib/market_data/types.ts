@@ -62,6 +62,12 @@ export interface MarketDataUpdate {
   flags: TickFlags;
   /** True for ticks delivered after a pause that this subscriber was held through. */
   replay: boolean;
+  /**
+   * True for the cached latest tick delivered once per instrument right after `subscribe()` (when
+   * the service's `snapshotOnSubscribe` is on); false for every tick the feed produces afterwards.
+   * A snapshot is not new market activity: act on it only after checking its timestamp.
+   */
+  snapshot: boolean;
 }
 
 /** A subscriber callback. A returned promise is awaited for NORMAL/LOW, never for CRITICAL/HIGH. */
@@ -260,6 +266,12 @@ export interface MarketDataServiceOptions {
   replayLimit?: number;
   /** Most instruments waiting in one NORMAL/LOW subscriber's queue. */
   queueLimit?: number;
+  /**
+   * A subscriber with `symbols` receives, right after `subscribe()` registers it, the cached latest
+   * tick of each instrument that has one, as an update with `snapshot: true` (default true; the
+   * gateway passes its `snapshotOnSubscribe` config).
+   */
+  snapshotOnSubscribe?: boolean;
 }
 
 /** Body of `GET /api/v1/trade-safe`. `data_fresh`: data arrived within `staleAfterMs`. */
