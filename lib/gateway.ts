@@ -194,6 +194,11 @@ export class Gateway {
         supportedBrokers: Object.keys(opts.adapters),
         feedStatus: () => pool.status(),
         metrics: (out) => gw?.writeMetrics(out),
+        // Closed bars of the candle feed's series go on the bus too, each once.
+        candles: {
+          onClosed: (bar, series) =>
+            void bus.publishCandle(series.exchange, series.symbol, series.interval, bar),
+        },
         ...(config.snapshotOnSubscribe
           ? { snapshot: (e, s, m) => marketData.latestTick(e, s, m) }
           : {}),

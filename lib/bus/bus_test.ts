@@ -610,3 +610,99 @@ Deno.test("bus: idle topics are forgotten, and a restarted topic reads as a rest
   assert.equal(reader.gaps, 0);
   assert.equal(reader.outOfOrder, 0);
 });
+
+Deno.test("bus: closed candles under EXCHANGE_SYMBOL_CANDLE_<INTERVAL>, per-topic seq, forming bars never sent", async () => {
+  const address = freeAddress();
+  await using pub = await BusPublisher.open({ address, broker: "paper" });
+  // A prefix of the instrument: its tick and candle topics both arrive, each typed.
+  using reader = BusReader.connect({ address, topics: ["NSE_RELIANCE_"] });
+  const readerEvents = events(reader);
+  const bar = (time: number, close: number) => ({
+    time,
+    open: 100,
+    high: 105,
+    low: 99,
+    close,
+    volume: 40,
+    closed: true,
+  });
+  const probe = makeTick("NSE", "RELIANCE", 1, 1);
+  await syncUntil(readerEvents, () => pub.publish(probe, [1]), (e) => e?.kind === "tick");
+
+  assert.equal(pub.publishCandle("NSE", "RELIANCE", "1m", { ...bar(0, 1), closed: false }), 0);
+  assert.equal(pub.publishCandle("NSE", "RELIANCE", "1m", bar(60_000, 101)), 1);
+  assert.equal(pub.publishCandle("NSE", "TCS", "1m", bar(60_000, 9)), 1, "filtered out");
+  assert.equal(pub.publishCandle("NSE", "RELIANCE", "5m", bar(0, 103)), 1);
+  assert.equal(pub.publishCandle("NSE", "RELIANCE", "1m", bar(120_000, 102)), 1);
+  assert.equal(pub.publishCandle("NSE", "INDEX_X", "1m", bar(0, 1)), 0, "no valid topic");
+  assert.equal(pub.dropped, 1);
+
+  const got: Extract<BusEvent, { kind: "candle" }>[] = [];
+  while (got.length < 3) {
+    const e = await nextEvent(readerEvents, "candles");
+    if (e.kind === "candle") got.push(e);
+    else assert.equal(e.kind, "tick", `unexpected ${e.kind}`); // late probes only
+  }
+  assert.deepEqual(got.map((e) => [e.topic, e.envelope.seq, e.envelope.data.close]), [
+    ["NSE_RELIANCE_CANDLE_1M", 0, 101],
+    ["NSE_RELIANCE_CANDLE_5M", 0, 103],
+    ["NSE_RELIANCE_CANDLE_1M", 1, 102],
+  ]);
+  assert.deepEqual(got[0].envelope, {
+    v: 1,
+    seq: 0,
+    session: pub.session,
+    broker: "paper",
+    exchange: "NSE",
+    symbol: "RELIANCE",
+    interval: "1m",
+    published: got[0].envelope.published,
+    data: bar(60_000, 101),
+  });
+  assert.equal(reader.candlesReceived, 3);
+  assert.equal(reader.gaps, 0);
+  assert.equal(reader.invalid, 0);
+});
+
+Deno.test("bus reader: a candle frame that does not match its topic or schema is counted and skipped", async () => {
+  const address = freeAddress();
+  const pub = new Publisher();
+  await pub.bind(address);
+  using reader = BusReader.connect({ address });
+  const readerEvents = events(reader);
+  try {
+    const envelope = {
+      v: 1,
+      seq: 0,
+      session: "s1",
+      broker: "raw",
+      exchange: "NSE",
+      symbol: "TCS",
+      interval: "1m",
+      published: 1,
+      data: { time: 0, open: 1, high: 1, low: 1, close: 1, volume: 0, closed: true },
+    };
+    const good = JSON.stringify(envelope);
+    await syncUntil(
+      readerEvents,
+      () => void pub.send(["NSE_TCS_CANDLE_1M", good]).catch(() => {}),
+      (e) => e?.kind === "candle",
+    );
+    const invalidBefore = reader.invalid;
+    await pub.send(["NSE_TCS_CANDLE_5M", good]); // interval differs from the topic
+    await pub.send(["NSE_INFY_CANDLE_1M", good]); // symbol differs
+    await pub.send([
+      "NSE_TCS_CANDLE_1M",
+      JSON.stringify({ ...envelope, data: { ...envelope.data, closed: false } }),
+    ]);
+    await pub.send(["NSE_TCS_CANDLE_1M", '{"v":1,'.slice(0, 5)]);
+    await pub.send(["NSE_TCS_CANDLE_1M", JSON.stringify({ ...envelope, seq: 50 })]);
+    let last: BusEvent;
+    do last = await nextEvent(readerEvents, "the valid candle"); while (
+      last.kind !== "candle" || last.envelope.seq !== 50
+    );
+    assert.equal(reader.invalid - invalidBefore, 4);
+  } finally {
+    pub.close();
+  }
+});

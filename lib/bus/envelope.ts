@@ -2,6 +2,7 @@
 // `docs/bus-envelope.schema.json` is generated from it by `gen_schema.ts`.
 
 import { z } from "zod";
+import { type Candle, CANDLE_INTERVALS, type CandleInterval } from "../candles/mod.ts";
 import { projectTick, type TickData } from "../project.ts";
 import { type Mode, MODE_TOPIC, type Tick } from "../types.ts";
 
@@ -186,6 +187,109 @@ export function decodeEnvelope(payload: Uint8Array | string): DecodeResult {
     return { ok: false, error: `not JSON: ${(error as Error).message}` };
   }
   const parsed = busEnvelopeSchema.safeParse(value);
+  if (parsed.success) return { ok: true, envelope: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { ok: false, error: `${issue.path.join(".") || "(root)"}: ${issue.message}` };
+}
+
+// ---- candles ------------------------------------------------------------------------------------
+
+/** `data` of a candle envelope: one closed OHLCV bar (the client protocol's candle `data`). */
+export const candleDataSchema = z.object({
+  time: z.number().describe("Bar start, epoch ms"),
+  open: z.number(),
+  high: z.number(),
+  low: z.number(),
+  close: z.number(),
+  volume: z.number().describe("Change in cumulative volume across the bar; 0 for a flat bar"),
+  closed: z.literal(true).describe("Only closed bars are published, each once"),
+});
+
+/**
+ * The v1 candle envelope, published under `EXCHANGE_SYMBOL_CANDLE_<INTERVAL>` (see
+ * `formatCandleTopic`). Header fields as in the tick envelope (`seq` counts per candle topic);
+ * unknown fields are ignored, as there.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const payload = '{"v":1,"seq":0,"session":"s1","broker":"paper","exchange":"NSE",' +
+ *   '"symbol":"TCS","interval":"1m","published":1,"data":{"time":0,"open":1,"high":2,' +
+ *   '"low":1,"close":2,"volume":5,"closed":true}}';
+ * const envelope = busCandleEnvelopeSchema.parse(JSON.parse(payload));
+ * assert.equal(envelope.data.volume, 5);
+ * const forming = { ...envelope, data: { ...envelope.data, closed: false } };
+ * assert.equal(busCandleEnvelopeSchema.safeParse(forming).success, false);
+ * ```
+ */
+export const busCandleEnvelopeSchema = z.object({
+  ...headerFields,
+  interval: z.enum(CANDLE_INTERVALS as [CandleInterval, ...CandleInterval[]]),
+  data: candleDataSchema,
+}).meta({
+  title: "tickplex bus candle envelope v1",
+  description: "Payload frame of a closed bar on the bus; the topic frame is " +
+    "EXCHANGE_SYMBOL_CANDLE_<INTERVAL> (interval upper-cased, e.g. NSE_RELIANCE_CANDLE_1M).",
+});
+
+/** A parsed v1 candle envelope. */
+export type BusCandleEnvelope = z.infer<typeof busCandleEnvelopeSchema>;
+
+/**
+ * Builds the envelope of a closed `bar` of (exchange, symbol, interval).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bar = { time: 0, open: 1, high: 2, low: 1, close: 2, volume: 5, closed: true };
+ * const header = { seq: 0, session: "s1", broker: "paper", published: 2 };
+ * const envelope = buildCandleEnvelope("NSE", "TCS", "5m", bar, header);
+ * assert.equal(envelope.interval, "5m");
+ * assert.deepEqual(decodeCandleEnvelope(JSON.stringify(envelope)), { ok: true, envelope });
+ * ```
+ */
+export function buildCandleEnvelope(
+  exchange: string,
+  symbol: string,
+  interval: CandleInterval,
+  bar: Candle,
+  header: EnvelopeHeader,
+): BusCandleEnvelope {
+  return {
+    v: BUS_VERSION,
+    seq: header.seq,
+    session: header.session,
+    broker: header.broker,
+    exchange,
+    symbol,
+    interval,
+    published: header.published,
+    data: {
+      time: bar.time,
+      open: bar.open,
+      high: bar.high,
+      low: bar.low,
+      close: bar.close,
+      volume: bar.volume,
+      closed: true,
+    },
+  };
+}
+
+/** The result of decoding a candle payload frame. */
+export type CandleDecodeResult =
+  | { ok: true; envelope: BusCandleEnvelope }
+  | { ok: false; error: string };
+
+/** Parses a candle payload frame (UTF-8 bytes or text); never throws. */
+export function decodeCandleEnvelope(payload: Uint8Array | string): CandleDecodeResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof payload === "string" ? payload : utf8.decode(payload));
+  } catch (error) {
+    return { ok: false, error: `not JSON: ${(error as Error).message}` };
+  }
+  const parsed = busCandleEnvelopeSchema.safeParse(value);
   if (parsed.success) return { ok: true, envelope: parsed.data };
   const issue = parsed.error.issues[0];
   return { ok: false, error: `${issue.path.join(".") || "(root)"}: ${issue.message}` };

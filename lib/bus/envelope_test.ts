@@ -4,13 +4,20 @@ import assert from "node:assert/strict";
 import type { DepthData, LtpData, QuoteData } from "../project.ts";
 import { QUOTE_FIELDS, type Tick } from "../types.ts";
 import {
+  buildCandleEnvelope,
   buildEnvelope,
   BUS_VERSION,
   type BusEnvelope,
+  decodeCandleEnvelope,
   decodeEnvelope,
   encodeEnvelope,
 } from "./envelope.ts";
-import { renderEnvelopeJsonSchema, SCHEMA_PATH } from "./gen_schema.ts";
+import {
+  CANDLE_SCHEMA_PATH,
+  renderCandleJsonSchema,
+  renderEnvelopeJsonSchema,
+  SCHEMA_PATH,
+} from "./gen_schema.ts";
 
 // The schema's data types and lib/project.ts must describe the same shapes.
 type DataOf<M> = DataOfUnion<BusEnvelope, M>;
@@ -135,4 +142,50 @@ Deno.test("docs/bus-envelope.schema.json matches the zod schema (run gen_schema.
     "docs/bus-envelope.schema.json is stale: run `deno run -P=test lib/bus/gen_schema.ts`",
   );
   assert.equal(shipped.oneOf.length, 3);
+});
+
+Deno.test("docs/bus-candle.schema.json matches the zod schema (run gen_schema.ts)", async () => {
+  const shipped = JSON.parse(await Deno.readTextFile(CANDLE_SCHEMA_PATH));
+  assert.deepEqual(
+    shipped,
+    JSON.parse(renderCandleJsonSchema()),
+    "docs/bus-candle.schema.json is stale: run `deno run -P=test lib/bus/gen_schema.ts`",
+  );
+  assert.deepEqual(shipped.properties.data.properties.closed, {
+    type: "boolean",
+    const: true,
+    description: "Only closed bars are published, each once",
+  });
+});
+
+Deno.test("candle envelopes round-trip; bad, forming, truncated and random frames are refused without throwing", () => {
+  const bar = {
+    time: 1_700_000_040_000,
+    open: 10,
+    high: 12,
+    low: 9,
+    close: 11,
+    volume: 300,
+    closed: true,
+  };
+  const header = { seq: 4, session: "s1", broker: "paper", published: 1_700_000_100_000 };
+  const envelope = buildCandleEnvelope("NSE_INDEX", "NIFTY", "15m", bar, header);
+  const text = JSON.stringify(envelope);
+  assert.deepEqual(decodeCandleEnvelope(new TextEncoder().encode(text)), { ok: true, envelope });
+  assert.equal(decodeEnvelope(text).ok, false, "a candle is no tick envelope");
+  const bad: Record<string, unknown>[] = [
+    { ...envelope, data: { ...bar, closed: false } },
+    { ...envelope, interval: "2m" },
+    { ...envelope, v: 2 },
+    { ...envelope, data: { ...bar, volume: "300" } },
+    { ...envelope, exchange: "" },
+  ];
+  for (const b of bad) assert.equal(decodeCandleEnvelope(JSON.stringify(b)).ok, false);
+  for (let cut = 0; cut < text.length; cut++) {
+    assert.equal(decodeCandleEnvelope(text.slice(0, cut)).ok, false, `cut at ${cut}`);
+  }
+  for (let i = 0; i < 500; i++) {
+    const bytes = crypto.getRandomValues(new Uint8Array(1 + (i % 64)));
+    assert.equal(decodeCandleEnvelope(bytes).ok, false);
+  }
 });

@@ -1,8 +1,9 @@
-// Generates docs/bus-envelope.schema.json from the zod envelope schema. Run after changing
-// envelope.ts: `deno run -P=test lib/bus/gen_schema.ts`; a test fails when the shipped file drifts.
+// Generates docs/bus-envelope.schema.json and docs/bus-candle.schema.json from the zod envelope
+// schemas. Run after changing envelope.ts: `deno run -P=test lib/bus/gen_schema.ts`; a test fails
+// when a shipped file drifts.
 
 import { z } from "zod";
-import { busEnvelopeSchema } from "./envelope.ts";
+import { busCandleEnvelopeSchema, busEnvelopeSchema } from "./envelope.ts";
 
 /** Where the generated JSON Schema is shipped. */
 export const SCHEMA_PATH: URL = new URL("../../docs/bus-envelope.schema.json", import.meta.url);
@@ -26,8 +27,33 @@ export function renderEnvelopeJsonSchema(): string {
   return `${JSON.stringify({ $id: "tickplex:bus-envelope:v1", ...schema }, null, 2)}\n`;
 }
 
+/** Where the generated JSON Schema of the candle envelope is shipped. */
+export const CANDLE_SCHEMA_PATH: URL = new URL(
+  "../../docs/bus-candle.schema.json",
+  import.meta.url,
+);
+
+/**
+ * Renders the JSON Schema (draft 2020-12) of the bus candle envelope as the text of the shipped
+ * file, input side like {@link renderEnvelopeJsonSchema}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const schema = JSON.parse(renderCandleJsonSchema());
+ * assert.equal(schema.$id, "tickplex:bus-candle:v1");
+ * assert.equal(renderCandleJsonSchema(), await Deno.readTextFile(CANDLE_SCHEMA_PATH));
+ * ```
+ */
+export function renderCandleJsonSchema(): string {
+  const schema = z.toJSONSchema(busCandleEnvelopeSchema, { io: "input" });
+  return `${JSON.stringify({ $id: "tickplex:bus-candle:v1", ...schema }, null, 2)}\n`;
+}
+
 if (import.meta.main) {
   await Deno.mkdir(new URL(".", SCHEMA_PATH), { recursive: true });
   await Deno.writeTextFile(SCHEMA_PATH, renderEnvelopeJsonSchema());
   console.log(`wrote ${SCHEMA_PATH.pathname}`);
+  await Deno.writeTextFile(CANDLE_SCHEMA_PATH, renderCandleJsonSchema());
+  console.log(`wrote ${CANDLE_SCHEMA_PATH.pathname}`);
 }

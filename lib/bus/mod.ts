@@ -1,20 +1,30 @@
-// The tickplex bus: a versioned zeromq PUB/SUB API. Topics are `EXCHANGE_SYMBOL_MODE`; payloads are
-// the v1 envelope (see docs/bus-envelope.schema.json).
+// The tickplex bus: a versioned zeromq PUB/SUB API. Topics are `EXCHANGE_SYMBOL_MODE` (ticks, the v1
+// envelope, docs/bus-envelope.schema.json) and `EXCHANGE_SYMBOL_CANDLE_<INTERVAL>` (closed bars,
+// docs/bus-candle.schema.json).
 
 export {
   classifyTopic,
+  formatCandleTopic,
   formatTopic,
+  parseCandleTopic,
+  type ParsedCandleTopic,
   type ParsedTopic,
   parseTopic,
   type TopicKind,
   TWO_SEGMENT_EXCHANGES,
 } from "./topic.ts";
 export {
+  buildCandleEnvelope,
   buildEnvelope,
   BUS_VERSION,
+  type BusCandleEnvelope,
+  busCandleEnvelopeSchema,
   type BusEnvelope,
   busEnvelopeSchema,
   type BusMode,
+  candleDataSchema,
+  type CandleDecodeResult,
+  decodeCandleEnvelope,
   decodeEnvelope,
   type DecodeResult,
   depthDataSchema,
@@ -34,6 +44,7 @@ export {
   type BusPublisherOptions,
 } from "./publisher.ts";
 export {
+  type BusCandleMessage,
   type BusCurveClientKeys,
   type BusEvent,
   type BusMessage,

@@ -3,10 +3,11 @@
 
 import { setImmediate } from "node:timers";
 import { type Observer, Publisher } from "zeromq";
+import type { Candle, CandleInterval } from "../candles/mod.ts";
 import type { Clock, Mode, Tick } from "../types.ts";
-import { buildEnvelope, encodeEnvelope } from "./envelope.ts";
+import { buildCandleEnvelope, buildEnvelope, encodeEnvelope } from "./envelope.ts";
 import { DEFAULT_TOPIC_IDLE_MS, TopicSequences } from "./sequences.ts";
-import { formatTopic, HEARTBEAT_TOPIC } from "./topic.ts";
+import { formatCandleTopic, formatTopic, HEARTBEAT_TOPIC } from "./topic.ts";
 
 /** Z85-encoded CURVE server keys (40 characters each), e.g. from zeromq's `curveKeyPair()`. */
 export interface BusCurveServerKeys {
@@ -292,6 +293,39 @@ export class BusPublisher {
     }
     if (queued > 0 && this.#pump === null) this.#pump = this.#run();
     return queued;
+  }
+
+  /**
+   * Queues a closed bar of (exchange, symbol, interval) under `EXCHANGE_SYMBOL_CANDLE_<INTERVAL>`
+   * with a v1 candle envelope; returns the number of messages queued (1, or 0 for a forming bar,
+   * an instrument without a valid topic — counted as dropped — or after {@link close}). The caller
+   * (the gateway's candle feed) hands over each closed bar once; nothing here deduplicates.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * await using bus = await BusPublisher.open({ address: "tcp://127.0.0.1:*", broker: "paper" });
+   * const bar = { time: 0, open: 1, high: 2, low: 1, close: 2, volume: 5, closed: true };
+   * assert.equal(bus.publishCandle("NSE", "TCS", "1m", bar), 1); // NSE_TCS_CANDLE_1M
+   * assert.equal(bus.publishCandle("NSE", "TCS", "1m", { ...bar, closed: false }), 0);
+   * ```
+   */
+  publishCandle(exchange: string, symbol: string, interval: CandleInterval, bar: Candle): number {
+    if (this.#closing !== null || !bar.closed) return 0;
+    let topic: string;
+    try {
+      topic = formatCandleTopic(exchange, symbol, interval);
+    } catch (error) {
+      this.#drop(1, "invalid_topic", (error as Error).message);
+      return 0;
+    }
+    const published = this.#clock();
+    const seq = this.#seqs.next(topic, published);
+    const header = { seq, session: this.session, broker: this.broker, published };
+    const payload = JSON.stringify(buildCandleEnvelope(exchange, symbol, interval, bar, header));
+    if (this.#queue.push(topic, payload)) this.#drop(1, "queue_full", null);
+    if (this.#pump === null) this.#pump = this.#run();
+    return 1;
   }
 
   /**

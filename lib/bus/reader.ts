@@ -3,8 +3,13 @@
 
 import { setImmediate } from "node:timers";
 import { Subscriber } from "zeromq";
-import { type BusEnvelope, decodeEnvelope } from "./envelope.ts";
-import { HEARTBEAT_TOPIC } from "./topic.ts";
+import {
+  type BusCandleEnvelope,
+  type BusEnvelope,
+  decodeCandleEnvelope,
+  decodeEnvelope,
+} from "./envelope.ts";
+import { formatCandleTopic, HEARTBEAT_TOPIC, parseCandleTopic } from "./topic.ts";
 
 const HEARTBEAT_BYTES = new TextEncoder().encode(HEARTBEAT_TOPIC);
 /** Silence (no message, no heartbeat) after which the reader reconnects with a fresh socket. */
@@ -47,10 +52,18 @@ export interface BusMessage {
   envelope: BusEnvelope;
 }
 
+/** A closed bar on the bus: its topic (`EXCHANGE_SYMBOL_CANDLE_<INTERVAL>`) and parsed envelope. */
+export interface BusCandleMessage {
+  topic: string;
+  envelope: BusCandleEnvelope;
+}
+
 /**
  * What a {@link BusReader} yields, discriminated by `kind`:
  *
  * - `tick` — one message: topic and validated envelope.
+ * - `candle` — one closed bar: topic and validated candle envelope. Candle topics count in the
+ *   same session and gap tracking as tick topics.
  * - `session` — the first message of a publisher session this reader has not seen; `previous`
  *   is the session seen before it (non-null means the gateway restarted while the reader was
  *   connected). Yielded before that message's tick.
@@ -62,6 +75,7 @@ export interface BusMessage {
  */
 export type BusEvent =
   | ({ kind: "tick" } & BusMessage)
+  | ({ kind: "candle" } & BusCandleMessage)
   | { kind: "session"; session: string; broker: string; previous: string | null }
   | { kind: "gap"; session: string; topic: string; from: number; to: number };
 
@@ -154,6 +168,7 @@ export class BusReader implements AsyncIterable<BusEvent> {
   #lastSession: string | null = null;
   #received = 0;
   #ticks = 0;
+  #candles = 0;
   #invalid = 0;
   #lastInvalid: string | null = null;
   #gaps = 0;
@@ -246,6 +261,10 @@ export class BusReader implements AsyncIterable<BusEvent> {
   get ticksReceived(): number {
     return this.#ticks;
   }
+  /** Closed bars yielded. */
+  get candlesReceived(): number {
+    return this.#candles;
+  }
   /** Frames skipped because they were not a valid v1 message. */
   get invalid(): number {
     return this.#invalid;
@@ -298,6 +317,13 @@ export class BusReader implements AsyncIterable<BusEvent> {
     }
   }
 
+  /** Closed bars only; everything else is still counted. Consumes the reader's iteration. */
+  async *candles(): AsyncGenerator<BusCandleMessage, void, undefined> {
+    for await (const event of this) {
+      if (event.kind === "candle") yield { topic: event.topic, envelope: event.envelope };
+    }
+  }
+
   /** Yields events until closed; a reader can be iterated once. */
   async *[Symbol.asyncIterator](): AsyncGenerator<BusEvent, void, undefined> {
     if (this.#iterating) throw new Error("bus: a BusReader can be iterated only once");
@@ -327,8 +353,9 @@ export class BusReader implements AsyncIterable<BusEvent> {
           if (!this.#sessions.has(envelope.session)) yield this.#newSession(envelope);
           const gap = this.#track(message.topic, envelope);
           if (gap !== null) yield gap;
-          this.#ticks++;
-          yield { kind: "tick", topic: message.topic, envelope };
+          if (message.kind === "candle") this.#candles++;
+          else this.#ticks++;
+          yield message;
         }
         // A receive that resolves at once never leaves the microtask queue; without this a busy
         // bus starves timers and sockets.
@@ -342,7 +369,9 @@ export class BusReader implements AsyncIterable<BusEvent> {
     }
   }
 
-  #decode(frames: Uint8Array[]): BusMessage | null {
+  #decode(
+    frames: Uint8Array[],
+  ): Extract<BusEvent, { kind: "tick" }> | Extract<BusEvent, { kind: "candle" }> | null {
     if (frames.length !== 2) return this.#reject(`expected 2 frames, got ${frames.length}`);
     let topic: string;
     try {
@@ -350,13 +379,26 @@ export class BusReader implements AsyncIterable<BusEvent> {
     } catch {
       return this.#reject("topic is not UTF-8");
     }
+    if (parseCandleTopic(topic) !== null) {
+      const result = decodeCandleEnvelope(frames[1]);
+      if (!result.ok) return this.#reject(`${topic}: ${result.error}`);
+      const { envelope } = result;
+      let expected: string;
+      try {
+        expected = formatCandleTopic(envelope.exchange, envelope.symbol, envelope.interval);
+      } catch {
+        expected = "";
+      }
+      if (topic !== expected) return this.#reject(`${topic}: topic does not match the envelope`);
+      return { kind: "candle", topic, envelope };
+    }
     const result = decodeEnvelope(frames[1]);
     if (!result.ok) return this.#reject(`${topic}: ${result.error}`);
     const { envelope } = result;
     if (topic !== `${envelope.exchange}_${envelope.symbol}_${envelope.mode}`) {
       return this.#reject(`${topic}: topic does not match the envelope`);
     }
-    return { topic, envelope };
+    return { kind: "tick", topic, envelope };
   }
 
   #reject(reason: string): null {
@@ -365,7 +407,7 @@ export class BusReader implements AsyncIterable<BusEvent> {
     return null;
   }
 
-  #newSession(envelope: BusEnvelope): BusEvent {
+  #newSession(envelope: BusEnvelope | BusCandleEnvelope): BusEvent {
     const previous = this.#lastSession;
     this.#sessions.set(envelope.session, { fromStart: previous !== null, next: new Map() });
     if (this.#sessions.size > MAX_SESSIONS) {
@@ -375,7 +417,7 @@ export class BusReader implements AsyncIterable<BusEvent> {
     return { kind: "session", session: envelope.session, broker: envelope.broker, previous };
   }
 
-  #track(topic: string, envelope: BusEnvelope): BusEvent | null {
+  #track(topic: string, envelope: BusEnvelope | BusCandleEnvelope): BusEvent | null {
     const state = this.#sessions.get(envelope.session)!;
     const { seq } = envelope;
     const expected = state.next.get(topic) ?? (state.fromStart ? 0 : seq);

@@ -1,6 +1,7 @@
 // Bus topic names: `EXCHANGE_SYMBOL_MODE` (e.g. `NSE_RELIANCE_QUOTE`, `NSE_INDEX_NIFTY_LTP`), the
 // format users of the reference implementation already know. Pure functions, no I/O.
 
+import { type CandleInterval, isCandleInterval } from "../candles/mod.ts";
 import { type Mode, MODE_TOPIC } from "../types.ts";
 
 /** Exchanges whose name is two `_`-separated segments; a topic starting with one keeps both. */
@@ -106,6 +107,63 @@ function mergesWith(exchange: string, symbol: string): boolean {
   if (!TWO_SEGMENT_HEADS.has(exchange)) return false;
   const end = symbol.indexOf("_");
   return TWO_SEGMENT_EXCHANGES.has(`${exchange}_${end === -1 ? symbol : symbol.slice(0, end)}`);
+}
+
+/** The instrument and interval a candle topic names. */
+export interface ParsedCandleTopic {
+  exchange: string;
+  symbol: string;
+  interval: CandleInterval;
+}
+
+/**
+ * Builds the bus topic of an instrument's closed bars at an interval:
+ * `EXCHANGE_SYMBOL_CANDLE_<INTERVAL>` with the interval upper-cased (`1M` is one minute, `1D` one
+ * day). Throws a RangeError for the instruments {@link formatTopic} refuses.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(formatCandleTopic("NSE", "RELIANCE", "1m"), "NSE_RELIANCE_CANDLE_1M");
+ * assert.equal(formatCandleTopic("NSE_INDEX", "NIFTY", "15m"), "NSE_INDEX_NIFTY_CANDLE_15M");
+ * assert.throws(() => formatCandleTopic("NSE", "", "1m"), RangeError);
+ * ```
+ */
+export function formatCandleTopic(
+  exchange: string,
+  symbol: string,
+  interval: CandleInterval,
+): string {
+  // formatTopic checks the instrument part; its mode suffix is replaced.
+  const ltp = formatTopic(exchange, symbol, 1);
+  if (!isCandleInterval(interval)) throw new RangeError(`invalid candle interval ${interval}`);
+  return `${ltp.slice(0, -"LTP".length)}CANDLE_${interval.toUpperCase()}`;
+}
+
+/**
+ * Parses a candle topic (`EXCHANGE_SYMBOL_CANDLE_<INTERVAL>`, interval case-insensitive); null for
+ * anything else, tick topics included (their last segment is a mode, never an interval).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseCandleTopic("NSE_RELIANCE_CANDLE_1M"), {
+ *   exchange: "NSE", symbol: "RELIANCE", interval: "1m",
+ * });
+ * assert.equal(parseCandleTopic("NSE_RELIANCE_LTP"), null);
+ * assert.equal(parseCandleTopic("NSE_RELIANCE_CANDLE_2M"), null);
+ * ```
+ */
+export function parseCandleTopic(topic: string): ParsedCandleTopic | null {
+  const parts = topic.split("_");
+  if (parts.length < 4 || parts[parts.length - 2] !== "CANDLE") return null;
+  const interval = parts[parts.length - 1].toLowerCase();
+  if (!isCandleInterval(interval)) return null;
+  const twoSegments = TWO_SEGMENT_EXCHANGES.has(`${parts[0]}_${parts[1]}`);
+  const exchange = twoSegments ? `${parts[0]}_${parts[1]}` : parts[0];
+  const symbol = parts.slice(twoSegments ? 2 : 1, -2).join("_");
+  if (exchange === "" || symbol === "") return null;
+  return { exchange, symbol, interval };
 }
 
 function controlKind(topic: string): "orders" | "control" | null {

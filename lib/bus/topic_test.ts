@@ -2,7 +2,14 @@
 
 import assert from "node:assert/strict";
 import type { Mode } from "../types.ts";
-import { classifyTopic, formatTopic, parseTopic } from "./topic.ts";
+import { CANDLE_INTERVALS } from "../candles/mod.ts";
+import {
+  classifyTopic,
+  formatCandleTopic,
+  formatTopic,
+  parseCandleTopic,
+  parseTopic,
+} from "./topic.ts";
 
 Deno.test("parseTopic: reference examples", () => {
   assert.deepEqual(parseTopic("NSE_RELIANCE_QUOTE"), {
@@ -126,4 +133,40 @@ Deno.test("formatTopic: refuses instruments that would not parse back", () => {
   assert.throws(() => formatTopic("NSE", "INDEX", 1), RangeError);
   assert.throws(() => formatTopic("NSE", "X", 4 as Mode), RangeError);
   assert.equal(formatTopic("NFO", "INDEX_X", 1), "NFO_INDEX_X_LTP");
+});
+
+Deno.test("candle topics: every interval round-trips, never parses as a tick topic, and bad instruments are refused", () => {
+  for (const interval of CANDLE_INTERVALS) {
+    for (
+      const [exchange, symbol] of [["NSE", "RELIANCE"], ["NSE_INDEX", "NIFTY"], [
+        "CRYPTO",
+        "SOL_INR",
+      ]]
+    ) {
+      const topic = formatCandleTopic(exchange, symbol, interval);
+      assert.equal(topic, `${exchange}_${symbol}_CANDLE_${interval.toUpperCase()}`);
+      assert.deepEqual(parseCandleTopic(topic), { exchange, symbol, interval });
+      assert.equal(parseTopic(topic), null, `${topic} is no tick topic`);
+    }
+  }
+  assert.equal(formatCandleTopic("NSE", "RELIANCE", "1m"), "NSE_RELIANCE_CANDLE_1M");
+  assert.deepEqual(parseCandleTopic("NSE_RELIANCE_CANDLE_1m"), {
+    exchange: "NSE",
+    symbol: "RELIANCE",
+    interval: "1m",
+  });
+  // A tick topic of a symbol that ends in CANDLE stays a tick topic.
+  assert.equal(parseCandleTopic("NSE_FOO_CANDLE_LTP"), null);
+  assert.deepEqual(parseTopic("NSE_FOO_CANDLE_LTP"), {
+    exchange: "NSE",
+    symbol: "FOO_CANDLE",
+    mode: 1,
+  });
+  for (
+    const t of ["CANDLE_1M", "NSE_CANDLE_1M", "NSE_X_CANDLE_2M", "NSE_X_CANDLES_1M", "_X_CANDLE_1M"]
+  ) {
+    assert.equal(parseCandleTopic(t), null, t);
+  }
+  assert.throws(() => formatCandleTopic("NSE", "INDEX_X", "1m"), RangeError);
+  assert.throws(() => formatCandleTopic("", "X", "1m"), RangeError);
 });

@@ -4,7 +4,13 @@
 // Closed bars are sent once, at once; the forming bar at most once per `formingMs`.
 
 import { getLogger } from "../log.ts";
-import { type Candle, CandleBook, type CandleInterval, type CandleSeries } from "../candles/mod.ts";
+import {
+  type Candle,
+  CandleBook,
+  type CandleInterval,
+  type CandleSeries,
+  type CandleSink,
+} from "../candles/mod.ts";
 import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
 import { type ErrorCode, instrumentKey, type Mode, type Tick } from "../types.ts";
 import type { EntryParse, Request } from "./protocol.ts";
@@ -39,6 +45,11 @@ export interface CandleFeedOptions {
   formingMs?: number;
   /** The clock that closes bars and fills flat ones, epoch ms; default `Date.now`. */
   clock?: () => number;
+  /**
+   * Called with each closed bar of every open series, exactly once per bar, whether or not a client
+   * still watches that series (the gateway publishes them on the bus). Forming bars never reach it.
+   */
+  onClosed?: CandleSink;
 }
 
 /**
@@ -84,6 +95,7 @@ export class CandleFeed {
   readonly #maxPerClient: number;
   readonly #formingMs: number;
   readonly #clock: () => number;
+  readonly #onClosed: CandleSink | undefined;
   readonly #book = new CandleBook();
   /** The registry consumer that holds the Quote keys candles are built from. */
   readonly #consumer: Consumer;
@@ -109,6 +121,7 @@ export class CandleFeed {
     this.#maxPerClient = maxPerClient;
     this.#formingMs = options.formingMs ?? CANDLE_FORMING_MS;
     this.#clock = options.clock ?? Date.now;
+    this.#onClosed = options.onClosed;
     this.#consumer = {
       id: "candles",
       deliver: (tick: Tick) => this.#book.onTick(tick, this.#sink, this.#markDirty),
@@ -329,6 +342,16 @@ export class CandleFeed {
   };
 
   #sink = (candle: Candle, series: CandleSeries): void => {
+    if (this.#onClosed) {
+      try {
+        this.#onClosed(candle, series);
+      } catch (err) {
+        log.error("candle listener failed on {key}: {err}", {
+          key: instrumentKey(series.exchange, series.symbol),
+          err,
+        });
+      }
+    }
     const subs = this.#subscribers.get(series);
     if (!subs || subs.size === 0) return;
     const frame = candleFrame(series, candle);

@@ -12,6 +12,7 @@ import { startGateway, TEST_KEY, TestClient, until } from "../helpers/gateway.ts
 import { fakeFactory, makeTick } from "../helpers/fake_adapter.ts";
 import { assertConsistent } from "../helpers/invariant.ts";
 import { MemoryUpstream } from "./helpers.ts";
+import { BusReader } from "../../lib/bus/mod.ts";
 
 type Frame = Record<string, unknown>;
 
@@ -317,6 +318,84 @@ Deno.test("candles in the whole gateway: the pool streams the Quote key, bars fl
     await until(() => gw.pool.streams().length === 0, 5000, "the candle key released");
     assertConsistent(gw);
   } finally {
+    await gw.stop();
+  }
+});
+
+Deno.test("candles on the bus: each closed bar of the candle feed's series once, under its own topic", async () => {
+  const f = fakeFactory(new Set(["NSE:RELIANCE"]));
+  const gw = await startGateway({}, { linkFactory: f.factory });
+  const reader = BusReader.connect({ address: gw.bus.endpoint, topics: ["NSE_RELIANCE_"] });
+  const events = reader[Symbol.asyncIterator]();
+  try {
+    const a = await TestClient.connect(gw);
+    const b = await TestClient.connect(gw);
+    await a.auth();
+    await b.auth();
+    await a.request(SUB, "subscribe_candles");
+    await b.request(SUB, "subscribe_candles"); // the same series: its bars still go out once
+    await b.request({ ...SUB, interval: "5m" }, "subscribe_candles");
+    const link = f.links.find((l) => l.streams.has("NSE:RELIANCE"))!;
+    // Slow joiner: ticks of the forming bar until the reader sees one (no bar closes meanwhile).
+    const deadline = Date.now() + 10_000;
+    let joined = false;
+    while (!joined && Date.now() < deadline) {
+      link.emit([trade("10:00:05", 100, 1_000)]);
+      const next = await Promise.race([
+        events.next(),
+        new Promise<null>((r) => setTimeout(() => r(null), 50)),
+      ]);
+      // A pending next() that lost the race still resolves later: keep reading from the iterator.
+      if (next !== null && !next.done && next.value.kind === "tick") joined = true;
+    }
+    assert.ok(joined, "the reader joined the bus");
+    link.emit([trade("10:00:20", 101, 1_100)]);
+    link.emit([trade("10:01:00", 102, 1_300), trade("10:05:10", 104, 1_600)]);
+    const bars = new Map<string, { seq: number; time: number; volume: number }[]>();
+    const count = (topic: string) => bars.get(topic)?.length ?? 0;
+    // 10:00..10:04 at 1m (10:01..10:04 from trades and flat fill), 10:00 at 5m.
+    while (count("NSE_RELIANCE_CANDLE_1M") < 5 || count("NSE_RELIANCE_CANDLE_5M") < 1) {
+      const next = await Promise.race([
+        events.next(),
+        new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 10_000)),
+      ]);
+      assert.ok(next !== "timeout" && !next.done, "closed bars arrive");
+      const e = next.value;
+      if (e.kind !== "candle") continue;
+      const list = bars.get(e.topic) ?? [];
+      list.push({
+        seq: e.envelope.seq,
+        time: e.envelope.data.time,
+        volume: e.envelope.data.volume,
+      });
+      bars.set(e.topic, list);
+      assert.equal(e.envelope.interval, e.topic.endsWith("5M") ? "5m" : "1m");
+    }
+    const oneMinute = bars.get("NSE_RELIANCE_CANDLE_1M")!;
+    assert.deepEqual(oneMinute.slice(0, 5), [
+      { seq: 0, time: ist("10:00:00"), volume: 100 },
+      { seq: 1, time: ist("10:01:00"), volume: 200 },
+      { seq: 2, time: ist("10:02:00"), volume: 0 },
+      { seq: 3, time: ist("10:03:00"), volume: 0 },
+      { seq: 4, time: ist("10:04:00"), volume: 0 },
+    ], "once each, in order, though two clients watch the series");
+    assert.deepEqual(bars.get("NSE_RELIANCE_CANDLE_5M")![0], {
+      seq: 0,
+      time: ist("10:00:00"),
+      volume: 300,
+    });
+    assert.deepEqual([...bars.keys()].sort(), ["NSE_RELIANCE_CANDLE_1M", "NSE_RELIANCE_CANDLE_5M"]);
+    // The clock's flat bars may follow; every bar is still there exactly once.
+    for (const list of bars.values()) {
+      const times = list.map((x) => x.time);
+      assert.equal(new Set(times).size, times.length, "no bar twice");
+      assert.deepEqual(list.map((x) => x.seq), list.map((_, i) => i), "no gaps");
+    }
+    assert.equal(reader.invalid, 0);
+    a.ws.close();
+    b.ws.close();
+  } finally {
+    reader.close();
     await gw.stop();
   }
 });
