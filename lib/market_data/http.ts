@@ -1,5 +1,5 @@
 // HTTP endpoints of the MarketDataService — `GET /api/v1/health` and `GET /api/v1/trade-safe` —
-// as a plain Request → Response function the gateway's Deno.serve handler calls first.
+// as a plain Request → Response function the gateway's route table calls.
 
 import type { HealthReport, TradeSafeReport } from "./types.ts";
 
