@@ -185,9 +185,10 @@ Deno.test("fault: a client that never reads → conflated, closed 1008; the othe
   // A fast paper feed fills the silent client's socket quickly; Kite's test feed is too gentle.
   const gw = await startGateway({
     broker: { name: "paper", options: { totalRate: 20_000, intervalMs: 10, seed: 1 } },
-    // The reading client shares this process with the gateway, so under load it lags too; a wide
-    // staleness bound keeps the slow-consumer verdict for the one that never reads.
-    limits: { sendHighWaterBytes: 65_536, slowConsumerMs: 300, maxStalenessMs: 3000 },
+    // The reading client shares this process with the gateway, so under load it lags too (a few
+    // hundred ms under a CPU hog): a wide staleness bound and a 2 s slow-consumer limit keep the
+    // verdict for the one that never reads.
+    limits: { sendHighWaterBytes: 65_536, slowConsumerMs: 2000, maxStalenessMs: 3000 },
   });
   try {
     const raw = await RawClient.connect(gw.proxy.addr.port);
