@@ -2,6 +2,7 @@
 // state machine that counts deliveries and latency.
 
 import { HIST_BUCKETS, type LatencySource } from "./protocol.ts";
+import { maskedFrame } from "../../tests/helpers/ws_frame.ts";
 
 export const MARKET = '{"type":"market_data';
 export const LATENCY_KEY: Record<LatencySource, string> = {
@@ -318,22 +319,7 @@ export class RawConnection implements Connection {
 
   #send(op: number, payload: Uint8Array): void {
     if (this.#done && op !== 8) return;
-    const len = payload.length;
-    const hdr = len < 126 ? 2 : len < 65536 ? 4 : 10;
-    const frame = new Uint8Array(hdr + 4 + len);
-    frame[0] = 0x80 | op;
-    if (hdr === 2) frame[1] = 0x80 | len;
-    else if (hdr === 4) {
-      frame[1] = 0x80 | 126;
-      frame[2] = len >> 8;
-      frame[3] = len & 255;
-    } else {
-      frame[1] = 0x80 | 127;
-      new DataView(frame.buffer).setBigUint64(2, BigInt(len));
-    }
-    const mask = crypto.getRandomValues(new Uint8Array(4));
-    frame.set(mask, hdr);
-    for (let i = 0; i < len; i++) frame[hdr + 4 + i] = payload[i] ^ mask[i & 3];
+    const frame = maskedFrame(op, payload);
     this.#writing = this.#writing.then(() => writeAll(this.#conn, frame)).catch(() => {});
   }
 

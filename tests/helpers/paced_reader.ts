@@ -3,6 +3,8 @@
 // It pulls bytes off the socket only when it needs the next frame, so what it has not read stays
 // in the kernel's queues, as with a real slow consumer. Used by tests and bench/slow_reader.ts.
 
+import { maskedFrame } from "./ws_frame.ts";
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -84,22 +86,7 @@ export class PacedReader {
   }
 
   #send(op: number, payload: Uint8Array): void {
-    const len = payload.length;
-    const hdr = len < 126 ? 2 : len < 65536 ? 4 : 10;
-    const frame = new Uint8Array(hdr + 4 + len);
-    frame[0] = 0x80 | op;
-    if (hdr === 2) frame[1] = 0x80 | len;
-    else if (hdr === 4) {
-      frame[1] = 0x80 | 126;
-      frame[2] = len >> 8;
-      frame[3] = len & 255;
-    } else {
-      frame[1] = 0x80 | 127;
-      new DataView(frame.buffer).setBigUint64(2, BigInt(len));
-    }
-    const mask = crypto.getRandomValues(new Uint8Array(4));
-    frame.set(mask, hdr);
-    for (let i = 0; i < len; i++) frame[hdr + 4 + i] = payload[i] ^ mask[i & 3];
+    const frame = maskedFrame(op, payload);
     this.#writing = this.#writing.then(() => writeAll(this.#conn, frame)).catch(() => {});
   }
 
