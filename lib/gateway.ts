@@ -125,7 +125,8 @@ export class Gateway {
     const adapterOptions = opts.adapterOptions(config);
     const capabilities = descriptor.capabilities(adapterOptions);
 
-    const keys = [...config.apiKeys];
+    // Classes and names of keys are the budget's business; authentication needs only the keys.
+    const keys = config.apiKeys.map((k) => typeof k === "string" ? k : k.key);
     if (opts.envApiKey) keys.push(opts.envApiKey);
     let keyFile: string | null = null;
     if (keys.length === 0) {

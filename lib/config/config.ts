@@ -3,6 +3,7 @@
 // message naming the field.
 
 import { z } from "zod";
+import { budgetSchema, consumerClassSchema } from "../budget/mod.ts";
 import { MARKET_DATA_DEFAULTS } from "../market_data/mod.ts";
 
 const portSchema = z.number().int().min(0).max(65535);
@@ -87,6 +88,25 @@ export const brokerSchema = z.object({
   maxConnections: z.number().int().positive().optional(),
 }).strict();
 
+const apiKeyText = z.string().refine(
+  (k) => /^sha256:[0-9a-f]{64}$/.test(k) || (!k.startsWith("sha256:") && k.length >= 16),
+  "API keys must be at least 16 characters, or sha256:<64 lowercase hex digits>",
+);
+
+/**
+ * A named API key with its consumer class (see lib/budget). A bare string in `apiKeys` is a key
+ * named after its position with class `trading`, which is how keys behaved before classes.
+ */
+export const apiKeyEntrySchema = z.object({
+  /** Shown in `/api/v1/budget`, the dashboard and logs instead of the key. */
+  name: z.string().min(1).max(64),
+  /** The key: `sha256:<hex>` digest (preferred) or plaintext of at least 16 characters. */
+  key: apiKeyText,
+  class: consumerClassSchema.default("trading"),
+  /** Streaming keys this API key may hold across all its clients (none = no per-key quota). */
+  quota: z.number().int().positive().optional(),
+}).strict();
+
 /** The whole configuration. */
 export const configSchema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
@@ -100,12 +120,7 @@ export const configSchema = z.object({
    * API keys accepted from clients: `sha256:<64 hex>` digests (preferred — `tickplex hash-key`
    * prints one) or plaintext keys of at least 16 characters (hashed in memory at start).
    */
-  apiKeys: z.array(
-    z.string().refine(
-      (k) => /^sha256:[0-9a-f]{64}$/.test(k) || (!k.startsWith("sha256:") && k.length >= 16),
-      "API keys must be at least 16 characters, or sha256:<64 lowercase hex digits>",
-    ),
-  ).default([]),
+  apiKeys: z.array(z.union([apiKeyText, apiKeyEntrySchema])).default([]),
   /** TLS for :8765 (wss:// and https://): PEM file paths. */
   tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
   /**
@@ -129,10 +144,14 @@ export const configSchema = z.object({
   /** MarketDataService: safety-gate monitor, validation bounds and the recent-tick ring buffer. */
   marketData: marketDataSchema.default(() => marketDataSchema.parse({})),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
+  /** The subscription budget: trading reserve, pre-emption, stream-or-poll routing. */
+  budget: budgetSchema.default(() => budgetSchema.parse({})),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
+/** One `apiKeys` entry in its named form. */
+export type ApiKeyEntry = z.infer<typeof apiKeyEntrySchema>;
 
 /** A configuration problem; `message` names the field. */
 export class ConfigError extends Error {

@@ -2,6 +2,8 @@
 // merges the JSON file, the environment and command-line flags).
 
 export {
+  type ApiKeyEntry,
+  apiKeyEntrySchema,
   brokerSchema,
   type Config,
   ConfigError,
