@@ -1,0 +1,130 @@
+// Where the option chain gets its quotes: a small interface (hold keys, read the latest tick of
+// each) and its streaming implementation over the subscription registry. A REST-poll source plugs
+// in behind the same interface (budget.routing.optionChain chooses).
+
+import { InstrumentMap } from "../instrument_map.ts";
+import { getLogger } from "../log.ts";
+import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
+import type { Mode, Outcome, Tick } from "../types.ts";
+
+const log = getLogger(["tickplex", "options", "source"]);
+
+/** An instrument the chain reads. */
+export interface ChainInstrument {
+  exchange: string;
+  symbol: string;
+}
+
+/**
+ * Quotes for the option chain. Holding is counted per instrument: every successful `acquire` of
+ * an instrument needs one `release`; the source holds the upstream key while the count is > 0.
+ */
+export interface QuoteSource {
+  /** Starts serving each instrument; one outcome per item, in order. */
+  acquire(items: ChainInstrument[]): Promise<Outcome[]>;
+  /** Gives back instruments acquired before; the last release drops the upstream key. */
+  release(items: ChainInstrument[]): Promise<void>;
+  /** The newest tick of a held instrument, if one came. */
+  latest(exchange: string, symbol: string): Tick | undefined;
+  /** Instruments held now. */
+  readonly size: number;
+}
+
+/** The chain streams in Depth mode: the best bid and ask are the first depth levels. */
+const CHAIN_MODE: Mode = 3;
+const CHAIN_DEPTH = 5;
+
+/**
+ * A {@link QuoteSource} over the subscription registry: one registry consumer holds a Depth key per
+ * instrument (shared with every other client of the key) and keeps the newest tick of each.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SubscriptionRegistry } from "../subscriptions/mod.ts";
+ * const upstream = {
+ *   subscribe: () => Promise.resolve({ ok: true as const, depth: 5 }),
+ *   unsubscribe: () => Promise.resolve({ ok: true as const }),
+ * };
+ * const registry = new SubscriptionRegistry(upstream);
+ * const source = new RegistryQuoteSource(registry);
+ * const ref = { exchange: "NFO", symbol: "NIFTY30DEC2525000CE" };
+ * assert.deepEqual(await source.acquire([ref, ref]), [{ ok: true }, { ok: true }]);
+ * assert.equal(registry.list()[0].mode, 3); // one Depth key: bid and ask are depth level 1
+ * await source.release([ref]);
+ * assert.equal(registry.list().length, 1); // still held once
+ * await source.release([ref]);
+ * assert.equal(registry.list().length, 0);
+ * ```
+ */
+export class RegistryQuoteSource implements QuoteSource {
+  readonly #registry: SubscriptionRegistry;
+  readonly #refs = new InstrumentMap<number>();
+  readonly #latest = new InstrumentMap<Tick>();
+  readonly #consumer: Consumer;
+
+  constructor(registry: SubscriptionRegistry) {
+    this.#registry = registry;
+    this.#consumer = {
+      id: "option_chain",
+      deliver: (tick: Tick) => {
+        if (this.#refs.get(tick.exchange, tick.symbol) !== undefined) {
+          this.#latest.set(tick.exchange, tick.symbol, tick);
+        }
+      },
+    };
+  }
+
+  get size(): number {
+    return this.#refs.size;
+  }
+
+  acquire(items: ChainInstrument[]): Promise<Outcome[]> {
+    return Promise.all(items.map(async (i) => {
+      const n = this.#refs.get(i.exchange, i.symbol) ?? 0;
+      // Count before awaiting, so a concurrent last release cannot drop the key under us.
+      this.#refs.set(i.exchange, i.symbol, n + 1);
+      if (n > 0) return { ok: true as const };
+      const r = await this.#registry.acquire(
+        this.#consumer,
+        i.exchange,
+        i.symbol,
+        CHAIN_MODE,
+        CHAIN_DEPTH,
+      );
+      if (r.ok) return { ok: true as const };
+      this.#drop(i);
+      return { ok: false as const, code: r.code, message: r.message };
+    }));
+  }
+
+  async release(items: ChainInstrument[]): Promise<void> {
+    await Promise.all(items.map(async (i) => {
+      if (!this.#drop(i)) return;
+      const r = await this.#registry.release(this.#consumer, i.exchange, i.symbol, CHAIN_MODE);
+      if (!r.ok && r.code !== "NOT_SUBSCRIBED") {
+        log.warn("releasing {symbol} on {exchange} failed: {message}", {
+          ...i,
+          message: r.message,
+        });
+      }
+    }));
+  }
+
+  latest(exchange: string, symbol: string): Tick | undefined {
+    return this.#latest.get(exchange, symbol);
+  }
+
+  /** Counts one release; true when it was the last. */
+  #drop(i: ChainInstrument): boolean {
+    const n = this.#refs.get(i.exchange, i.symbol);
+    if (n === undefined) return false;
+    if (n > 1) {
+      this.#refs.set(i.exchange, i.symbol, n - 1);
+      return false;
+    }
+    this.#refs.delete(i.exchange, i.symbol);
+    this.#latest.delete(i.exchange, i.symbol);
+    return true;
+  }
+}
