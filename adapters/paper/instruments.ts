@@ -1,19 +1,37 @@
-// The paper market's instrument universe: NSE/BSE equities, indices, a NIFTY future and an option
-// chain in OpenAlgo symbol format, with expiries derived from a given time so tests are deterministic.
+// The paper market's instrument universe: NSE/BSE equities, indices, and NIFTY and BANKNIFTY futures
+// and option chains in OpenAlgo symbol format, with expiries derived from a given time so tests are
+// deterministic.
 
 import { type InstrumentKey, instrumentKey } from "../../lib/types.ts";
 
 /** Every paper price moves on this grid (rupees). */
 export const PAPER_TICK_SIZE = 0.05;
 
-/** Strikes on each side of the at-the-money strike in the NIFTY option chain. */
-export const OPTION_STRIKES_EACH_SIDE = 10;
+/** Strikes listed on each side of the strike nearest the index's base level, per expiry. */
+export const OPTION_STRIKES_EACH_SIDE = 40;
 
 /** Distance between NIFTY option strikes (points). */
 export const OPTION_STRIKE_STEP = 50;
 
 /** NIFTY lot size for futures and options (units). */
 export const NIFTY_LOT_SIZE = 75;
+
+/** BANKNIFTY lot size for futures and options (units). */
+export const BANKNIFTY_LOT_SIZE = 35;
+
+/**
+ * The indices with futures and options on NFO: strike step, lot size, and whether a weekly expiry
+ * (with no future: the chain prices it on the spot with carry) is listed besides two monthlies.
+ */
+export const OPTION_UNDERLYINGS: readonly {
+  symbol: string;
+  strikeStep: number;
+  lotSize: number;
+  weekly: boolean;
+}[] = [
+  { symbol: "NIFTY", strikeStep: OPTION_STRIKE_STEP, lotSize: NIFTY_LOT_SIZE, weekly: true },
+  { symbol: "BANKNIFTY", strikeStep: 100, lotSize: BANKNIFTY_LOT_SIZE, weekly: false },
+];
 
 /** What kind of instrument a paper symbol is; it decides how its price and fields are produced. */
 export type InstrumentKind = "equity" | "index" | "future" | "option";
@@ -128,6 +146,28 @@ export function monthlyExpiry(now: number): number {
   }
 }
 
+/**
+ * The weekly expiry in force at `now`: the next Tuesday 15:30 IST not yet passed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // Mon 1 Dec 2025 → Tue 2 Dec 2025, 15:30 IST
+ * assert.equal(new Date(weeklyExpiry(Date.UTC(2025, 11, 1))).toISOString(), "2025-12-02T10:00:00.000Z");
+ * ```
+ */
+export function weeklyExpiry(now: number): number {
+  const ist = new Date(now + IST_OFFSET_MS);
+  const ahead = (TUESDAY - ist.getUTCDay() + 7) % 7;
+  const expiry = Date.UTC(
+    ist.getUTCFullYear(),
+    ist.getUTCMonth(),
+    ist.getUTCDate() + ahead,
+    EXPIRY_UTC_HOUR,
+  );
+  return expiry >= now ? expiry : expiry + 7 * 86_400_000;
+}
+
 function lastTuesday(year: number, month: number): number {
   const lastDay = new Date(Date.UTC(year, month + 1, 0));
   const back = (lastDay.getUTCDay() - TUESDAY + 7) % 7;
@@ -235,7 +275,7 @@ export class InstrumentUniverse {
   readonly #byKey: Map<InstrumentKey, PaperInstrument>;
   /** Every instrument, in build order. */
   readonly instruments: readonly PaperInstrument[];
-  /** The monthly expiry the derivatives were built for (epoch ms). */
+  /** The nearest monthly expiry the derivatives were built for (epoch ms). */
   readonly expiry: number;
 
   constructor(instruments: readonly PaperInstrument[], expiry: number) {
@@ -309,37 +349,18 @@ export function buildUniverse(options: UniverseOptions): InstrumentUniverse {
   }
 
   const expiry = monthlyExpiry(options.now);
-  const nifty = INDICES.find(([, s]) => s === "NIFTY")!;
-  const niftyKey = instrumentKey(nifty[0], nifty[1]);
-  list.push(instrument({
-    exchange: "NFO",
-    symbol: futureSymbol("NIFTY", expiry),
-    kind: "future",
-    basePrice: nifty[2],
-    lotSize: NIFTY_LOT_SIZE,
-    tradable: true,
-    dailyVolatility: nifty[3],
-    underlying: niftyKey,
-    expiry,
-  }));
-  const atm = Math.round(nifty[2] / OPTION_STRIKE_STEP) * OPTION_STRIKE_STEP;
-  for (let i = -OPTION_STRIKES_EACH_SIDE; i <= OPTION_STRIKES_EACH_SIDE; i++) {
-    const strike = atm + i * OPTION_STRIKE_STEP;
-    for (const optionType of ["CE", "PE"] as const) {
-      const intrinsic = Math.max(0, optionType === "CE" ? nifty[2] - strike : strike - nifty[2]);
-      list.push(instrument({
-        exchange: "NFO",
-        symbol: optionSymbol("NIFTY", expiry, strike, optionType),
-        kind: "option",
-        basePrice: intrinsic,
-        lotSize: NIFTY_LOT_SIZE,
-        tradable: true,
-        dailyVolatility: nifty[3],
-        underlying: niftyKey,
-        expiry,
-        strike,
-        optionType,
-      }));
+  // The next monthly: the first expiry after this month's.
+  const nextMonthly = monthlyExpiry(expiry + 7 * 86_400_000);
+  for (const u of OPTION_UNDERLYINGS) {
+    const index = INDICES.find(([, s]) => s === u.symbol)!;
+    const expiries = [expiry, nextMonthly];
+    if (u.weekly) {
+      const weekly = weeklyExpiry(options.now);
+      if (weekly !== expiry) expiries.unshift(weekly);
+    }
+    // Only monthlies have a future; a weekly chain is priced on the spot with carry.
+    for (const e of expiries) {
+      list.push(...derivatives(index, u, e, e === expiry || e === nextMonthly));
     }
   }
 
@@ -350,6 +371,49 @@ export function buildUniverse(options: UniverseOptions): InstrumentUniverse {
     list.push(equity("NSE", extraSymbolName(n), basePrice, 0.012 + ((n * 31) % 11) / 1000));
   }
   return new InstrumentUniverse(list, expiry);
+}
+
+/** The future (monthlies only) and the strikes of one expiry of an index. */
+function derivatives(
+  index: readonly [string, string, number, number],
+  u: (typeof OPTION_UNDERLYINGS)[number],
+  expiry: number,
+  withFuture: boolean,
+): PaperInstrument[] {
+  const [exchange, symbol, level, vol] = index;
+  const underlying = instrumentKey(exchange, symbol);
+  const out: PaperInstrument[] = [];
+  const common = {
+    exchange: "NFO",
+    lotSize: u.lotSize,
+    tradable: true,
+    dailyVolatility: vol,
+    underlying,
+    expiry,
+  };
+  if (withFuture) {
+    out.push(instrument({
+      ...common,
+      symbol: futureSymbol(symbol, expiry),
+      kind: "future",
+      basePrice: level,
+    }));
+  }
+  const atm = Math.round(level / u.strikeStep) * u.strikeStep;
+  for (let i = -OPTION_STRIKES_EACH_SIDE; i <= OPTION_STRIKES_EACH_SIDE; i++) {
+    const strike = atm + i * u.strikeStep;
+    for (const optionType of ["CE", "PE"] as const) {
+      out.push(instrument({
+        ...common,
+        symbol: optionSymbol(symbol, expiry, strike, optionType),
+        kind: "option",
+        basePrice: Math.max(0, optionType === "CE" ? level - strike : strike - level),
+        strike,
+        optionType,
+      }));
+    }
+  }
+  return out;
 }
 
 function equity(

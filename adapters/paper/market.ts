@@ -3,6 +3,7 @@
 
 import { baseTick, type DepthLevel, instrumentKey, type Mode, type Tick } from "../../lib/types.ts";
 import type { InstrumentUniverse, PaperInstrument } from "./instruments.ts";
+import { black76Price } from "../../lib/options/black76.ts";
 
 /** Depth levels the paper market quotes on each side. */
 export const PAPER_DEPTH_LEVELS = 5;
@@ -12,7 +13,8 @@ const YEAR_MS = 365 * DAY_MS;
 const IST_OFFSET_MS = 330 * 60_000;
 /** Shortest time value an option keeps before expiry, so prices stay finite (one minute). */
 const MIN_OPTION_T = 60_000 / YEAR_MS;
-const RISK_FREE_RATE = 0.065;
+/** The rate the paper market prices futures and options with: the option chain's default. */
+export const PAPER_RISK_FREE_RATE = 0.065;
 
 // ---- seeded randomness ------------------------------------------------------------------------
 
@@ -130,24 +132,6 @@ class NoisePath {
     }
     return sum;
   }
-}
-
-/** Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, error < 1.5e-7). */
-function normCdf(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * z);
-  const poly = t *
-    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erf = 1 - poly * Math.exp(-z * z);
-  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
-}
-
-/** Black-76 price of a European option on forward `f` (rates folded into `f`, no discounting). */
-function black76(f: number, k: number, t: number, vol: number, call: boolean): number {
-  const sd = vol * Math.sqrt(t);
-  const d1 = (Math.log(f / k) + 0.5 * sd * sd) / sd;
-  const d2 = d1 - sd;
-  return call ? f * normCdf(d1) - k * normCdf(d2) : k * normCdf(-d2) - f * normCdf(-d1);
 }
 
 // ---- per-instrument state ---------------------------------------------------------------------
@@ -306,15 +290,25 @@ export class PaperMarket {
     if (st.under === null) return inst.basePrice * Math.exp(inst.dailyVolatility * st.path.at(now));
     const spot = this.#fair(st.under, now);
     const t = Math.max(0, (inst.expiry! - now) / YEAR_MS);
-    const forward = spot * Math.exp(RISK_FREE_RATE * t);
+    const forward = spot * Math.exp(PAPER_RISK_FREE_RATE * t);
     if (inst.kind === "future") return forward * Math.exp(0.0004 * st.path.at(now));
     const strike = inst.strike!;
     const call = inst.optionType === "CE";
     if (t === 0) return Math.max(0, call ? spot - strike : strike - spot);
     const m = Math.log(strike / forward);
-    // A mild smile plus a slowly wandering level.
-    const vol = 0.115 + 1.6 * m * m + 0.01 * st.path.at(now);
-    return black76(forward, strike, Math.max(t, MIN_OPTION_T), vol, call);
+    // The index's annual volatility less a risk premium, a smile with a put skew, and a slowly
+    // wandering level; priced by Black-76 (discounted), the option chain's model, so the chain's
+    // implied volatilities come back near this surface.
+    const level = st.under.inst.dailyVolatility * Math.sqrt(252) - 0.012;
+    const vol = level + 1.6 * m * m - 0.25 * m + 0.01 * st.path.at(now);
+    return black76Price(
+      forward,
+      strike,
+      Math.max(t, MIN_OPTION_T),
+      Math.max(0.03, vol),
+      PAPER_RISK_FREE_RATE,
+      call ? "CE" : "PE",
+    );
   }
 
   /** Starts a new session day: open/previous close from the path, volume for the time elapsed. */
@@ -423,10 +417,14 @@ function dailyVolume(inst: PaperInstrument, universe: InstrumentUniverse): numbe
   }
 }
 
-/** 1 at the money, falling off over a few percent of the underlying's base level. */
+/**
+ * 1 at the money, falling off over a few percent of the underlying's base level; writers hold calls
+ * a little above the money and puts a little below, as in index chains.
+ */
 function atTheMoneyWeight(inst: PaperInstrument, universe: InstrumentUniverse): number {
   const spot = universe.byKey(inst.underlying!)!.basePrice;
-  const m = (inst.strike! - spot) / (spot * 0.025);
+  const centre = spot * (inst.optionType === "PE" ? 0.99 : 1.01);
+  const m = (inst.strike! - centre) / (spot * 0.025);
   return Math.exp(-m * m);
 }
 

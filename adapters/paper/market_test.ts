@@ -12,6 +12,7 @@ import {
   NIFTY_LOT_SIZE,
   OPTION_STRIKE_STEP,
   OPTION_STRIKES_EACH_SIDE,
+  OPTION_UNDERLYINGS,
   optionSymbol,
   PAPER_DEPTH_LEVELS,
   paperAdapter,
@@ -317,17 +318,24 @@ Deno.test("instruments: the universe lists equities, indices, the NIFTY future a
   const fut = UNIVERSE.get("NFO", "NIFTY30DEC25FUT");
   assert.ok(fut !== undefined && fut.kind === "future" && fut.lotSize === NIFTY_LOT_SIZE);
   const options = UNIVERSE.instruments.filter((i) => i.kind === "option");
-  assert.equal(options.length, (2 * OPTION_STRIKES_EACH_SIDE + 1) * 2);
+  // NIFTY: a weekly and two monthlies; BANKNIFTY: two monthlies; each a full chain of strikes.
+  assert.equal(options.length, (2 * OPTION_STRIKES_EACH_SIDE + 1) * 2 * (3 + 2));
   assert.ok(UNIVERSE.get("NFO", "NIFTY30DEC2525950CE") !== undefined, "ATM call");
+  assert.ok(UNIVERSE.get("NFO", "NIFTY02DEC2525950PE") !== undefined, "weekly ATM put");
+  assert.equal(UNIVERSE.get("NFO", "NIFTY02DEC25FUT"), undefined, "no weekly future");
+  assert.ok(UNIVERSE.get("NFO", "NIFTY27JAN26FUT") !== undefined, "next monthly future");
+  assert.ok(UNIVERSE.get("NFO", "BANKNIFTY30DEC2558200CE") !== undefined, "BANKNIFTY ATM call");
   for (const i of UNIVERSE.instruments.filter((i) => i.exchange === "NFO")) {
     const p = parseDerivativeSymbol(i.symbol);
     assert.ok(p !== null, i.symbol);
-    assert.equal(p.underlying, "NIFTY");
+    const u = OPTION_UNDERLYINGS.find((u) => u.symbol === p.underlying);
+    assert.ok(u !== undefined, i.symbol);
     assert.equal(p.expiry, i.expiry);
     assert.equal(p.kind, i.kind);
     assert.equal(p.strike, i.strike);
     assert.equal(p.optionType, i.optionType);
-    if (i.strike !== null) assert.equal(i.strike % OPTION_STRIKE_STEP, 0);
+    if (i.strike !== null) assert.equal(i.strike % u.strikeStep, 0);
+    assert.equal(i.lotSize, u.lotSize);
   }
   assert.deepEqual(parseDerivativeSymbol("BANKNIFTY24APR24FUT"), {
     underlying: "BANKNIFTY",

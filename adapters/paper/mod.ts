@@ -7,6 +7,7 @@ import type { Capabilities } from "../../lib/types.ts";
 import { PAPER_DEPTH_LEVELS } from "./market.ts";
 
 export {
+  BANKNIFTY_LOT_SIZE,
   buildUniverse,
   type DerivativeSymbol,
   extraSymbolName,
@@ -18,16 +19,19 @@ export {
   NIFTY_LOT_SIZE,
   OPTION_STRIKE_STEP,
   OPTION_STRIKES_EACH_SIDE,
+  OPTION_UNDERLYINGS,
   optionSymbol,
   PAPER_TICK_SIZE,
   type PaperInstrument,
   parseDerivativeSymbol,
   type UniverseOptions,
+  weeklyExpiry,
 } from "./instruments.ts";
 export {
   hashString,
   mix32,
   PAPER_DEPTH_LEVELS,
+  PAPER_RISK_FREE_RATE,
   PaperMarket,
   type PaperMarketOptions,
   Prng,

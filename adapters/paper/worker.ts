@@ -25,6 +25,7 @@ import {
   Prng,
 } from "./mod.ts";
 import { TickPacer } from "./pacer.ts";
+import { findOptionListing, type OptionListing } from "../../lib/options/listing.ts";
 
 type RequestKind = "subscribe" | "unsubscribe" | "set_mode";
 
@@ -140,6 +141,16 @@ class PaperConnection implements AdapterHandlers {
     });
     this.#startTimer();
     return Promise.resolve(results);
+  }
+
+  listOptions(exchange: string, underlying: string): OptionListing | null {
+    if (this.#market === null) return null;
+    return findOptionListing(
+      this.#market.universe.instruments,
+      exchange,
+      underlying,
+      this.#options?.now ?? Date.now(),
+    );
   }
 
   token(_accessToken: string): void {

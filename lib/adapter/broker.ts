@@ -8,6 +8,7 @@ import type { BrokerInstrument, InstrumentMaster } from "./instruments.ts";
 import type { ItemResult, StreamItem } from "./messages.ts";
 import type { SessionTiming } from "./options.ts";
 import { rejected } from "./results.ts";
+import { findOptionListing, type OptionListing } from "../options/listing.ts";
 import { runAdapter } from "./runtime.ts";
 import { BrokerSession, type SessionItem } from "./session.ts";
 
@@ -107,6 +108,10 @@ export class BrokerAdapter<O extends BrokerOptions, I extends BrokerInstrument>
     const changed = accessToken !== this.#options.accessToken;
     if (changed) this.#options = { ...this.#options, accessToken };
     this.#session.credentialsChanged(changed);
+  }
+
+  listOptions(exchange: string, underlying: string): OptionListing | null {
+    return findOptionListing(this.#master.all(), exchange, underlying, Date.now());
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
 
 import type { Capabilities, FeedState, Tick } from "../types.ts";
 import type { FaultKind, ItemResult, StreamItem } from "./messages.ts";
+import type { OptionListing } from "../options/listing.ts";
 
 /** An environment variable that feeds one adapter option (credentials, client codes). */
 export interface CredentialVar {
@@ -65,6 +66,12 @@ export interface AdapterHandlers {
   setMode(items: StreamItem[]): Promise<ItemResult[]>;
   /** A fresh access token (daily rollover, or after `auth_failed`). */
   token(accessToken: string): void;
+  /**
+   * The options of `underlying` on `exchange` from the instrument master (see
+   * lib/options/listing.ts `findOptionListing`); null when none are listed. Adapters without it
+   * answer every `list_options` with null.
+   */
+  listOptions?(exchange: string, underlying: string): OptionListing | null;
   /** Scripted faults; simulated adapters only. */
   fault?(kind: FaultKind): void;
   close(): Promise<void>;

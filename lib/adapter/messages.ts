@@ -2,6 +2,7 @@
 // zod schemas; tick batches (the hot path) go through a hand-written codec that checks every field.
 
 import { z } from "zod";
+import { optionListingSchema } from "../options/listing.ts";
 import {
   type DepthLevel,
   ERROR_CODES,
@@ -47,6 +48,13 @@ export const toWorkerSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("set_mode"), id: z.number().int(), items: z.array(streamItemSchema) }),
   z.object({ type: z.literal("token"), accessToken: z.string().min(1) }),
+  /** Which options of `underlying` the master lists on `exchange` (answered with `options`). */
+  z.object({
+    type: z.literal("list_options"),
+    id: z.number().int(),
+    exchange: z.string().min(1).max(32),
+    underlying: z.string().min(1).max(64),
+  }),
   /** The main isolate consumed `n` tick batches (flow control, see tick_flow.ts). */
   z.object({ type: z.literal("credit"), n: z.number().int().min(1).max(1_000_000) }),
   z.object({ type: z.literal("close") }),
@@ -87,6 +95,12 @@ export const fromWorkerControlSchema = z.discriminatedUnion("type", [
   /** `init` failed; `auth` when the broker rejected the credentials (no retry until a token). */
   z.object({ type: z.literal("init_failed"), auth: z.boolean(), message: z.string().max(2000) }),
   z.object({ type: z.literal("ack"), id: z.number().int(), results: z.array(itemResultSchema) }),
+  /** The answer to `list_options`: null when the master lists no option of the underlying. */
+  z.object({
+    type: z.literal("options"),
+    id: z.number().int(),
+    listing: optionListingSchema.nullable(),
+  }),
   z.object({
     type: z.literal("error"),
     id: z.number().int().optional(),

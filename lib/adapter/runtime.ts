@@ -139,6 +139,15 @@ export function runAdapter(handlers: AdapterHandlers): void {
           case "token":
             handlers.token(msg.accessToken);
             return;
+          case "list_options":
+            post({
+              type: "options",
+              id: msg.id,
+              listing: initialised
+                ? handlers.listOptions?.(msg.exchange, msg.underlying) ?? null
+                : null,
+            });
+            return;
           case "fault":
             handlers.fault?.(msg.kind);
             return;

@@ -23,6 +23,7 @@ import {
 import { decayedBackoff, restartDelayMs } from "./backoff.ts";
 import type { LinkFactory, PoolLink } from "./link.ts";
 import { type ItemOp, RequestBatcher } from "./requests.ts";
+import type { OptionListing } from "../options/listing.ts";
 
 const log = getLogger(["tickplex", "pool"]);
 
@@ -151,6 +152,15 @@ export class ConnectionPool {
   #symbols = new Map<InstrumentKey, SymbolState>();
   #lock = new KeyedLock();
   #nextId = 1;
+  /** `list_options` requests in flight, by id, with the connection they went to. */
+  #queries = new Map<
+    number,
+    {
+      conn: Conn;
+      resolve: (r: Outcome<{ listing: OptionListing | null }>) => void;
+      timer: ReturnType<typeof setTimeout>;
+    }
+  >();
   #closed = false;
   #opening: Promise<Conn | null> | null = null;
 
@@ -404,6 +414,7 @@ export class ConnectionPool {
     for (const c of this.#conns) {
       clearTimeout(c.slowRestart);
       c.requests.failAll("gateway is shutting down");
+      this.#failQueries(c, "gateway is shutting down");
       c.link?.terminate();
       c.link = null;
       this.#setState(c, "disconnected");
@@ -567,6 +578,7 @@ export class ConnectionPool {
         conn.link?.terminate();
         conn.link = null;
         conn.requests.failAll(`adapter failed to initialise: ${msg.message}`);
+        this.#failQueries(conn, `adapter failed to initialise: ${msg.message}`);
         if (msg.auth) {
           // Retrying rejected credentials fast helps nobody: wait for a token (or the slow retry).
           this.#setState(conn, "auth_failed", msg.message);
@@ -579,6 +591,11 @@ export class ConnectionPool {
       case "ack":
         conn.requests.answer(msg.id, msg.results);
         return;
+      case "options": {
+        const q = this.#takeQuery(msg.id);
+        q?.resolve({ ok: true, listing: msg.listing });
+        return;
+      }
       case "error":
         if (msg.id === undefined) {
           log.error("adapter {index}: {code} {message}", {
@@ -586,7 +603,11 @@ export class ConnectionPool {
             code: msg.code,
             message: msg.message,
           });
-        } else conn.requests.reject(msg.id, msg.code, msg.message);
+        } else {
+          const q = this.#takeQuery(msg.id);
+          if (q) q.resolve({ ok: false, code: msg.code, message: msg.message });
+          else conn.requests.reject(msg.id, msg.code, msg.message);
+        }
         return;
       case "status":
         if (msg.state === "reconnecting" && conn.state !== "reconnecting") conn.reconnects++;
@@ -627,6 +648,7 @@ export class ConnectionPool {
     conn.generation++;
     conn.link = null;
     conn.requests.failAll(`adapter worker died: ${reason}`);
+    this.#failQueries(conn, `adapter worker died: ${reason}`);
     for (const s of conn.symbols.values()) s.streaming = false;
     this.#setState(conn, "disconnected", reason);
     log.error("adapter worker {index} died ({reason}); restarting", { index: conn.index, reason });
@@ -680,6 +702,7 @@ export class ConnectionPool {
     conn.link?.terminate();
     conn.link = null;
     conn.requests.failAll(`adapter restarted: ${reason}`);
+    this.#failQueries(conn, `adapter restarted: ${reason}`);
     for (const s of conn.symbols.values()) s.streaming = false;
     conn.restarts++;
     this.counters.restarts++;
@@ -731,6 +754,49 @@ export class ConnectionPool {
   }
 
   // ---- requests -----------------------------------------------------------------------------
+
+  /**
+   * Asks a running adapter worker which options of `underlying` its instrument master lists on
+   * `exchange` (the option chain's expiries and strikes). `listing` is null when there are none.
+   */
+  listOptions(
+    exchange: string,
+    underlying: string,
+  ): Promise<Outcome<{ listing: OptionListing | null }>> {
+    const conn = this.#conns.find((c) => c.link !== null && c.state === "connected") ??
+      this.#conns.find((c) => c.link !== null);
+    if (!conn?.link) {
+      return Promise.resolve(fail("BROKER_ERROR", "no broker connection is running"));
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#takeQuery(id);
+        resolve(
+          fail(
+            "BROKER_ERROR",
+            `adapter did not list options within ${this.#options.requestTimeoutMs} ms`,
+          ),
+        );
+      }, this.#options.requestTimeoutMs);
+      this.#queries.set(id, { conn, resolve, timer });
+      conn.link!.send({ type: "list_options", id, exchange, underlying });
+    });
+  }
+
+  #takeQuery(id: number) {
+    const q = this.#queries.get(id);
+    if (!q) return undefined;
+    this.#queries.delete(id);
+    clearTimeout(q.timer);
+    return q;
+  }
+
+  #failQueries(conn: Conn, message: string): void {
+    for (const [id, q] of this.#queries) {
+      if (q.conn === conn) this.#takeQuery(id)!.resolve(fail("BROKER_ERROR", message));
+    }
+  }
 
   /** Queues one item on the connection's batcher; fails at once when no worker is running. */
   #request(conn: Conn, op: ItemOp, item: StreamItem): Promise<ItemResult> {
