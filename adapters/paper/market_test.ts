@@ -10,7 +10,6 @@ import {
   futureSymbol,
   monthlyExpiry,
   NIFTY_LOT_SIZE,
-  OPTION_STRIKE_STEP,
   OPTION_STRIKES_EACH_SIDE,
   OPTION_UNDERLYINGS,
   optionSymbol,
