@@ -203,7 +203,18 @@ export class Gateway {
         ...(config.snapshotOnSubscribe
           ? { snapshot: (e, s, m) => marketData.latestTick(e, s, m) }
           : {}),
+        // Chain quotes stream through the registry; budget.routing.optionChain = "poll" is served
+        // by the same streaming source until the REST poller exists (logged at start).
+        optionChain: {
+          listOptions: (exchange, underlying) => pool.listOptions(exchange, underlying),
+          config: config.optionChain,
+        },
       });
+      if (config.budget.routing.optionChain === "poll") {
+        log.warn(
+          "budget.routing.optionChain is poll, but no REST poller is available: option chains stream",
+        );
+      }
     } catch (err) {
       await bus.close();
       throw err;

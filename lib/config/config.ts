@@ -107,6 +107,23 @@ export const apiKeyEntrySchema = z.object({
   quota: z.number().int().positive().optional(),
 }).strict();
 
+/** The option chain service (`subscribe_option_chain`); the model is described in docs/option-model.md. */
+export const optionChainSchema = z.object({
+  /** One `option_chain` frame per chain per interval, ms. */
+  intervalMs: z.number().int().min(100).max(60_000).default(1000),
+  /** Continuously compounded risk-free rate for Black-76 (0.065 = 6.5 %). */
+  rate: z.number().min(-0.05).max(0.5).default(0.065),
+  /** Largest `strikes` (each side of ATM) a client may ask for. */
+  maxStrikes: z.number().int().min(1).max(200).default(50),
+  /** Chains one client may hold at once. */
+  maxChainsPerClient: z.number().int().min(1).max(100).default(5),
+  /** How long an underlying's listing (expiries, strikes) is reused before asking the adapter again, ms. */
+  listingTtlMs: z.number().int().min(0).default(600_000),
+}).strict();
+
+/** The parsed option chain section. */
+export type OptionChainConfig = z.infer<typeof optionChainSchema>;
+
 /** The whole configuration. */
 export const configSchema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
@@ -146,6 +163,7 @@ export const configSchema = z.object({
   limits: limitsSchema.default(() => limitsSchema.parse({})),
   /** The subscription budget: trading reserve, pre-emption, stream-or-poll routing. */
   budget: budgetSchema.default(() => budgetSchema.parse({})),
+  optionChain: optionChainSchema.default(() => optionChainSchema.parse({})),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;

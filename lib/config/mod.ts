@@ -14,4 +14,6 @@ export {
   limitsSchema,
   loadConfig,
   marketDataSchema,
+  type OptionChainConfig,
+  optionChainSchema,
 } from "./config.ts";

@@ -4,6 +4,7 @@
 import { instrumentKey, type Mode, MODE_LABEL, subscriptionKey } from "../types.ts";
 import { overallState } from "../feed_state.ts";
 import type { CandleFeed } from "./candles.ts";
+import type { OptionChainFeed } from "./option_chain.ts";
 import type { WsClient } from "./client.ts";
 import { sendSnapshots } from "./frames.ts";
 import {
@@ -51,11 +52,13 @@ export class RequestHandlers {
   protocolErrors = 0;
   #deps: ProxyDeps;
   #candles: CandleFeed;
+  #chains: OptionChainFeed;
   #brokerJson: string;
 
-  constructor(deps: ProxyDeps, candles: CandleFeed) {
+  constructor(deps: ProxyDeps, candles: CandleFeed, chains: OptionChainFeed) {
     this.#deps = deps;
     this.#candles = candles;
+    this.#chains = chains;
     this.#brokerJson = JSON.stringify(deps.broker);
   }
 
@@ -91,6 +94,8 @@ export class RequestHandlers {
         get_subscriptions: "subscriptions",
         subscribe_candles: "subscribe_candles",
         unsubscribe_candles: "unsubscribe_candles",
+        subscribe_option_chain: "subscribe_option_chain",
+        unsubscribe_option_chain: "unsubscribe_option_chain",
       }[req.action as string] ?? "error";
       return this.#error(client, {
         code: "NOT_AUTHENTICATED",
@@ -148,6 +153,7 @@ export class RequestHandlers {
             subscriptions: subs,
             count: subs.length,
             candles: this.#candles.list(client),
+            option_chains: this.#chains.list(client),
           }, req),
         );
       }
@@ -160,6 +166,9 @@ export class RequestHandlers {
       case "subscribe_candles":
       case "unsubscribe_candles":
         return await this.#candles.handle(client, req);
+      case "subscribe_option_chain":
+      case "unsubscribe_option_chain":
+        return await this.#chains.handle(client, req);
     }
   }
 

@@ -4,6 +4,8 @@
 import { NonIntegerNumber, parseMode } from "../mode.ts";
 import type { ErrorCode, Mode } from "../types.ts";
 import { CANDLE_INTERVALS, type CandleInterval, isCandleInterval } from "../candles/mod.ts";
+import { z } from "zod";
+import { expiryCode, parseExpiry } from "../adapter/symbology.ts";
 
 /** A protocol error: the code, the message, and the reply `type` the error frame carries. */
 export interface ProtocolError {
@@ -52,6 +54,24 @@ export type Request =
     /** null: every interval the client holds for each entry. */
     interval: CandleInterval | null;
     requestId?: unknown;
+  }
+  | {
+    action: "subscribe_option_chain";
+    underlying: string;
+    exchange: string;
+    /** `DDMMMYY`; null: the nearest expiry. */
+    expiry: string | null;
+    /** Strikes on each side of the ATM strike. */
+    strikes: number;
+    requestId?: unknown;
+  }
+  | {
+    action: "unsubscribe_option_chain";
+    underlying: string;
+    exchange: string;
+    /** null: every chain of the underlying the client holds. */
+    expiry: string | null;
+    requestId?: unknown;
   };
 
 /** Reply `type` per action. */
@@ -67,6 +87,8 @@ export const REPLY_TYPE: Readonly<Record<string, string>> = {
   unsubscribe_all: "unsubscribe",
   subscribe_candles: "subscribe_candles",
   unsubscribe_candles: "unsubscribe_candles",
+  subscribe_option_chain: "subscribe_option_chain",
+  unsubscribe_option_chain: "unsubscribe_option_chain",
 };
 
 const MAX_SYMBOL_LENGTH = 64;
@@ -258,7 +280,49 @@ function parseEntries(
 export interface ParseLimits {
   maxFrameBytes: number;
   maxEntriesPerRequest: number;
+  /** Largest `strikes` (each side) an option chain may ask for; default {@link MAX_CHAIN_STRIKES}. */
+  maxChainStrikes?: number;
 }
+
+/** Default cap on an option chain's strikes on each side of ATM. */
+export const MAX_CHAIN_STRIKES = 50;
+/** Strikes each side when a chain request names none. */
+export const DEFAULT_CHAIN_STRIKES = 10;
+
+const chainName = (what: string, max: number) =>
+  z.string({ error: `${what} must be a string` }).trim().toUpperCase().pipe(
+    z.string().regex(
+      new RegExp(`^[A-Z0-9&_-]{1,${max}}$`),
+      `${what} must be 1–${max} letters, digits, & _ -`,
+    ),
+  );
+
+/** An expiry in any spelling `parseExpiry` reads, normalised to `DDMMMYY`. */
+const chainExpiry = z.string({ error: "expiry must be a string like 30DEC25 or 2025-12-30" })
+  .nullable().optional().transform((v, ctx) => {
+    if (v === null || v === undefined || v.trim() === "") return null;
+    const d = parseExpiry(v);
+    if (d === null) {
+      ctx.addIssue({ code: "custom", message: `Invalid expiry ${JSON.stringify(v.slice(0, 20))}` });
+      return z.NEVER;
+    }
+    return expiryCode(d);
+  });
+
+const strikesMessage = (max: number) => `strikes must be an integer from 1 to ${max}`;
+
+function chainSchema(maxStrikes: number) {
+  return z.object({
+    underlying: chainName("underlying", 32),
+    exchange: chainName("exchange", 16),
+    expiry: chainExpiry,
+    strikes: z.number({ error: strikesMessage(maxStrikes) }).int(strikesMessage(maxStrikes))
+      .min(1, strikesMessage(maxStrikes)).max(maxStrikes, strikesMessage(maxStrikes)).nullable()
+      .optional().transform((v) => v ?? DEFAULT_CHAIN_STRIKES),
+  });
+}
+
+const chainSchemas = new Map<number, ReturnType<typeof chainSchema>>();
 
 /**
  * Parses one text frame.
@@ -399,6 +463,28 @@ export function parseRequest(text: string, limits: ParseLimits): Request | Proto
       return optional
         ? withId({ action: "unsubscribe_candles" as const, entries, interval })
         : withId({ action: "subscribe_candles" as const, entries, interval: interval! });
+    }
+    case "subscribe_option_chain":
+    case "unsubscribe_option_chain": {
+      const max = limits.maxChainStrikes ?? MAX_CHAIN_STRIKES;
+      let schema = chainSchemas.get(max);
+      if (!schema) chainSchemas.set(max, schema = chainSchema(max));
+      // Only a subscribe reads `strikes`.
+      const parsed = schema.safeParse(
+        action === "subscribe_option_chain" ? r : { ...r, strikes: undefined },
+      );
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = String(issue.path[0] ?? "");
+        const message = field !== "" && r[field] === undefined
+          ? `${field} is required`
+          : issue.message;
+        return err("INVALID_PARAMETERS", message, replyType, requestId);
+      }
+      const { underlying, exchange, expiry, strikes } = parsed.data;
+      return action === "subscribe_option_chain"
+        ? withId({ action, underlying, exchange, expiry, strikes })
+        : withId({ action, underlying, exchange, expiry });
     }
   }
   return err("INVALID_ACTION", `Invalid action: ${action}`, "error", requestId);

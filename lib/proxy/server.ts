@@ -19,8 +19,12 @@ import { ClientSessions } from "./sessions.ts";
 import { memoryMb } from "./health.ts";
 import { HttpListener } from "./listener.ts";
 import { HttpRoutes, type RequestInfo } from "./routes.ts";
-import type { Mode, Tick } from "../types.ts";
+import type { Mode, Outcome, Tick } from "../types.ts";
 import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
+import { OptionChainFeed } from "./option_chain.ts";
+import { type OptionChainConfig, optionChainSchema } from "../config/mod.ts";
+import type { OptionListing } from "../options/listing.ts";
+import { type QuoteSource, RegistryQuoteSource } from "../options/source.ts";
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
@@ -43,6 +47,19 @@ export interface ProxyDeps {
   snapshot?: (exchange: string, symbol: string, mode: Mode) => Tick | null;
   /** Candle tuning (tests): forming-bar interval and the clock that closes bars. */
   candles?: CandleFeedOptions;
+  /** The option chain service; without `listOptions` every chain request fails with BROKER_ERROR. */
+  optionChain?: {
+    /** The adapter's option listing of an underlying (ConnectionPool.listOptions). */
+    listOptions?(
+      exchange: string,
+      underlying: string,
+    ): Promise<Outcome<{ listing: OptionListing | null }>>;
+    /** Where chain quotes come from; default: streamed through the registry. */
+    source?: QuoteSource;
+    config?: OptionChainConfig;
+    /** Epoch ms now (tests). */
+    clock?: () => number;
+  };
 }
 
 /**
@@ -85,6 +102,7 @@ export class ProxyServer {
   #fanout: FanOut;
   #handlers: RequestHandlers;
   #candles: CandleFeed;
+  #chains: OptionChainFeed;
   #listener!: HttpListener;
   #wss: WebSocketServer;
   #sessions: ClientSessions;
@@ -101,7 +119,21 @@ export class ProxyServer {
       limits.maxSubscriptionsPerClient,
       deps.candles,
     );
-    this.#handlers = new RequestHandlers(deps, this.#candles);
+    const chain = deps.optionChain ?? {};
+    this.#chains = new OptionChainFeed({
+      listOptions: chain.listOptions ??
+        (() =>
+          Promise.resolve({
+            ok: false as const,
+            code: "BROKER_ERROR" as const,
+            message: "This gateway cannot list options",
+          })),
+      source: chain.source ?? new RegistryQuoteSource(deps.registry),
+      config: chain.config ?? optionChainSchema.parse({}),
+      broker: deps.broker,
+      clock: chain.clock,
+    });
+    this.#handlers = new RequestHandlers(deps, this.#candles, this.#chains);
     // closeTimeout is an option of ws 8.23 that its type definitions do not list yet.
     const wsOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
@@ -119,6 +151,7 @@ export class ProxyServer {
       fanout: this.#fanout,
       handlers: this.#handlers,
       candles: this.#candles,
+      chains: this.#chains,
       drops: this.drops,
     });
     this.routes.add({ path: "/health", methods: ["GET"], handler: () => json(this.health()) });
@@ -375,6 +408,24 @@ export class ProxyServer {
         "Ticks dropped by candle series as older than the forming bar.",
         this.#candles.lateTicks,
       )
+      .one(
+        "tickplex_option_chains",
+        "gauge",
+        "Option chains open (one per underlying, expiry and window size, shared by its clients).",
+        this.#chains.size,
+      )
+      .one(
+        "tickplex_option_chain_instruments",
+        "gauge",
+        "Instruments the option chains hold on their quote source.",
+        this.#chains.instruments,
+      )
+      .one(
+        "tickplex_option_chain_frames_total",
+        "counter",
+        "Option chain frames sent.",
+        this.#chains.framesOut,
+      )
       .family(
         "tickplex_client_drops_total",
         "counter",
@@ -389,6 +440,7 @@ export class ProxyServer {
     this.#closing = true;
     this.#fanout.stop();
     this.#candles.close();
+    this.#chains.close();
     await this.#sessions.closeAll();
     await this.#listener.close();
   }

@@ -8,6 +8,7 @@ import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import { getLogger } from "../log.ts";
 import type { CandleFeed } from "./candles.ts";
+import type { OptionChainFeed } from "./option_chain.ts";
 import { type ClientSocket, WsClient } from "./client.ts";
 import type { DropLog, DropReason } from "./drops.ts";
 import type { FanOut } from "./fanout.ts";
@@ -59,6 +60,7 @@ export class ClientSessions {
   #fanout: FanOut;
   #handlers: RequestHandlers;
   #candles: CandleFeed;
+  #chains: OptionChainFeed;
   #drops: DropLog;
   #clients = new Set<WsClient>();
   /** Subscription releases of closed clients still in progress (awaited on shutdown). */
@@ -76,12 +78,14 @@ export class ClientSessions {
     fanout: FanOut;
     handlers: RequestHandlers;
     candles: CandleFeed;
+    chains: OptionChainFeed;
     drops: DropLog;
   }) {
     this.#deps = parts.deps;
     this.#fanout = parts.fanout;
     this.#handlers = parts.handlers;
     this.#candles = parts.candles;
+    this.#chains = parts.chains;
     this.#drops = parts.drops;
     const probeMs = Math.max(10, Math.floor(this.#deps.limits.maxStalenessMs / 5));
     this.#lagInterval = Math.max(5, Math.floor(probeMs / 2));
@@ -289,7 +293,11 @@ export class ClientSessions {
     client.subscriptions.clear();
     // Wait for in-flight requests so a subscribe that lands after the close is released too.
     const released = client.chain.then(() =>
-      Promise.all([this.#deps.registry.releaseAll(client), this.#candles.forget(client)])
+      Promise.all([
+        this.#deps.registry.releaseAll(client),
+        this.#candles.forget(client),
+        this.#chains.forget(client),
+      ])
     ).then(() => {}, (err) => {
       log.error("releasing {id}'s subscriptions failed: {err}", { id: client.id, err });
     });
