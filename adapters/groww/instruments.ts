@@ -15,8 +15,7 @@ import {
 } from "../../lib/adapter/mod.ts";
 import { streamKey, type SubjectExchange, type SubjectGroup } from "./codec.ts";
 
-/** Groww's published instrument master. */
-export const GROWW_INSTRUMENTS_URL = "https://growwapi-assets.groww.in/instruments/instrument.csv";
+export { GROWW_INSTRUMENTS_URL } from "./options.ts";
 
 /** One Groww instrument. */
 export interface GrowwInstrument extends BrokerInstrument {
