@@ -102,14 +102,7 @@ function instrumentOf(row: Record<string, string>): GrowwInstrument | null {
  * ```
  */
 export function parseGrowwMaster(text: string): InstrumentMaster<GrowwInstrument> {
-  const out: GrowwInstrument[] = [];
-  let skipped = 0;
-  for (const row of parseCsv(text)) {
-    const ins = instrumentOf(row);
-    if (ins === null) skipped++;
-    else out.push(ins);
-  }
-  return new InstrumentMaster(out, skipped);
+  return InstrumentMaster.fromRows(parseCsv(text), instrumentOf);
 }
 
 /**
