@@ -2,7 +2,7 @@
 // Newton, four greeks each, PCR, max pain, JSON), and one implied-volatility solve.
 // Run: deno bench -P=test bench/option_chain_bench.ts   (CPU figure: deno task bench:chain)
 
-import { black76Price, impliedVol } from "../lib/options/black76.ts";
+import { black76Price, impliedVol } from "../lib/options/mod.ts";
 import { benchChain, chainFrame } from "./option_chain_fixture.ts";
 
 const chain = await benchChain(20);

@@ -1,10 +1,13 @@
 // A ±20-strike NIFTY chain over an in-memory quote source filled with Black-76 ticks (book, OI),
 // shared by the option chain micro-benchmark and its CPU figure.
 
-import { black76Price } from "../lib/options/black76.ts";
-import { OptionChain } from "../lib/options/chain.ts";
-import { findOptionListing } from "../lib/options/listing.ts";
-import type { ChainInstrument, QuoteSource } from "../lib/options/source.ts";
+import {
+  black76Price,
+  type ChainInstrument,
+  OptionChain,
+  type QuoteSource,
+} from "../lib/options/mod.ts";
+import { findOptionListing } from "../lib/adapter/mod.ts";
 import { baseTick, type Outcome, type Tick } from "../lib/types.ts";
 import { buildUniverse } from "../adapters/paper/mod.ts";
 

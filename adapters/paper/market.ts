@@ -3,6 +3,7 @@
 
 import { baseTick, type DepthLevel, instrumentKey, type Mode, type Tick } from "../../lib/types.ts";
 import type { InstrumentUniverse, PaperInstrument } from "./instruments.ts";
+// The formula file only: the descriptor imports this module, and needs none of the chain service.
 import { black76Price } from "../../lib/options/black76.ts";
 
 /** Depth levels the paper market quotes on each side. */

@@ -7,9 +7,11 @@ import {
   type AdapterOutput,
   capacityReached,
   type FaultKind,
+  findOptionListing,
   isIndexExchange,
   type ItemResult,
   notSubscribed,
+  type OptionListing,
   rejected,
   runAdapter,
   type StreamItem,
@@ -25,7 +27,6 @@ import {
   Prng,
 } from "./mod.ts";
 import { TickPacer } from "./pacer.ts";
-import { findOptionListing, type OptionListing } from "../../lib/options/listing.ts";
 
 type RequestKind = "subscribe" | "unsubscribe" | "set_mode";
 

@@ -8,7 +8,7 @@ import type { BrokerInstrument, InstrumentMaster } from "./instruments.ts";
 import type { ItemResult, StreamItem } from "./messages.ts";
 import type { SessionTiming } from "./options.ts";
 import { rejected } from "./results.ts";
-import { findOptionListing, type OptionListing } from "../options/listing.ts";
+import { findOptionListing, type OptionListing } from "./option_listing.ts";
 import { runAdapter } from "./runtime.ts";
 import { BrokerSession, type SessionItem } from "./session.ts";
 

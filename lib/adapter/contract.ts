@@ -3,7 +3,7 @@
 
 import type { Capabilities, FeedState, Tick } from "../types.ts";
 import type { FaultKind, ItemResult, StreamItem } from "./messages.ts";
-import type { OptionListing } from "../options/listing.ts";
+import type { OptionListing } from "./option_listing.ts";
 
 /** An environment variable that feeds one adapter option (credentials, client codes). */
 export interface CredentialVar {
@@ -68,7 +68,7 @@ export interface AdapterHandlers {
   token(accessToken: string): void;
   /**
    * The options of `underlying` on `exchange` from the instrument master (see
-   * lib/options/listing.ts `findOptionListing`); null when none are listed. Adapters without it
+   * lib/adapter/option_listing.ts `findOptionListing`); null when none are listed. Adapters without it
    * answer every `list_options` with null.
    */
   listOptions?(exchange: string, underlying: string): OptionListing | null;

@@ -2,7 +2,7 @@
 // zod schemas; tick batches (the hot path) go through a hand-written codec that checks every field.
 
 import { z } from "zod";
-import { optionListingSchema } from "../options/listing.ts";
+import { optionListingSchema } from "./option_listing.ts";
 import {
   type DepthLevel,
   ERROR_CODES,

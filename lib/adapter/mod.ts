@@ -58,6 +58,14 @@ export {
 } from "./instruments.ts";
 export * from "./symbology.ts";
 export {
+  expiryInstant,
+  findOptionListing,
+  type ListedExpiry,
+  type ListedStrike,
+  type OptionListing,
+  optionListingSchema,
+} from "./option_listing.ts";
+export {
   type CloseInfo,
   type Decoded,
   type Dialect,

@@ -11,7 +11,20 @@ import {
   type OptionType,
   VOL_BOUNDS,
 } from "./black76.ts";
-import { Prng } from "../../adapters/paper/market.ts";
+/** Seeded uniform numbers in [0, 1) (a Weyl sequence, mixed), so a failing case can be replayed. */
+class Prng {
+  #state: number;
+  constructor(seed: number) {
+    this.#state = seed >>> 0;
+  }
+  next(): number {
+    this.#state = (this.#state + 0x9e3779b9) >>> 0;
+    let x = this.#state;
+    x = Math.imul(x ^ (x >>> 16), 0x21f0aaad);
+    x = Math.imul(x ^ (x >>> 15), 0x735a2d97);
+    return ((x ^ (x >>> 15)) >>> 0) / 4294967296;
+  }
+}
 
 function close(actual: number, expected: number, tol: number, what = ""): void {
   assert.ok(

@@ -10,7 +10,7 @@ import {
   type OptionType,
   yearsToExpiry,
 } from "./black76.ts";
-import type { ListedExpiry, ListedStrike, OptionListing } from "./listing.ts";
+import type { ListedExpiry, ListedStrike, OptionListing } from "../adapter/mod.ts";
 import type { ChainInstrument, QuoteSource } from "./source.ts";
 
 /** Model settings of the chain. */

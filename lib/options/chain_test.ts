@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { baseTick, type Outcome, type Tick } from "../types.ts";
 import { black76Price } from "./black76.ts";
 import { OptionChain } from "./chain.ts";
-import { findOptionListing } from "./listing.ts";
+import { findOptionListing } from "../adapter/mod.ts";
 import type { ChainInstrument, QuoteSource } from "./source.ts";
 
 class FakeSource implements QuoteSource {

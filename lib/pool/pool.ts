@@ -16,6 +16,7 @@ import {
 } from "../types.ts";
 import {
   type ItemResult,
+  type OptionListing,
   parseFromWorker,
   type StreamItem,
   type ToWorker,
@@ -23,7 +24,6 @@ import {
 import { decayedBackoff, restartDelayMs } from "./backoff.ts";
 import type { LinkFactory, PoolLink } from "./link.ts";
 import { type ItemOp, RequestBatcher } from "./requests.ts";
-import type { OptionListing } from "../options/listing.ts";
 
 const log = getLogger(["tickplex", "pool"]);
 

@@ -4,9 +4,8 @@
 
 import { getLogger } from "../log.ts";
 import type { OptionChainConfig } from "../config/mod.ts";
-import { type ChainData, OptionChain } from "../options/chain.ts";
-import type { ListedExpiry, OptionListing } from "../options/listing.ts";
-import type { QuoteSource } from "../options/source.ts";
+import { type ChainData, OptionChain, type QuoteSource } from "../options/mod.ts";
+import type { ListedExpiry, OptionListing } from "../adapter/mod.ts";
 import type { ErrorCode, Outcome } from "../types.ts";
 import type { Request } from "./protocol.ts";
 
@@ -53,7 +52,7 @@ type UnsubscribeReq = Extract<Request, { action: "unsubscribe_option_chain" }>;
  * ```ts
  * import assert from "node:assert/strict";
  * import { optionChainSchema } from "../config/mod.ts";
- * import type { QuoteSource } from "../options/source.ts";
+ * import type { QuoteSource } from "../options/mod.ts";
  * const source: QuoteSource = {
  *   acquire: (items) => Promise.resolve(items.map(() => ({ ok: true as const }))),
  *   release: () => Promise.resolve(),

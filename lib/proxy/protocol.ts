@@ -5,7 +5,7 @@ import { NonIntegerNumber, parseMode } from "../mode.ts";
 import type { ErrorCode, Mode } from "../types.ts";
 import { CANDLE_INTERVALS, type CandleInterval, isCandleInterval } from "../candles/mod.ts";
 import { z } from "zod";
-import { expiryCode, parseExpiry } from "../adapter/symbology.ts";
+import { expiryCode, parseExpiry } from "../adapter/mod.ts";
 
 /** A protocol error: the code, the message, and the reply `type` the error frame carries. */
 export interface ProtocolError {

@@ -23,8 +23,8 @@ import type { Mode, Outcome, Tick } from "../types.ts";
 import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
 import { OptionChainFeed } from "./option_chain.ts";
 import { type OptionChainConfig, optionChainSchema } from "../config/mod.ts";
-import type { OptionListing } from "../options/listing.ts";
-import { type QuoteSource, RegistryQuoteSource } from "../options/source.ts";
+import type { OptionListing } from "../adapter/mod.ts";
+import { type QuoteSource, RegistryQuoteSource } from "../options/mod.ts";
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {

@@ -1,9 +1,10 @@
 // The option listing of an underlying — its expiries, each with its future (if listed) and strikes —
 // found in any instrument master by OpenAlgo symbology, so every broker answers the same way.
-// Built in the adapter worker (which holds the master) and parsed with zod on the main side.
+// Built in the adapter worker (which holds the master) and parsed with zod on the main side; the
+// option chain (lib/options) reads it.
 
 import { z } from "zod";
-import { type ExpiryDate, parseExpiry } from "../adapter/symbology.ts";
+import { type ExpiryDate, parseExpiry } from "./symbology.ts";
 
 /** One strike of an expiry: the call and put symbols (null when the master lists only one). */
 export interface ListedStrike {
