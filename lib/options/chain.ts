@@ -131,8 +131,8 @@ export function putCallRatio(
  *   { strike: 110, ce: { oi: 5 }, pe: { oi: 5 } },
  *   { strike: 120, ce: { oi: 0 }, pe: { oi: 20 } },
  * ];
- * // At 110: calls pay 10·10 = 100, puts pay 20·10 = 200 → 300; at 100: 5·10 + 20·20 = 450.
- * assert.equal(maxPain(rows), 110);
+ * // Paid at 100: 5·10 + 20·20 = 450; at 110: 10·10 + 20·10 = 300; at 120: 10·20 + 5·10 = 250.
+ * assert.equal(maxPain(rows), 120);
  * ```
  */
 export function maxPain(
