@@ -62,9 +62,18 @@ export class RegistryQuoteSource implements QuoteSource {
   readonly #refs = new InstrumentMap<number>();
   readonly #latest = new InstrumentMap<Tick>();
   readonly #consumer: Consumer;
+  readonly #snapshot: ((exchange: string, symbol: string) => Tick | null) | undefined;
 
-  constructor(registry: SubscriptionRegistry) {
+  /**
+   * `snapshot` (the market data cache) gives an instrument's newest Depth tick as it is acquired,
+   * so a strike entering the window shows its quote at once rather than at its next tick.
+   */
+  constructor(
+    registry: SubscriptionRegistry,
+    snapshot?: (exchange: string, symbol: string) => Tick | null,
+  ) {
     this.#registry = registry;
+    this.#snapshot = snapshot;
     this.#consumer = {
       id: "option_chain",
       deliver: (tick: Tick) => {
@@ -92,7 +101,13 @@ export class RegistryQuoteSource implements QuoteSource {
         CHAIN_MODE,
         CHAIN_DEPTH,
       );
-      if (r.ok) return { ok: true as const };
+      if (r.ok) {
+        const seed = this.#snapshot?.(i.exchange, i.symbol);
+        if (seed && this.#latest.get(i.exchange, i.symbol) === undefined) {
+          this.#latest.set(i.exchange, i.symbol, seed);
+        }
+        return { ok: true as const };
+      }
       this.#drop(i);
       return { ok: false as const, code: r.code, message: r.message };
     }));

@@ -128,7 +128,11 @@ export class ProxyServer {
             code: "BROKER_ERROR" as const,
             message: "This gateway cannot list options",
           })),
-      source: chain.source ?? new RegistryQuoteSource(deps.registry),
+      source: chain.source ??
+        new RegistryQuoteSource(
+          deps.registry,
+          deps.snapshot && ((e, s) => deps.snapshot!(e, s, 3)),
+        ),
       config: chain.config ?? optionChainSchema.parse({}),
       broker: deps.broker,
       clock: chain.clock,
