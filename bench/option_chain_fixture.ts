@@ -5,7 +5,7 @@ import {
   black76Price,
   type ChainInstrument,
   OptionChain,
-  type QuoteSource,
+  type ChainQuotes,
 } from "../lib/options/mod.ts";
 import { findOptionListing } from "../lib/adapter/mod.ts";
 import { baseTick, type Outcome, type Tick } from "../lib/types.ts";
@@ -14,7 +14,7 @@ import { buildUniverse } from "../adapters/paper/mod.ts";
 /** Mon 1 Dec 2025, 10:30 IST: the monthly (30 Dec) is 29 days out. */
 export const BENCH_NOW = Date.UTC(2025, 11, 1, 5);
 
-class MemorySource implements QuoteSource {
+class MemorySource implements ChainQuotes {
   readonly ticks = new Map<string, Tick>();
   readonly held = new Set<string>();
   get size(): number {

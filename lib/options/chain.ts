@@ -1,5 +1,5 @@
 // One live option chain: a window of strikes around the at-the-money strike of one expiry, held on
-// a QuoteSource and moved as the underlying moves, and the `option_chain` frame data built from
+// a ChainQuotes and moved as the underlying moves, and the `option_chain` frame data built from
 // the newest ticks (IV and greeks by Black-76, PCR and max pain over the window).
 
 import type { Outcome, Tick } from "../types.ts";
@@ -11,7 +11,7 @@ import {
   yearsToExpiry,
 } from "./black76.ts";
 import type { ListedExpiry, ListedStrike, OptionListing } from "../adapter/mod.ts";
-import type { ChainInstrument, QuoteSource } from "./source.ts";
+import type { ChainInstrument, ChainQuotes } from "./quotes.ts";
 
 /** Model settings of the chain. */
 export interface ChainModel {
@@ -196,7 +196,7 @@ export class OptionChain {
   readonly listing: OptionListing;
   readonly expiry: ListedExpiry;
   readonly strikesEachSide: number;
-  readonly #source: QuoteSource;
+  readonly #source: ChainQuotes;
   readonly #model: ChainModel;
   readonly #strikeValues: number[];
   /** The window: index range [from, to) into the expiry's strikes. */
@@ -215,7 +215,7 @@ export class OptionChain {
     listing: OptionListing,
     expiry: ListedExpiry,
     strikesEachSide: number,
-    source: QuoteSource,
+    source: ChainQuotes,
     model: ChainModel,
   ) {
     this.listing = listing;

@@ -7,9 +7,9 @@ import { baseTick, type Outcome, type Tick } from "../types.ts";
 import { black76Price } from "./black76.ts";
 import { OptionChain } from "./chain.ts";
 import { findOptionListing } from "../adapter/mod.ts";
-import type { ChainInstrument, QuoteSource } from "./source.ts";
+import type { ChainInstrument, ChainQuotes } from "./quotes.ts";
 
-class FakeSource implements QuoteSource {
+class FakeSource implements ChainQuotes {
   readonly refs = new Map<string, number>();
   readonly ticks = new Map<string, Tick>();
   acquired: string[] = [];
@@ -66,7 +66,7 @@ function universe(): { exchange: string; symbol: string }[] {
   return rows;
 }
 
-function chainOf(source: QuoteSource, strikes = 3): OptionChain {
+function chainOf(source: ChainQuotes, strikes = 3): OptionChain {
   const listing = findOptionListing(universe(), "NFO", "NIFTY", NOW)!;
   return new OptionChain(listing, listing.expiries[0], strikes, source, {
     rate: 0.065,

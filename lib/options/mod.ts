@@ -25,4 +25,10 @@ export {
   optionMark,
   putCallRatio,
 } from "./chain.ts";
-export { type ChainInstrument, type QuoteSource, RegistryQuoteSource } from "./source.ts";
+export {
+  type ChainInstrument,
+  type ChainQuotes,
+  FeedChainQuotes,
+  type InstrumentFeed,
+  StreamChainQuotes,
+} from "./quotes.ts";

@@ -1,10 +1,10 @@
 // Option chains for WebSocket clients (`subscribe_option_chain`): one shared OptionChain per
 // (exchange, underlying, expiry, strikes) whatever the number of clients, its window held on a
-// QuoteSource, and one `option_chain` frame per chain per interval to every client of it.
+// ChainQuotes, and one `option_chain` frame per chain per interval to every client of it.
 
 import { getLogger } from "../log.ts";
 import type { OptionChainConfig } from "../config/mod.ts";
-import { type ChainData, OptionChain, type QuoteSource } from "../options/mod.ts";
+import { type ChainData, type ChainQuotes, OptionChain } from "../options/mod.ts";
 import type { ListedExpiry, OptionListing } from "../adapter/mod.ts";
 import type { ErrorCode, Outcome } from "../types.ts";
 import type { Request } from "./protocol.ts";
@@ -26,7 +26,7 @@ export interface OptionChainDeps {
     underlying: string,
   ): Promise<Outcome<{ listing: OptionListing | null }>>;
   /** Where quotes come from (stream or poll, per budget.routing.optionChain). */
-  source: QuoteSource;
+  source: ChainQuotes;
   config: OptionChainConfig;
   broker: string;
   /** Epoch ms now (tests); default Date.now. */
@@ -52,8 +52,8 @@ type UnsubscribeReq = Extract<Request, { action: "unsubscribe_option_chain" }>;
  * ```ts
  * import assert from "node:assert/strict";
  * import { optionChainSchema } from "../config/mod.ts";
- * import type { QuoteSource } from "../options/mod.ts";
- * const source: QuoteSource = {
+ * import type { ChainQuotes } from "../options/mod.ts";
+ * const source: ChainQuotes = {
  *   acquire: (items) => Promise.resolve(items.map(() => ({ ok: true as const }))),
  *   release: () => Promise.resolve(),
  *   latest: () => undefined,

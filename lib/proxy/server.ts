@@ -24,7 +24,7 @@ import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
 import { OptionChainFeed } from "./option_chain.ts";
 import { type OptionChainConfig, optionChainSchema } from "../config/mod.ts";
 import type { OptionListing } from "../adapter/mod.ts";
-import { type QuoteSource, RegistryQuoteSource } from "../options/mod.ts";
+import { type ChainQuotes, StreamChainQuotes } from "../options/mod.ts";
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
@@ -55,7 +55,7 @@ export interface ProxyDeps {
       underlying: string,
     ): Promise<Outcome<{ listing: OptionListing | null }>>;
     /** Where chain quotes come from; default: streamed through the registry. */
-    source?: QuoteSource;
+    source?: ChainQuotes;
     config?: OptionChainConfig;
     /** Epoch ms now (tests). */
     clock?: () => number;
@@ -129,7 +129,7 @@ export class ProxyServer {
             message: "This gateway cannot list options",
           })),
       source: chain.source ??
-        new RegistryQuoteSource(
+        new StreamChainQuotes(
           deps.registry,
           deps.snapshot && ((e, s) => deps.snapshot!(e, s, 3)),
         ),

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { SubscriptionRegistry, type Upstream } from "../subscriptions/mod.ts";
 import { baseTick, type Mode, type Outcome, type Tick } from "../types.ts";
-import { RegistryQuoteSource } from "./source.ts";
+import { FeedChainQuotes, StreamChainQuotes } from "./quotes.ts";
 
 class Upstream1 implements Upstream {
   readonly live = new Set<string>();
@@ -26,10 +26,10 @@ class Upstream1 implements Upstream {
   }
 }
 
-Deno.test("RegistryQuoteSource: counted holds, failures not held, cache seeding, full release", async () => {
+Deno.test("StreamChainQuotes: counted holds, failures not held, cache seeding, full release", async () => {
   const upstream = new Upstream1();
   const cached = new Map<string, Tick>([["A", baseTick("NFO", "A", 3, 12.5, null, 1)]]);
-  const source = new RegistryQuoteSource(
+  const source = new StreamChainQuotes(
     new SubscriptionRegistry(upstream),
     (_e, s) => cached.get(s) ?? null,
   );
@@ -48,4 +48,39 @@ Deno.test("RegistryQuoteSource: counted holds, failures not held, cache seeding,
   assert.deepEqual([...upstream.live], []);
   assert.equal(source.size, 0);
   assert.equal(source.latest("NFO", "A"), undefined, "nothing kept after the last release");
+});
+
+Deno.test("FeedChainQuotes: the feed holds each instrument once, failures are not counted, the last release drops it", async () => {
+  const held = new Map<string, number>();
+  const feed = {
+    add(items: readonly { symbol: string }[], mode: Mode): Promise<Outcome[]> {
+      assert.equal(mode, 3, "Depth, for the best bid and ask");
+      return Promise.resolve(items.map((i) => {
+        if (i.symbol === "BOGUS") {
+          return { ok: false as const, code: "SYMBOL_NOT_FOUND" as const, message: "no" };
+        }
+        held.set(i.symbol, (held.get(i.symbol) ?? 0) + 1);
+        return { ok: true as const };
+      }));
+    },
+    remove(items: readonly { symbol: string }[]): Promise<void> {
+      for (const i of items) held.delete(i.symbol);
+      return Promise.resolve();
+    },
+    latest: (_e: string, s: string) => held.has(s) ? baseTick("NFO", s, 3, 1, null, 0) : undefined,
+  };
+  const quotes = new FeedChainQuotes(feed);
+  const a = { exchange: "NFO", symbol: "A" }, bogus = { exchange: "NFO", symbol: "BOGUS" };
+  const r = await quotes.acquire([a, bogus, a, bogus]);
+  assert.deepEqual(r.map((x) => x.ok), [true, false, true, false]);
+  assert.deepEqual([...held], [["A", 1]], "added once");
+  assert.equal(quotes.size, 1);
+  assert.equal(quotes.latest("NFO", "BOGUS"), undefined);
+  await quotes.acquire([a]);
+  await quotes.release([a, a]);
+  assert.deepEqual([...held], [["A", 1]]);
+  assert.equal(quotes.latest("NFO", "A")?.ltp, 1);
+  await quotes.release([a, bogus]);
+  assert.deepEqual([...held], []);
+  assert.equal(quotes.size, 0);
 });
