@@ -117,6 +117,11 @@ export const optionChainSchema = z.object({
   maxStrikes: z.number().int().min(1).max(200).default(50),
   /** Chains one client may hold at once. */
   maxChainsPerClient: z.number().int().min(1).max(100).default(5),
+  /**
+   * How long a new chain waits for the underlying's first price before subscribing its first window
+   * of strikes, ms (without a price the window starts mid-listing and moves a frame later).
+   */
+  firstPriceWaitMs: z.number().int().min(0).max(30_000).default(2000),
   /** How long an underlying's listing (expiries, strikes) is reused before asking the adapter again, ms. */
   listingTtlMs: z.number().int().min(0).default(600_000),
 }).strict();

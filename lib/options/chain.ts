@@ -19,6 +19,12 @@ export interface ChainModel {
   rate: number;
   /** Epoch ms now; time to expiry counts from here. */
   clock: () => number;
+  /**
+   * How long `open()` waits for the underlying's first price before it picks the first window
+   * (without one the window starts at the middle of the listing and moves on the next frame);
+   * default 0.
+   */
+  firstPriceWaitMs?: number;
 }
 
 /** One side (call or put) of a strike row. Fields the feed has not given are null. */
@@ -237,8 +243,9 @@ export class OptionChain {
   }
 
   /**
-   * Holds the spot and the future, then the window around the ATM strike (the middle of the listed
-   * strikes until a price is known). Fails only when the underlying itself cannot be served.
+   * Holds the spot and the future, waits (bounded) for the underlying's first price, then holds the
+   * window around the ATM strike (the middle of the listed strikes when no price came). Fails only
+   * when the underlying itself cannot be served.
    */
   async open(): Promise<Outcome> {
     const base: ChainInstrument[] = [];
@@ -251,6 +258,11 @@ export class OptionChain {
       const first = results.find((r) => !r.ok) as Extract<Outcome, { ok: false }>;
       await this.close();
       return first;
+    }
+    // A window around a guessed centre would be subscribed only to be swapped a second later.
+    const deadline = performance.now() + (this.#model.firstPriceWaitMs ?? 0);
+    while (this.#underlyingPrice() === null && !this.#closed && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
     }
     await this.recentre();
     return { ok: true };

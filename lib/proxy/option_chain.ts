@@ -183,6 +183,7 @@ export class OptionChainFeed {
       const chain = new OptionChain(listing, expiry, req.strikes, this.#deps.source, {
         rate: this.#deps.config.rate,
         clock: this.#clock,
+        firstPriceWaitMs: this.#deps.config.firstPriceWaitMs,
       });
       entry = { key, chain, clients: new Set(), opened: chain.open(), publishing: false };
       this.#chains.set(key, entry);

@@ -25,6 +25,7 @@ const UNIVERSE = buildUniverse({ now: NOW });
 
 async function withProxy(
   fn: (ctx: { proxy: ProxyServer; upstream: MemoryUpstream; lists: () => number }) => Promise<void>,
+  config: Record<string, unknown> = {},
 ): Promise<void> {
   const upstream = new MemoryUpstream();
   let lists = 0;
@@ -47,7 +48,12 @@ async function withProxy(
           listing: findOptionListing(UNIVERSE.instruments, exchange, underlying, NOW),
         });
       },
-      config: optionChainSchema.parse({ intervalMs: 100, maxChainsPerClient: 2 }),
+      config: optionChainSchema.parse({
+        intervalMs: 100,
+        maxChainsPerClient: 2,
+        firstPriceWaitMs: 0,
+        ...config,
+      }),
       clock: () => NOW,
     },
   });
@@ -292,6 +298,38 @@ Deno.test("option chain: a client that disconnects releases its chain; a new win
     await a.close();
     await until(() => upstream.streaming.size === 0, 5000, "released on disconnect");
   });
+});
+
+Deno.test("option chain: a new chain waits for the underlying's first price, so its first window is already centred", async () => {
+  await withProxy(async ({ proxy, upstream }) => {
+    const subscribed: string[] = [];
+    const plain = upstream.subscribe.bind(upstream);
+    upstream.subscribe = (exchange, symbol, mode, depth) => {
+      subscribed.push(symbol);
+      return plain(exchange, symbol, mode, depth);
+    };
+    const a = await client(proxy.addr.port);
+    const ack = a.request(
+      {
+        action: "subscribe_option_chain",
+        underlying: "NIFTY",
+        exchange: "NFO",
+        expiry: MONTHLY,
+        strikes: 2,
+      },
+      "subscribe_option_chain",
+    );
+    await until(() => upstream.streaming.has("NSE_INDEX:NIFTY:3"), 5000, "the index held");
+    proxy.onTicks([baseTick("NSE_INDEX", "NIFTY", 3, 25_210, null, NOW)]);
+    assert.equal((await ack).status, "success");
+    const options = subscribed.filter((s) => s.endsWith("CE") || s.endsWith("PE"));
+    assert.deepEqual(
+      [...new Set(options.map((s) => Number(s.slice(`NIFTY${MONTHLY}`.length, -2))))].sort(),
+      [25100, 25150, 25200, 25250, 25300],
+      "no strike of a guessed window was ever subscribed",
+    );
+    await a.close();
+  }, { firstPriceWaitMs: 10_000 });
 });
 
 Deno.test("option chain: errors carry catalogue codes", async () => {
