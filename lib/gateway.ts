@@ -272,6 +272,7 @@ export class Gateway {
       userId: config.broker.userId,
       pool,
       registry,
+      budget,
       proxy,
       marketData,
       tickListeners: gw.tickListeners,
