@@ -200,10 +200,27 @@ export class ConfigError extends Error {
 
 /** Formats zod issues as `field.path: problem` lines. */
 export function describeIssues(error: z.ZodError, prefix = ""): string {
-  return error.issues.map((i) => {
+  return error.issues.flatMap((i) => explain(i, [])).map((i) => {
     const path = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
     return `${path || "(root)"}: ${i.message}`;
   }).join("\n");
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union that failed says only "Invalid input"; when exactly one of its shapes matched the
+ * value's type (e.g. the object form of an `apiKeys` entry), its own problems say more.
+ */
+function explain(i: Issue, base: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
+  const path = [...base, ...i.path];
+  if (i.code === "invalid_union" && i.errors.length > 0) {
+    const fitting = i.errors.filter((branch) =>
+      !branch.some((b) => b.code === "invalid_type" && b.path.length === 0)
+    );
+    if (fitting.length === 1) return fitting[0].flatMap((b) => explain(b, path));
+  }
+  return [{ path, message: i.message }];
 }
 
 /** Flags and environment that override the file. */
