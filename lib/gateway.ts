@@ -194,10 +194,10 @@ export class Gateway {
       },
     );
     // The budget's capacity is the pool's: every slot the registry admits is one the pool has.
-    const budget = new SubscriptionBudget(
-      config.budget,
-      pool.maxConnections * pool.maxSymbolsPerConnection,
-    );
+    const budget = new SubscriptionBudget(config.budget, {
+      connections: pool.maxConnections,
+      symbolsPerConnection: pool.maxSymbolsPerConnection,
+    });
     for (const k of keys) budget.ledger.register(k.holder);
     const registry = new SubscriptionRegistry(pool, budget.ledger);
     const md = config.marketData;

@@ -82,13 +82,26 @@ export class SubscriptionBudget {
   readonly ledger: BudgetLedger;
   #poll: PollStatsProvider | null = null;
 
-  /** `config` is the `budget` section (defaults filled in); `capacity` the pool's slots. */
-  constructor(config: Partial<BudgetConfig>, capacity: number) {
+  /**
+   * `config` is the `budget` section (defaults filled in); `capacity` the pool's slots, or its
+   * connections × symbols per connection (so a full pool is reported in the pool's words).
+   */
+  constructor(
+    config: Partial<BudgetConfig>,
+    capacity: number | { connections: number; symbolsPerConnection: number },
+  ) {
     this.config = budgetSchema.parse(config);
+    const slots = typeof capacity === "number"
+      ? capacity
+      : capacity.connections * capacity.symbolsPerConnection;
     this.ledger = new BudgetLedger({
-      capacity,
+      capacity: slots,
       reserveTrading: this.config.reserveTrading,
       preemptDisplay: this.config.preemptDisplay,
+      ...(typeof capacity === "number" ? {} : {
+        capacityText: `${capacity.connections} connections × ` +
+          `${capacity.symbolsPerConnection} symbols = ${slots} symbols`,
+      }),
     });
   }
 

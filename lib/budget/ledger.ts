@@ -33,6 +33,11 @@ export interface LedgerOptions {
   reserveTrading: number | string;
   /** `budget.preemptDisplay`. */
   preemptDisplay: boolean;
+  /**
+   * How the capacity comes about, for the full-pool message (the pool's own wording, so clients
+   * see one message): e.g. `2 connections × 2 symbols = 4 symbols`. Default `<capacity> symbols`.
+   */
+  capacityText?: string;
 }
 
 /** One streamed instrument as the ledger sees it. */
@@ -119,6 +124,7 @@ export class BudgetLedger {
   readonly reserved: number;
   readonly preemptDisplay: boolean;
   readonly #reserveSetting: number | string;
+  readonly #capacityText: string;
   #slots = new Map<InstrumentKey, Slot>();
   #charged = zeroByClass();
   #refused = zeroByClass();
@@ -132,6 +138,7 @@ export class BudgetLedger {
     this.reserved = reservedSlots(opts.reserveTrading, opts.capacity);
     this.preemptDisplay = opts.preemptDisplay;
     this.#reserveSetting = opts.reserveTrading;
+    this.#capacityText = opts.capacityText ?? `${opts.capacity} symbols`;
   }
 
   /** Slots in use, pending ones included. */
@@ -189,11 +196,10 @@ export class BudgetLedger {
   }
 
   #fullMessage(): string {
-    const c = this.#charged;
-    return `Maximum capacity reached: all ${this.capacity} streaming slots are in use ` +
-      `(trading ${c.trading}, monitoring ${c.monitoring}, display ${c.display}, ` +
-      `capture ${c.capture}; ${this.reserved} reserved for trading)` +
-      (this.preemptDisplay ? " and no display slot can be pre-empted." : ".");
+    return `Maximum capacity reached: ${this.#capacityText}. ` +
+      `Currently subscribed to ${this.#slots.size} symbols.` +
+      (this.reserved > 0 ? ` ${this.reserved} of them are reserved for trading.` : "") +
+      (this.preemptDisplay ? " No display symbol can be pre-empted." : "");
   }
 
   /**

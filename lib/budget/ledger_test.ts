@@ -20,7 +20,12 @@ Deno.test("lower classes stop at capacity minus the reserve; trading fills the r
   assert.match(refused.message, /budget\.reserveTrading = 3/);
   for (let i = 0; i < 3; i++) assert.equal(l.admit("NSE", `T${i}`, "trading").ok, true);
   const full = l.admit("NSE", "T3", "trading");
-  assert.ok(!full.ok && full.message.startsWith("Maximum capacity reached: all 10"));
+  assert.ok(!full.ok);
+  assert.equal(
+    full.message,
+    "Maximum capacity reached: 10 symbols. Currently subscribed to 10 symbols. " +
+      "3 of them are reserved for trading.",
+  );
   assert.deepEqual(l.report().refused, { trading: 1, monitoring: 1, display: 0, capture: 0 });
 });
 
@@ -69,7 +74,7 @@ Deno.test("the victim is the least recently subscribed display slot, never one h
   const t2 = l.admit("NSE", "T2", "trading");
   assert.ok(t2.ok && t2.victim?.symbol === "A");
   const t3 = l.admit("NSE", "T3", "trading");
-  assert.ok(!t3.ok && t3.message.includes("no display slot can be pre-empted"));
+  assert.ok(!t3.ok && t3.message.endsWith("No display symbol can be pre-empted."));
 });
 
 Deno.test("a quota counts distinct instruments across the holder's consumers", () => {

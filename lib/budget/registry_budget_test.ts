@@ -24,7 +24,10 @@ async function setup(
   const f = fakeFactory();
   const pool = new ConnectionPool(testCapabilities(perConnection, connections), f.factory);
   await pool.start();
-  const budget = new SubscriptionBudget(config, pool.maxConnections * pool.maxSymbolsPerConnection);
+  const budget = new SubscriptionBudget(config, {
+    connections: pool.maxConnections,
+    symbolsPerConnection: pool.maxSymbolsPerConnection,
+  });
   const registry = new SubscriptionRegistry(pool, budget.ledger);
   return { pool, budget, registry, links: f.links };
 }
@@ -151,7 +154,12 @@ Deno.test("without preemptDisplay a full pool refuses trading and evicts nothing
     5,
   );
   assert.ok(!r.ok && r.code === "MAX_CAPACITY_REACHED");
-  assert.match(r.message, /all 1 streaming slots are in use/);
+  assert.equal(
+    r.message,
+    "Maximum capacity reached: 1 connections × 1 symbols = 1 symbols. " +
+      "Currently subscribed to 1 symbols.",
+    "a full pool is refused in the pool's own words",
+  );
   assert.deepEqual(revoked, []);
   await pool.close();
 });
