@@ -3,7 +3,7 @@
 
 import { getLogger } from "./log.ts";
 import { apiKeyName, type Config } from "./config/mod.ts";
-import { budgetRoute, SubscriptionBudget } from "./budget/mod.ts";
+import { SubscriptionBudget } from "./budget/mod.ts";
 import type { ApiKeyCredential } from "./proxy/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
@@ -264,7 +264,12 @@ export class Gateway {
       handler: (req, info) => gw.#tokenRoute(req, info),
     });
     gw.metricsProviders.push((out) => marketData.writeMetrics(out));
-    gw.routes.add(budgetRoute(budget, (req, info) => gw.authorize(req, info)));
+    gw.routes.add({
+      path: "/api/v1/budget",
+      methods: ["GET"],
+      handler: async (req, info) =>
+        (await gw.authorize(req, info)) ?? jsonResponse(budget.report()),
+    });
     gw.metricsProviders.push((out) => budget.writeMetrics(out));
     marketData.start();
     installDashboard({

@@ -3,7 +3,6 @@
 // `/api/v1/status` and the dashboard's budget bar.
 
 import type { PrometheusText } from "../metrics/mod.ts";
-import type { RequestInfo, Route } from "../proxy/routes.ts";
 import {
   type BudgetConfig,
   budgetSchema,
@@ -205,25 +204,4 @@ export class SubscriptionBudget {
         r.poll.requests_per_second,
       );
   }
-}
-
-/**
- * The `GET /api/v1/budget` route: the report, behind the same API key check as every /api/v1
- * route (`authorize` answers null when allowed, else the 401/429 response).
- */
-export function budgetRoute(
-  budget: SubscriptionBudget,
-  authorize: (req: Request, info: RequestInfo) => Promise<Response | null>,
-): Route {
-  return {
-    path: "/api/v1/budget",
-    methods: ["GET"],
-    handler: async (req, info) => {
-      const denied = await authorize(req, info);
-      if (denied) return denied;
-      return new Response(JSON.stringify(budget.report()), {
-        headers: { "content-type": "application/json", "cache-control": "no-store" },
-      });
-    },
-  };
 }

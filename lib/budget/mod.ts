@@ -25,7 +25,6 @@ export {
   type BudgetClassView,
   type BudgetKeyView,
   type BudgetReport,
-  budgetRoute,
   type PollStats,
   type PollStatsProvider,
   SubscriptionBudget,

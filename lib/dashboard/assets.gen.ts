@@ -3,7 +3,7 @@
 // deno-fmt-ignore-file
 
 /** SHA-256 of the page sources this was built from. */
-export const PAGE_SOURCES_SHA256: string = "372ff393edf42cb57272d78e08f0d15acaf69a0b5a78dd35559d52ff8211d03f";
+export const PAGE_SOURCES_SHA256: string = "0f8c9dea551798c2def25caa3b79c4ab18055bfc520467f30d30543774d9acdf";
 
 /** The Deno that bundled the script. */
 export const PAGE_BUNDLER: string = "deno 2.9.6";

@@ -2,7 +2,7 @@
 // builds it and the page that renders it (so both sides are type-checked against the same shape).
 
 import type { ConnectionReport, FeedState } from "../feed_state.ts";
-import type { BudgetReport } from "../budget/budget.ts";
+import type { BudgetReport } from "../budget/mod.ts";
 
 /** The trade-management safety gate of the MarketDataService. */
 export interface GateView {

@@ -2,7 +2,7 @@
 // defaults (from the one defaults table) applied when a field is omitted.
 
 import { z } from "zod";
-import { consumerClassSchema } from "../budget/classes.ts";
+import { consumerClassSchema } from "../budget/mod.ts";
 import { MARKET_DATA_DEFAULTS as D } from "./defaults.ts";
 
 /** Constructor options as validated (the registry, feed and clock are checked separately). */

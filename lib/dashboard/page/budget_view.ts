@@ -1,7 +1,7 @@
 // The subscription budget as a bar: streaming slots in use per class, the part reserved for
 // trading, and who holds what (per API key), rendered from the status document's `budget`.
 
-import type { BudgetReport } from "../../budget/budget.ts";
+import type { BudgetReport } from "../../budget/mod.ts";
 import { Cell, type DomElement, h, part } from "./dom.ts";
 import { formatQuantity, formatRate } from "./format.ts";
 

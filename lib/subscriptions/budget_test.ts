@@ -2,12 +2,10 @@
 // real ConnectionPool (fake broker links), with concurrent subscribes.
 
 import assert from "node:assert/strict";
-import { type Consumer, type Revocation, SubscriptionRegistry } from "../subscriptions/mod.ts";
+import { type Consumer, type Revocation, SubscriptionRegistry } from "./mod.ts";
 import { ConnectionPool } from "../pool/mod.ts";
 import { fakeFactory, testCapabilities } from "../../tests/helpers/fake_adapter.ts";
-import type { BudgetHolder } from "./ledger.ts";
-import { SubscriptionBudget } from "./budget.ts";
-import type { ConsumerClass } from "./classes.ts";
+import { type BudgetHolder, type ConsumerClass, SubscriptionBudget } from "../budget/mod.ts";
 
 const holder = (name: string, consumerClass: ConsumerClass, quota?: number): BudgetHolder => ({
   name,

@@ -1,7 +1,7 @@
 // Budget configuration errors name the field and say what is wrong.
 
 import assert from "node:assert/strict";
-import { configSchema, describeIssues } from "../config/mod.ts";
+import { configSchema, describeIssues } from "./mod.ts";
 
 function problems(input: Record<string, unknown>): string {
   const r = configSchema.safeParse(input);
