@@ -299,6 +299,17 @@ export class RequestHandlers {
         broker,
       );
     }
+    if (!this.#deps.registry.holds(client, e.exchange, e.symbol, mode)) {
+      // Pre-empted between the registry's answer and this one (its revocation frame went out).
+      return {
+        symbol: e.symbol,
+        exchange: e.exchange,
+        status: "error",
+        code: "MAX_CAPACITY_REACHED",
+        message: `${e.symbol} on ${e.exchange} was pre-empted for a trading subscription`,
+        broker,
+      };
+    }
     client.subscriptions.set(key, {
       exchange: e.exchange,
       symbol: e.symbol,

@@ -3,7 +3,13 @@
 // budget ledger it is also where streaming slots are admitted, charged to classes and pre-empted.
 
 import { getLogger } from "../log.ts";
-import { type BudgetHolder, type BudgetLedger, DEFAULT_HOLDER, type Slot } from "../budget/mod.ts";
+import {
+  type BudgetHolder,
+  type BudgetLedger,
+  type ConsumerClass,
+  DEFAULT_HOLDER,
+  type Slot,
+} from "../budget/mod.ts";
 import { InstrumentMap } from "../instrument_map.ts";
 import { KeyedLock } from "../keyed_lock.ts";
 import {
@@ -48,7 +54,7 @@ export interface Revocation {
 /** One key with the class its slot is charged to and the holders of its consumers. */
 export interface HoldingRow extends SubscriptionRow {
   /** The class the instrument's streaming slot is charged to (the highest holding it). */
-  class: string;
+  class: ConsumerClass;
   /** Names of the holders (API keys, in-process owners) holding this key. */
   holders: string[];
 }
@@ -399,6 +405,11 @@ export class SubscriptionRegistry {
     const out: Mode[] = [];
     for (const [mode, e] of m) if (e.consumers.size > 0) out.push(mode);
     return out;
+  }
+
+  /** Whether `consumer` holds (exchange, symbol, mode) right now. */
+  holds(consumer: Consumer, exchange: string, symbol: string, mode: Mode): boolean {
+    return this.#byInstrument.get(exchange, symbol)?.get(mode)?.consumers.has(consumer) ?? false;
   }
 
   /** What one consumer holds. */
