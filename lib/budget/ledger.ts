@@ -74,7 +74,7 @@ export interface LedgerReport {
   free: number;
   /** Slots charged to each class. */
   classes: Record<ConsumerClass, number>;
-  /** Every holder that holds anything (or has a quota): distinct instruments held. */
+  /** Every API key, and every in-process owner holding anything: distinct instruments held. */
   holders: {
     name: string;
     class: ConsumerClass;
@@ -302,7 +302,8 @@ export class BudgetLedger {
   report(): LedgerReport {
     const holders: LedgerReport["holders"] = [];
     for (const { holder, keys } of this.#held.values()) {
-      if (keys.size === 0 && holder.quota === undefined) continue;
+      // Configured API keys are always listed; in-process owners while they hold something.
+      if (keys.size === 0 && holder.kind !== "api_key") continue;
       holders.push({
         name: holder.name,
         class: holder.consumerClass,

@@ -39,8 +39,8 @@ function shuffle<T>(xs: T[], seed = 7): T[] {
   const out = xs.slice();
   let s = seed;
   for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    const j = s % (i + 1);
+    s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff;
+    const j = (s >>> 16) % (i + 1);
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
@@ -54,6 +54,8 @@ Deno.test("the reserve holds under a race of 200 display subscribes against 10 t
     ...Array.from({ length: 200 }, (_, i) => ({ c: { id: `d${i}`, holder: display }, s: `D${i}` })),
     ...Array.from({ length: 10 }, (_, i) => ({ c: { id: `t${i}`, holder: trading }, s: `T${i}` })),
   ]);
+  const tradingAt = jobs.flatMap((j, i) => j.c.holder.consumerClass === "trading" ? [i] : []);
+  assert.ok(tradingAt[0] < 100 && tradingAt[9] > 100, `interleaved: ${tradingAt}`);
   const results = await Promise.all(
     jobs.map((j) => registry.acquire(j.c, "NSE", j.s, 1, 5).then((r) => ({ j, r }))),
   );
@@ -192,5 +194,64 @@ Deno.test("a per-key quota holds across the key's consumers, also when they race
   for (const c of clients) await registry.releaseAll(c);
   assert.equal(budget.ledger.heldBy("wall"), 0);
   assert.equal((await registry.acquire(clients[0], "NSE", "S8", 1, 5)).ok, true);
+  await pool.close();
+});
+
+Deno.test("random concurrent subscribes and releases keep ledger, registry and pool in agreement", async () => {
+  const { pool, budget, registry, links } = await setup(10, 3, {
+    reserveTrading: 6,
+    preemptDisplay: true,
+  });
+  const classes: ConsumerClass[] = ["trading", "monitoring", "display", "capture"];
+  const consumers: Consumer[] = Array.from({ length: 12 }, (_, i) => ({
+    id: `c${i}`,
+    // Mostly display, one trading consumer: display fills up, trading must pre-empt.
+    holder: holder(
+      `k${i % 6}-${i < 2 ? "trading" : i < 8 ? "display" : i < 10 ? "monitoring" : "capture"}`,
+      i < 2 ? "trading" : i < 8 ? "display" : i < 10 ? "monitoring" : "capture",
+      i === 5 ? 4 : undefined,
+    ),
+    revoke: () => {},
+  }));
+  let seed = 42;
+  const rnd = (n: number) =>
+    ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 16) % n;
+  for (let round = 0; round < 30; round++) {
+    await Promise.all(Array.from({ length: 25 }, () => {
+      const c = consumers[rnd(consumers.length)];
+      const symbol = `S${rnd(60)}`;
+      const mode = (1 + rnd(3)) as 1 | 2 | 3;
+      return rnd(3) === 0
+        ? registry.release(c, "NSE", symbol, mode)
+        : registry.acquire(c, "NSE", symbol, mode, 5);
+    }));
+    const r = budget.report();
+    assert.equal(r.used, registry.instrumentCount, `round ${round}: ledger = registry`);
+    assert.equal(r.used, pool.symbolCount, `round ${round}: ledger = pool`);
+    assert.equal(r.used, brokerStreams(links), `round ${round}: ledger = broker`);
+    assert.ok(r.used <= r.capacity);
+    // Each slot is charged to the highest class among the consumers holding it (any mode).
+    const top = new Map<string, number>();
+    for (const c of consumers) {
+      const rank = classes.indexOf(c.holder!.consumerClass);
+      for (const k of registry.held(c)) top.set(k.symbol, Math.min(top.get(k.symbol) ?? 9, rank));
+    }
+    const expected = { trading: 0, monitoring: 0, display: 0, capture: 0 };
+    for (const rank of top.values()) expected[classes[rank]]++;
+    // Orphans (nobody holds them, the broker still streams them) keep their last charge.
+    assert.equal(top.size, r.used, `round ${round}: no orphans with this broker`);
+    for (const c of classes) assert.equal(r.classes[c].slots, expected[c], `round ${round}: ${c}`);
+    // The quota'd key never holds more than its quota.
+    assert.ok(budget.ledger.heldBy("k5-display") <= 4);
+  }
+  const end = budget.report();
+  console.log(
+    `random mix: preempted ${end.preempted_total}, refused ` +
+      classes.map((c) => `${c} ${end.classes[c].refused_total}`).join(", "),
+  );
+  assert.ok(end.preempted_total > 0, "the mix pre-empted");
+  assert.ok(end.classes.display.refused_total > 0, "the mix hit the reserve");
+  for (const c of consumers) await registry.releaseAll(c);
+  assert.deepEqual([budget.report().used, pool.symbolCount], [0, 0]);
   await pool.close();
 });
