@@ -1,10 +1,14 @@
 // GET /api/v1/candles over a real gateway: the live bars of a replayed day equal the bars the
 // endpoint builds from the recorded ticks (1m and 5m); recorded bars continue into the live
-// series' memory without a gap or a duplicate bar; CSV; bad parameters; the API key.
+// series' memory without a gap or a duplicate bar; rolled Parquet + DuckDB read together, and only
+// Parquet while a running recorder holds the DuckDB file; CSV; bad parameters; the API key.
 
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
-import { startGateway, TestClient, until } from "../helpers/gateway.ts";
+import { freePort, startGateway, TestClient, until } from "../helpers/gateway.ts";
+import { ROOT } from "../helpers/process.ts";
+import { TickStore } from "../../lib/recorder/store.ts";
+import { rollToParquet } from "../../lib/recorder/roll.ts";
 import { prepareReplay } from "../../lib/recorder/replay_export.ts";
 import { buildCandles, type Candle } from "../../lib/candles/mod.ts";
 import { baseTick } from "../../lib/types.ts";
@@ -268,6 +272,100 @@ Deno.test("candles history: bad parameters are 400 INVALID_PARAMETERS naming the
     });
     assert.equal(post.status, 405);
     await post.body?.cancel();
+  } finally {
+    await gw.stop();
+  }
+});
+
+/** Starts `tickplex record` on `db` (as users run it) and resolves once it holds the file. */
+async function runningRecorder(db: string, dir: string): Promise<() => Promise<void>> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--config",
+      `${ROOT}deno.json`,
+      "--allow-net=127.0.0.1",
+      "--allow-read",
+      `--allow-write=${dir}`,
+      "--allow-ffi",
+      "--allow-env",
+      "--allow-sys",
+      `${ROOT}main.ts`,
+      "record",
+      "--bus",
+      `tcp://127.0.0.1:${freePort()}`,
+      "--db",
+      db,
+      "--no-roll",
+      "--progress",
+      "json",
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "null",
+    env: { TICKPLEX_LOG_LEVEL: "error" },
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = Date.now() + 60_000;
+  while (!text.includes(`"event":"started"`)) {
+    if (Date.now() > deadline) throw new Error(`recorder did not start: ${text}`);
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`recorder exited: ${text}`);
+    text += value;
+  }
+  return async () => {
+    child.kill("SIGTERM");
+    while (!(await lines.read()).done) { /* drain until it exits */ }
+    await child.status;
+  };
+}
+
+Deno.test("candles history: rolled Parquet days and the DuckDB file read together; only Parquet while a recorder holds the file", async () => {
+  await using dir = await tempDir();
+  const db = `${dir.path}/ticks.duckdb`; // the recorder's folder layout: history.recordings = dir
+  await recordDay(db, syntheticDay(5));
+  const gw = await startGateway({ history: { recordings: dir.path } });
+  const query = "exchange=NSE&symbol=SBIN&interval=1m&from=2024-06-03&to=2024-06-04";
+  try {
+    const whole = await getCandles(gw, query);
+    assert.equal(whole.headers.get("x-tickplex-sources"), "duckdb");
+    const baseline = (await whole.json()).data.candles as Candle[];
+    assert.equal(baseline.length, 375);
+
+    // The recorder rolls what was published before 09:30 to Parquet: the union is the same day.
+    const store = await TickStore.open(db);
+    const rolled = await rollToParquet(store.background, `${dir.path}/parquet`, {
+      cutoff: ist("09:30:00"),
+      maxIngestSeq: store.nextIngestSeq - 1,
+    });
+    store.close();
+    assert.ok(rolled !== null && rolled.tickRows > 100, "a part of the day rolled");
+    const split = await getCandles(gw, query);
+    assert.equal(split.headers.get("x-tickplex-sources"), "parquet,duckdb");
+    assert.deepEqual((await split.json()).data.candles, baseline);
+
+    // A running recorder holds the DuckDB file: the rolled part is still served, and said so.
+    const stop = await runningRecorder(db, dir.path);
+    try {
+      const busy = await getCandles(gw, query);
+      assert.equal(busy.status, 200);
+      assert.equal(busy.headers.get("x-tickplex-sources"), "parquet");
+      assert.match(busy.headers.get("x-tickplex-skipped") ?? "", /running recorder/);
+      const bars = (await busy.json()).data.candles as Candle[];
+      const seam = ist("09:30:00");
+      assert.deepEqual(
+        bars.filter((c) => c.time < seam),
+        baseline.filter((c) => c.time < seam),
+      );
+      assert.ok(bars.filter((c) => c.time >= seam).every((c) => c.volume === 0 && c.closed));
+    } finally {
+      await stop();
+    }
+    // The recorder stopped (and was not disturbed: it wrote its stop event): whole again.
+    const after = await getCandles(gw, query);
+    assert.equal(after.headers.get("x-tickplex-sources"), "parquet,duckdb");
+    assert.deepEqual((await after.json()).data.candles, baseline);
   } finally {
     await gw.stop();
   }
