@@ -2,7 +2,9 @@
 // proxy fan-out, bus), with the registry on the control path, and shuts them down in order.
 
 import { getLogger } from "./log.ts";
-import type { Config } from "./config/mod.ts";
+import { apiKeyName, type Config } from "./config/mod.ts";
+import { SubscriptionBudget } from "./budget/mod.ts";
+import type { ApiKeyCredential } from "./proxy/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
@@ -13,6 +15,7 @@ import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
 import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./capture/mod.ts";
+import { installHistory } from "./history/mod.ts";
 import { addSecret } from "./log.ts";
 
 const log = getLogger(["tickplex", "gateway"]);
@@ -47,6 +50,11 @@ export interface GatewayOptions {
   poolTuning?: { restartBaseMs?: number; requestTimeoutMs?: number; readyTimeoutMs?: number };
   /** Test hook: the market data service's clock (default `Date.now`). */
   marketDataClock?: Clock;
+  /**
+   * Test hook: the clock that closes candle bars (the candle feed's and the history endpoint's
+   * "now"), e.g. a replayed day's time; default `Date.now`.
+   */
+  candleClock?: Clock;
 }
 
 /**
@@ -73,6 +81,11 @@ export interface GatewayOptions {
 export class Gateway {
   readonly pool: ConnectionPool;
   readonly registry: SubscriptionRegistry;
+  /**
+   * The subscription budget: classes, the trading reserve, pre-emption, quotas. A poller reports
+   * its figures with `budget.setPollStats`.
+   */
+  readonly budget: SubscriptionBudget;
   readonly proxy: ProxyServer;
   readonly bus: BusPublisher;
   /** The in-process market data service (cache, priority callbacks, safety gate). */
@@ -84,11 +97,13 @@ export class Gateway {
   readonly tickListeners: ((ticks: Tick[]) => void)[] = [];
   #reaper: ReturnType<typeof setInterval>;
   #stopping: Promise<void> | null = null;
+  #closeHistory: () => Promise<void> = () => Promise.resolve();
 
   private constructor(
     parts: {
       pool: ConnectionPool;
       registry: SubscriptionRegistry;
+      budget: SubscriptionBudget;
       proxy: ProxyServer;
       bus: BusPublisher;
       marketData: MarketDataService;
@@ -99,6 +114,7 @@ export class Gateway {
     this.marketData = parts.marketData;
     this.pool = parts.pool;
     this.registry = parts.registry;
+    this.budget = parts.budget;
     this.proxy = parts.proxy;
     this.bus = parts.bus;
     this.config = parts.config;
@@ -125,13 +141,34 @@ export class Gateway {
     const adapterOptions = opts.adapterOptions(config);
     const capabilities = descriptor.capabilities(adapterOptions);
 
-    // Classes and names of keys are the budget's business; authentication needs only the keys.
-    const keys = config.apiKeys.map((k) => typeof k === "string" ? k : k.key);
-    if (opts.envApiKey) keys.push(opts.envApiKey);
+    // Each key stands for a holder of the budget: its name, class and quota. Keys from the
+    // environment and the key file are class trading (how every key behaved before classes).
+    const keys: ApiKeyCredential[] = config.apiKeys.map((k, i) =>
+      typeof k === "string"
+        ? { key: k, holder: { name: apiKeyName(i), consumerClass: "trading", kind: "api_key" } }
+        : {
+          key: k.key,
+          holder: {
+            name: k.name,
+            consumerClass: k.class,
+            kind: "api_key",
+            ...(k.quota !== undefined ? { quota: k.quota } : {}),
+          },
+        }
+    );
+    if (opts.envApiKey) {
+      keys.push({
+        key: opts.envApiKey,
+        holder: { name: "env", consumerClass: "trading", kind: "api_key" },
+      });
+    }
     let keyFile: string | null = null;
     if (keys.length === 0) {
       const { key, created } = await loadOrCreateKeyFile(config.keyFile);
-      keys.push(key);
+      keys.push({
+        key,
+        holder: { name: "key-file", consumerClass: "trading", kind: "api_key" },
+      });
       keyFile = config.keyFile;
       log.info(
         created
@@ -140,7 +177,7 @@ export class Gateway {
         { path: Deno.realPathSync(config.keyFile) },
       );
     }
-    for (const k of keys) addSecret(k);
+    for (const k of keys) addSecret(k.key);
     const auth = await ApiKeyAuth.create(keys, {
       maxFailures: config.limits.authFailuresPerMinute,
       windowMs: 60_000,
@@ -163,7 +200,13 @@ export class Gateway {
         ...opts.poolTuning,
       },
     );
-    const registry = new SubscriptionRegistry(pool);
+    // The budget's capacity is the pool's: every slot the registry admits is one the pool has.
+    const budget = new SubscriptionBudget(config.budget, {
+      connections: pool.maxConnections,
+      symbolsPerConnection: pool.maxSymbolsPerConnection,
+    });
+    for (const k of keys) budget.ledger.register(k.holder);
+    const registry = new SubscriptionRegistry(pool, budget.ledger);
     const md = config.marketData;
     const marketData = new MarketDataService({
       registry,
@@ -189,6 +232,7 @@ export class Gateway {
         allowedOrigins: config.allowedOrigins,
         registry,
         auth,
+        budget,
         limits: config.limits,
         broker: config.broker.name,
         userId: config.broker.userId,
@@ -197,6 +241,8 @@ export class Gateway {
         metrics: (out) => gw?.writeMetrics(out),
         // Closed bars of the candle feed's series go on the bus too, each once.
         candles: {
+          clock: opts.candleClock,
+          retainBars: config.history.memoryBars,
           onClosed: (bar, series) =>
             void bus.publishCandle(series.exchange, series.symbol, series.interval, bar),
         },
@@ -219,7 +265,16 @@ export class Gateway {
       await bus.close();
       throw err;
     }
-    const gw: Gateway = new Gateway({ pool, registry, proxy, bus, marketData, config, keyFile });
+    const gw: Gateway = new Gateway({
+      pool,
+      registry,
+      budget,
+      proxy,
+      bus,
+      marketData,
+      config,
+      keyFile,
+    });
     gw.tickListeners.push((ticks) => marketData.onTicks(ticks));
     gw.statusListeners.push((index, state) => marketData.onFeedStatus(index, state));
     gw.routes.addAll(MARKET_DATA_PATHS, ["GET"], (req) => marketData.handleHttp(req));
@@ -229,12 +284,20 @@ export class Gateway {
       handler: (req, info) => gw.#tokenRoute(req, info),
     });
     gw.metricsProviders.push((out) => marketData.writeMetrics(out));
+    gw.routes.add({
+      path: "/api/v1/budget",
+      methods: ["GET"],
+      handler: async (req, info) =>
+        (await gw.authorize(req, info)) ?? jsonResponse(budget.report()),
+    });
+    gw.metricsProviders.push((out) => budget.writeMetrics(out));
     marketData.start();
     installDashboard({
       broker: config.broker.name,
       userId: config.broker.userId,
       pool,
       registry,
+      budget,
       proxy,
       marketData,
       tickListeners: gw.tickListeners,
@@ -243,6 +306,12 @@ export class Gateway {
       authorize: (req, info) => gw.authorize(req, info),
     });
     installCapture(gw);
+    gw.#closeHistory = installHistory({
+      routes: gw.routes,
+      authorize: (req, info) => gw.authorize(req, info),
+      memory: (e, s, i) => proxy.candles.bars(e, s, i),
+      clock: opts.candleClock,
+    }, config.history);
     pool.onticks = (ticks) => gw.#onTicks(ticks);
     pool.onstatus = (index, state, detail) => {
       log.info("broker connection {n}: {state}{detail}", {
@@ -393,6 +462,7 @@ export class Gateway {
       await this.marketData.close();
       await this.pool.close();
       await this.bus.close();
+      await this.#closeHistory();
       log.info("gateway stopped");
     })();
     return this.#stopping;

@@ -76,6 +76,9 @@ export class StreamChainQuotes implements ChainQuotes {
     this.#snapshot = snapshot;
     this.#consumer = {
       id: "option_chain",
+      // Shared by every chain client, like the candle feed, so it is never a pre-emption victim
+      // (only display is); budget.routing.optionChain (poll by default) keeps it off the stream.
+      holder: { name: "option_chain", consumerClass: "monitoring", kind: "in_process" },
       deliver: (tick: Tick) => {
         if (this.#refs.get(tick.exchange, tick.symbol) !== undefined) {
           this.#latest.set(tick.exchange, tick.symbol, tick);

@@ -11,6 +11,7 @@ import { type MetricsSource, PrometheusText, renderMetrics } from "../metrics/mo
 import type { Limits } from "../config/mod.ts";
 import { type ConnectionStatus, overallState } from "../feed_state.ts";
 import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
+import type { SubscriptionBudget } from "../budget/mod.ts";
 import type { ApiKeyAuth } from "./auth.ts";
 import { DROP_REASONS, DropLog } from "./drops.ts";
 import { FanOut } from "./fanout.ts";
@@ -30,6 +31,8 @@ import { type ChainQuotes, StreamChainQuotes } from "../options/mod.ts";
 export interface ProxyDeps {
   registry: SubscriptionRegistry;
   auth: ApiKeyAuth;
+  /** The subscription budget, shown in `get_broker_info` (absent: no budget figures). */
+  budget?: SubscriptionBudget;
   limits: Limits;
   /** Browser origins allowed besides same-origin pages and clients without an Origin header. */
   allowedOrigins?: string[];
@@ -207,6 +210,11 @@ export class ProxyServer {
   /** The bound address (port 0 resolves to the real port). */
   get addr(): { hostname: string; port: number } {
     return this.#listener.addr;
+  }
+
+  /** The candle feed of `subscribe_candles` (its open series hold the current session's bars). */
+  get candles(): CandleFeed {
+    return this.#candles;
   }
 
   /** Connected clients. */
