@@ -4,8 +4,8 @@
 import {
   black76Price,
   type ChainInstrument,
-  OptionChain,
   type ChainQuotes,
+  OptionChain,
 } from "../lib/options/mod.ts";
 import { findOptionListing } from "../lib/adapter/mod.ts";
 import { baseTick, type Outcome, type Tick } from "../lib/types.ts";
