@@ -7,7 +7,7 @@ import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
 import { ApiKeyAuth, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
-import { BusPublisher } from "./bus/mod.ts";
+import { BusPublisher, BusSnapshotServer, defaultSnapshotAddress } from "./bus/mod.ts";
 import type { Clock, Tick } from "./types.ts";
 import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
 import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
@@ -81,6 +81,8 @@ export class Gateway {
   readonly registry: SubscriptionRegistry;
   readonly proxy: ProxyServer;
   readonly bus: BusPublisher;
+  /** Answers bus readers' snapshot requests (docs/bus.md), beside the bus. */
+  readonly busSnapshot: BusSnapshotServer;
   /** The in-process market data service (cache, priority callbacks, safety gate). */
   readonly marketData: MarketDataService;
   readonly config: Config;
@@ -98,6 +100,7 @@ export class Gateway {
       registry: SubscriptionRegistry;
       proxy: ProxyServer;
       bus: BusPublisher;
+      busSnapshot: BusSnapshotServer;
       marketData: MarketDataService;
       config: Config;
       keyFile: string | null;
@@ -108,6 +111,7 @@ export class Gateway {
     this.registry = parts.registry;
     this.proxy = parts.proxy;
     this.bus = parts.bus;
+    this.busSnapshot = parts.busSnapshot;
     this.config = parts.config;
     this.keyFile = parts.keyFile;
     this.#reaper = setInterval(() => {
@@ -185,7 +189,17 @@ export class Gateway {
       clock: opts.marketDataClock,
     });
     let proxy: ProxyServer;
+    let busSnapshot: BusSnapshotServer | null = null;
     try {
+      // Bus readers ask here for the latest tick of topics; the heartbeat announces the address.
+      busSnapshot = await BusSnapshotServer.open({
+        address: config.busSnapshot ?? defaultSnapshotAddress(bus.endpoint),
+        broker: config.broker.name,
+        session: bus.session,
+        curve: config.busCurve,
+        lookup: (e, s, m) => marketData.latestTick(e, s, m),
+      });
+      bus.snapshotEndpoint = busSnapshot.endpoint;
       const tls = config.tls
         ? {
           cert: await readPem(config.tls.cert, "tls.cert"),
@@ -214,10 +228,20 @@ export class Gateway {
           : {}),
       });
     } catch (err) {
+      await busSnapshot?.close();
       await bus.close();
       throw err;
     }
-    const gw: Gateway = new Gateway({ pool, registry, proxy, bus, marketData, config, keyFile });
+    const gw: Gateway = new Gateway({
+      pool,
+      registry,
+      proxy,
+      bus,
+      busSnapshot,
+      marketData,
+      config,
+      keyFile,
+    });
     gw.tickListeners.push((ticks) => marketData.onTicks(ticks));
     gw.statusListeners.push((index, state) => marketData.onFeedStatus(index, state));
     gw.routes.addAll(MARKET_DATA_PATHS, ["GET"], (req) => marketData.handleHttp(req));
@@ -396,6 +420,7 @@ export class Gateway {
       await this.proxy.close();
       await this.marketData.close();
       await this.pool.close();
+      await this.busSnapshot.close();
       await this.bus.close();
       await this.#closeHistory();
       log.info("gateway stopped");
