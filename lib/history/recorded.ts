@@ -194,7 +194,10 @@ export class RecordedTickReader {
          WHERE ${t} >= ${micros(from)} AND ${t} < ${micros(to)}
          ORDER BY ingest_seq`,
       );
-      const [modes, ltts, stamps, ltps, volumes] = reader.getColumns() as [
+      // No rows: DuckDB hands back no columns at all.
+      const columns = reader.getColumns();
+      if (columns.length === 0 || columns[0].length === 0) return { ticks: [], sources, skipped };
+      const [modes, ltts, stamps, ltps, volumes] = columns as [
         string[],
         (number | null)[],
         number[],

@@ -332,6 +332,10 @@ Deno.test("candles history: rolled Parquet days and the DuckDB file read togethe
     assert.equal(whole.headers.get("x-tickplex-sources"), "duckdb");
     const baseline = (await whole.json()).data.candles as Candle[];
     assert.equal(baseline.length, 375);
+    // A symbol the recording does not hold: no bars, not an error.
+    const other = await getCandles(gw, query.replace("SBIN", "TCS"));
+    assert.equal(other.status, 200);
+    assert.deepEqual((await other.json()).data.candles, []);
 
     // The recorder rolls what was published before 09:30 to Parquet: the union is the same day.
     const store = await TickStore.open(db);
