@@ -255,7 +255,8 @@ export class BusSnapshotServer {
     }
     if (locality === "remote" && curve === undefined) {
       throw new BusBindError(
-        `bus snapshot: refusing to bind ${address}: CURVE keys are required for a non-loopback address`,
+        `bus snapshot: refusing to bind ${address}: CURVE keys are required for a non-loopback ` +
+          "address",
         address,
         "curve_required",
       );
