@@ -62,8 +62,6 @@ export interface RecordedScan {
 }
 
 const DAY_MS = 86_400_000;
-/** Modes in order of preference: Quote rows carry the cumulative volume, as the live feed uses. */
-const MODE_PREFERENCE = ["QUOTE", "DEPTH", "LTP"] as const;
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -132,8 +130,9 @@ export class RecordedTickReader {
    * Hands `onTick` each tick of (exchange, symbol) whose exchange time (`ltt`, else `timestamp`)
    * is in [from, to), in the order the recorder stored them, streamed a DuckDB chunk (2048 rows)
    * at a time so a long range never sits in memory. The tick object is reused: it is valid only
-   * during the call. Each tick is recorded once per mode topic, so one mode is read: Quote when
-   * recorded, else Depth, else LTP (no volume).
+   * during the call. Every mode's rows are read: a tick is recorded once per mode topic, and its
+   * copies fold into the same bar (same price and time; only Quote and Depth rows carry the
+   * cumulative volume), so a day recorded partly at LTP keeps its prices.
    */
   read(
     exchange: string,
@@ -166,7 +165,7 @@ export class RecordedTickReader {
     );
     const hasDb = this.location.db !== null && await isFile(this.location.db);
     if (files.length === 0 && !hasDb) return { ticks: 0, sources, skipped };
-    const cols = `ingest_seq, mode, ltt, "timestamp", ltp, volume`;
+    const cols = `ingest_seq, ltt, "timestamp", ltp, volume`;
     const parts: string[] = [];
     if (files.length > 0) {
       parts.push(
@@ -203,16 +202,11 @@ export class RecordedTickReader {
       const t = `coalesce(ltt, "timestamp")`;
       const rows = `FROM (${parts.join(" UNION ALL ")})
          WHERE ${t} >= ${micros(from)} AND ${t} < ${micros(to)}`;
-      const modes = new Set(
-        (await connection.runAndReadAll(`SELECT DISTINCT mode ${rows}`)).getColumns()[0] ?? [],
-      );
-      const mode = MODE_PREFERENCE.find((m) => modes.has(m));
-      if (mode === undefined) return { ticks: 0, sources, skipped };
       const result = await connection.stream(
         `SELECT epoch_us(ltt)::DOUBLE / 1000, epoch_us("timestamp")::DOUBLE / 1000, ltp, volume
-         ${rows} AND mode = ${sqlString(mode)} ORDER BY ingest_seq`,
+         ${rows} ORDER BY ingest_seq`,
       );
-      const tick = baseTick(exchange, symbol, mode === "LTP" ? 1 : 2, 0, null, 0);
+      const tick = baseTick(exchange, symbol, 2, 0, null, 0);
       let count = 0;
       for (let chunk = await result.fetchChunk(); chunk; chunk = await result.fetchChunk()) {
         if (chunk.rowCount === 0) break;

@@ -9,6 +9,7 @@ import { freePort, startGateway, TestClient, until } from "../helpers/gateway.ts
 import { ROOT } from "../helpers/process.ts";
 import { TickStore } from "../../lib/recorder/store.ts";
 import { rollToParquet } from "../../lib/recorder/roll.ts";
+import { historyCandles, RecordedTickReader } from "../../lib/history/mod.ts";
 import { prepareReplay } from "../../lib/recorder/replay_export.ts";
 import { buildCandles, type Candle } from "../../lib/candles/mod.ts";
 import { baseTick } from "../../lib/types.ts";
@@ -373,4 +374,48 @@ Deno.test("candles history: rolled Parquet days and the DuckDB file read togethe
   } finally {
     await gw.stop();
   }
+});
+
+Deno.test("candles history: every recorded mode is read — copies fold into one bar, LTP-only stretches keep their prices", async () => {
+  await using dir = await tempDir();
+  const day = syntheticDay(8);
+  const both = `${dir.path}/both.duckdb`;
+  const quoteThenLtp = `${dir.path}/quote_then_ltp.duckdb`;
+  await recordDay(both, day);
+  await recordDay(quoteThenLtp, day, ist("09:35:00"));
+  const q = {
+    exchange: "NSE",
+    symbol: "SBIN",
+    interval: "1m" as const,
+    from: ist("09:15:00"),
+    to: ist("15:30:00"),
+    format: "json" as const,
+  };
+  const bars = async (db: string): Promise<Candle[]> => {
+    const reader = new RecordedTickReader({ db, parquet: null });
+    try {
+      return (await historyCandles(q, {
+        recorded: (e, s, from, to, onTick) => reader.read(e, s, from, to, onTick),
+        memory: () => null,
+        clock: () => ist("16:00:00"),
+      })).candles;
+    } finally {
+      await reader.close();
+    }
+  };
+  // Each trade is in `both` twice (its Quote and LTP rows): the bars are those of the trades once.
+  const expected = buildCandles(ticksOf(day), "NSE", "SBIN", "1m", {
+    graceMs: 0,
+    until: ist("15:30:00"),
+  }).closed;
+  assert.deepEqual(await bars(both), expected);
+  // After 09:35 only LTP rows: prices as before, no volume (LTP rows carry none).
+  const mixed = await bars(quoteThenLtp);
+  const split = ist("09:35:00");
+  assert.deepEqual(mixed.filter((c) => c.time < split), expected.filter((c) => c.time < split));
+  assert.deepEqual(
+    mixed.filter((c) => c.time >= split).map(({ volume: _, ...ohlc }) => ohlc),
+    expected.filter((c) => c.time >= split).map(({ volume: _, ...ohlc }) => ohlc),
+  );
+  assert.ok(mixed.filter((c) => c.time > split).every((c) => c.volume === 0));
 });
