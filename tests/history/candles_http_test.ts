@@ -419,3 +419,44 @@ Deno.test("candles history: every recorded mode is read — copies fold into one
   );
   assert.ok(mixed.filter((c) => c.time > split).every((c) => c.volume === 0));
 });
+
+Deno.test("candles history: with no recording, the live series alone answers, forming bar last", async () => {
+  await using dir = await tempDir();
+  const day = syntheticDay(31);
+  const replayed = `${dir.path}/live.duckdb`;
+  await recordDay(replayed, day);
+  await prepareReplay({ db: replayed });
+  const gw = await startGateway({
+    broker: { name: "replay", options: { recording: replayed, speed: "max", startDelayMs: 500 } },
+    history: { recordings: `${dir.path}/no-recording-here` },
+  }, { candleClock: () => ist("09:45:30") });
+  const client = await TestClient.connect(gw);
+  try {
+    await client.auth();
+    await subscribeCandles(client, "3m");
+    const last = day.at(-1)!;
+    await until(
+      () => gw.proxy.candles.bars("NSE", "SBIN", "3m")?.forming?.close === last.ltp,
+      30_000,
+      "the replayed day",
+    );
+    await client.waitFor((f) =>
+      f.type === "candle" && (f.data as Candle).closed &&
+      (f.data as Candle).time === ist("09:42:00")
+    );
+    const res = await getCandles(gw, "exchange=NSE&symbol=SBIN&interval=3m&from=2024-06-03T09:00");
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("x-tickplex-sources"), "memory");
+    const bars = (await res.json()).data.candles as Candle[];
+    // Every closed bar as it was sent, then the forming 09:45 bar.
+    assert.deepEqual(bars.slice(0, -1), candleFrames(client, "3m", true));
+    assert.equal(bars.length, 11, "09:15 … 09:45 in 3m bars");
+    assert.deepEqual(
+      { time: bars.at(-1)!.time, close: bars.at(-1)!.close, closed: bars.at(-1)!.closed },
+      { time: ist("09:45:00"), close: last.ltp, closed: false },
+    );
+  } finally {
+    await client.close();
+    await gw.stop();
+  }
+});
