@@ -1,11 +1,15 @@
 // Entry point of the dashboard page: asks for the API key once (kept in local storage), then runs
 // the feed WebSocket, the one-second status poll and the views.
 
+import { isCandleInterval } from "../../candles/session.ts";
 import type { DashboardStatus } from "../status_types.ts";
+import { CandleChartView, DEFAULT_INTERVAL } from "./candle_chart.ts";
+import { ThroughputChart } from "./chart.ts";
 import { DepthView } from "./depth_view.ts";
-import { byId, Cell, type DomInput } from "./dom.ts";
+import { byId, Cell, type DomInput, part } from "./dom.ts";
 import { FeedClient, type FeedPhase, feedUrl } from "./feed.ts";
 import { FrameScheduler } from "./frame.ts";
+import { fetchHistory } from "./history.ts";
 import { StatusView } from "./status_view.ts";
 import { SubscriptionsView } from "./subscriptions_view.ts";
 import {
@@ -20,6 +24,7 @@ import { WatchlistView } from "./watchlist_view.ts";
 
 const KEY_STORAGE = "tickplex.dashboard.apiKey";
 const WATCH_STORAGE = "tickplex.dashboard.watchlist";
+const INTERVAL_STORAGE = "tickplex.dashboard.interval";
 const STATUS_URL = "/api/v1/status";
 const POLL_MS = 1000;
 
@@ -110,7 +115,13 @@ function isStatus(v: unknown): v is DashboardStatus {
 function main(): void {
   const frames = new FrameScheduler();
   const watchlist = new Watchlist(parseStoredWatchlist(load(WATCH_STORAGE)));
-  const statusView = new StatusView(byId("feed"), byId("throughput"), byId("gate-pill"));
+  const throughput = byId("throughput");
+  const statusView = new StatusView(
+    byId("feed"),
+    throughput,
+    byId("gate-pill"),
+    new ThroughputChart(part(throughput, "chart")),
+  );
   const subsView = new SubscriptionsView(byId("subscriptions"), frames);
   const depthView = new DepthView(byId("depth"), (item) => addItems([{ ...item, mode: 3 }]));
   const connPill = new Cell(byId("conn-pill"));
@@ -125,6 +136,19 @@ function main(): void {
   let selected: string | null = null;
   let feed: FeedClient | null = null;
   let poller: StatusPoller | null = null;
+  let apiKey = "";
+
+  const storedInterval = load(INTERVAL_STORAGE);
+  const chart = new CandleChartView(byId("chart"), {
+    subscribe: (item, interval) => {
+      save(INTERVAL_STORAGE, interval);
+      feed?.subscribeCandles(item, interval);
+    },
+    unsubscribe: (item, interval) => feed?.unsubscribeCandles(item, interval),
+    history: (item, interval, signal) => fetchHistory(apiKey, item, interval, Date.now(), signal),
+  }, isCandleInterval(storedInterval) ? storedInterval : DEFAULT_INTERVAL);
+  // Read by the browser tests (tests/dashboard): what the chart library holds, not pixels.
+  (globalThis as { tickplex?: unknown }).tickplex = { chart: () => chart.snapshot() };
 
   const view = new WatchlistView(
     byId("watch-rows"),
@@ -177,6 +201,7 @@ function main(): void {
     selected = key;
     view.select(key);
     depthView.show(key ? watchlist.get(key) ?? null : null, key ? view.latest(key) : null);
+    chart.show(key ? watchlist.get(key) ?? null : null);
   }
 
   const showPhase = (phase: FeedPhase, detail: string) => {
@@ -193,6 +218,7 @@ function main(): void {
 
   function connect(key: string): void {
     disconnect();
+    apiKey = key;
     feed = new FeedClient(feedUrl(), key, () => watchlist.items(), {
       onPhase: showPhase,
       onAuth: (ok, _broker, message) => {
@@ -205,6 +231,9 @@ function main(): void {
         }
       },
       onError: (_code, message) => addMessage.text(message),
+      onLive: () => chart.restart(),
+      onCandle: (c) => chart.onCandle(c),
+      onCandlesSubscribed: (interval, entries) => chart.onSubscribed(interval, entries),
     });
     feed.start();
     poller = new StatusPoller(
