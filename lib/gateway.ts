@@ -47,6 +47,8 @@ export interface GatewayOptions {
   poolTuning?: { restartBaseMs?: number; requestTimeoutMs?: number; readyTimeoutMs?: number };
   /** Test hook: the market data service's clock (default `Date.now`). */
   marketDataClock?: Clock;
+  /** Test hook: the candle feed's clock, which closes bars (default `Date.now`). */
+  candleClock?: Clock;
 }
 
 /**
@@ -197,6 +199,7 @@ export class Gateway {
         metrics: (out) => gw?.writeMetrics(out),
         // Closed bars of the candle feed's series go on the bus too, each once.
         candles: {
+          clock: opts.candleClock,
           onClosed: (bar, series) =>
             void bus.publishCandle(series.exchange, series.symbol, series.interval, bar),
         },

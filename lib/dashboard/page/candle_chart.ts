@@ -10,11 +10,14 @@ import {
 } from "lightweight-charts";
 import { CANDLE_INTERVALS, type CandleInterval } from "../../candles/session.ts";
 import { BarSeries } from "./bars.ts";
-import { CHART_COLORS, chartTime, createPanelChart, fullTime } from "./chart.ts";
+import { CHART_COLORS, chartTime, createPanelChart, EXCHANGE_ZONE, TimeLabels } from "./chart.ts";
 import { Cell, type DomButton, type DomElement, h, part } from "./dom.ts";
 import { formatPrice, formatQuantity } from "./format.ts";
 import type { HistoryResult } from "./history.ts";
 import type { Bar, CandleUpdate, Instrument, SubscribeEntryResult } from "./protocol.ts";
+
+/** Bars are read in exchange time. */
+const LABELS = new TimeLabels(EXCHANGE_ZONE);
 
 /** The interval a fresh page starts with. */
 export const DEFAULT_INTERVAL: CandleInterval = "1m";
@@ -216,7 +219,7 @@ export class CandleChartView {
 
   #ensureChart(): void {
     if (this.#chart) return;
-    const chart = createPanelChart(this.#plot, {
+    const chart = createPanelChart(this.#plot, LABELS, {
       rightPriceScale: {
         borderColor: CHART_COLORS.border,
         scaleMargins: { top: 0.08, bottom: 0.22 },
@@ -271,7 +274,7 @@ export class CandleChartView {
       return;
     }
     this.#legend.text(
-      `${fullTime(bar.time)}  O ${formatPrice(bar.open, ex)}  H ${formatPrice(bar.high, ex)}  ` +
+      `${LABELS.full(bar.time)}  O ${formatPrice(bar.open, ex)}  H ${formatPrice(bar.high, ex)}  ` +
         `L ${formatPrice(bar.low, ex)}  C ${formatPrice(bar.close, ex)}  ` +
         `V ${formatQuantity(bar.volume)}${bar.closed ? "" : "  (forming)"}`,
     );

@@ -27,23 +27,68 @@ export const CHART_COLORS = {
   frames: "#f5a524",
 } as const;
 
-/** Indian exchanges keep IST (no daylight saving): every axis shows exchange time. */
-const ZONE = "Asia/Kolkata";
-const fmt = (o: Intl.DateTimeFormatOptions) =>
-  new Intl.DateTimeFormat("en-IN", { timeZone: ZONE, hourCycle: "h23", ...o });
-const TIME_S = fmt({ hour: "2-digit", minute: "2-digit", second: "2-digit" });
-const TIME_M = fmt({ hour: "2-digit", minute: "2-digit" });
-const DAY = fmt({ day: "numeric", month: "short" });
-const MONTH = fmt({ month: "short" });
-const YEAR = fmt({ year: "numeric" });
-const FULL = fmt({
-  day: "numeric",
-  month: "short",
-  year: "2-digit",
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-});
+/** Exchange time: Indian exchanges keep IST (no daylight saving). The candle chart's axis. */
+export const EXCHANGE_ZONE = "Asia/Kolkata";
+
+/** Time labels of a chart in one time zone (undefined: the browser's, as the event log uses). */
+export class TimeLabels {
+  readonly #axis: Record<"s" | "m" | "day" | "month" | "year" | "full", Intl.DateTimeFormat>;
+
+  constructor(zone: string | undefined) {
+    const fmt = (o: Intl.DateTimeFormatOptions) =>
+      new Intl.DateTimeFormat("en-IN", { timeZone: zone, hourCycle: "h23", ...o });
+    this.#axis = {
+      s: fmt({ hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+      m: fmt({ hour: "2-digit", minute: "2-digit" }),
+      day: fmt({ day: "numeric", month: "short" }),
+      month: fmt({ month: "short" }),
+      year: fmt({ year: "numeric" }),
+      full: fmt({
+        day: "numeric",
+        month: "short",
+        year: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+      }),
+    };
+  }
+
+  /**
+   * Axis label of a time at the detail the library asks for.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TickMarkType } from "lightweight-charts";
+   * const ist = new TimeLabels(EXCHANGE_ZONE);
+   * const t = chartTime(Date.parse("2026-11-30T09:15:05+05:30"));
+   * assert.equal(ist.axis(t, TickMarkType.TimeWithSeconds), "09:15:05");
+   * assert.equal(ist.axis(t, TickMarkType.Time), "09:15");
+   * ```
+   */
+  axis(time: Time, type: TickMarkType): string {
+    const d = new Date(epochMs(time));
+    const f = this.#axis;
+    switch (type) {
+      case TickMarkType.Year:
+        return f.year.format(d);
+      case TickMarkType.Month:
+        return f.month.format(d);
+      case TickMarkType.DayOfMonth:
+        return f.day.format(d);
+      case TickMarkType.Time:
+        return f.m.format(d);
+      default:
+        return f.s.format(d);
+    }
+  }
+
+  /** A time in full (the crosshair label and the legend): `30 Nov 26, 09:15:05`. */
+  full(epoch: number): string {
+    return this.#axis.full.format(new Date(epoch));
+  }
+}
 
 /** Epoch ms → the library's time (whole UTC seconds). */
 export function chartTime(epochMs: number): UTCTimestamp {
@@ -56,45 +101,14 @@ export function epochMs(time: Time): number {
 }
 
 /**
- * Axis label of a time in IST, at the detail the library asks for.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { TickMarkType } from "lightweight-charts";
- * const t = chartTime(Date.parse("2026-11-30T09:15:05+05:30"));
- * assert.equal(axisLabel(t, TickMarkType.TimeWithSeconds), "09:15:05");
- * assert.equal(axisLabel(t, TickMarkType.Time), "09:15");
- * ```
- */
-export function axisLabel(time: Time, type: TickMarkType): string {
-  const d = new Date(epochMs(time));
-  switch (type) {
-    case TickMarkType.Year:
-      return YEAR.format(d);
-    case TickMarkType.Month:
-      return MONTH.format(d);
-    case TickMarkType.DayOfMonth:
-      return DAY.format(d);
-    case TickMarkType.Time:
-      return TIME_M.format(d);
-    default:
-      return TIME_S.format(d);
-  }
-}
-
-/** A time in IST in full (the crosshair label and the legend): `30 Nov 26, 09:15:05`. */
-export function fullTime(epoch: number): string {
-  return FULL.format(new Date(epoch));
-}
-
-/**
- * A chart in `container`, sized to it, in the page's theme with IST axes. The library's own
+ * A chart in `container`, sized to it, in the page's theme, with time labels from `labels`. The
+ * library's own
  * attribution logo is off: it injects an inline style sheet the page's CSP forbids; the page shows
  * the attribution text and link instead (index.html).
  */
 export function createPanelChart(
   container: DomElement,
+  labels: TimeLabels,
   options: DeepPartial<ChartOptions> = {},
 ): IChartApi {
   // The library's typings name the DOM's HTMLElement, which Deno's lib does not have (dom.ts).
@@ -113,9 +127,9 @@ export function createPanelChart(
       borderColor: CHART_COLORS.border,
       timeVisible: true,
       secondsVisible: true,
-      tickMarkFormatter: (time: Time, type: TickMarkType) => axisLabel(time, type),
+      tickMarkFormatter: (time: Time, type: TickMarkType) => labels.axis(time, type),
     },
-    localization: { timeFormatter: (time: Time) => fullTime(epochMs(time)) },
+    localization: { timeFormatter: (time: Time) => labels.full(epochMs(time)) },
     ...options,
   });
 }
@@ -143,7 +157,8 @@ export class ThroughputChart {
   readonly #frames;
 
   constructor(container: DomElement) {
-    this.#chart = createPanelChart(container, {
+    // Gateway activity, read beside the event log: the browser's time zone, as the log shows.
+    this.#chart = createPanelChart(container, new TimeLabels(undefined), {
       handleScroll: false,
       handleScale: false,
       crosshair: { horzLine: { visible: false } },

@@ -22,7 +22,8 @@ const LOOKBACK_MS: Readonly<Record<CandleInterval, number>> = {
 /** What a history request gave. */
 export type HistoryResult =
   | { kind: "bars"; bars: Bar[]; skipped: number }
-  | { kind: "unavailable" }
+  /** 404: no bars for this instrument; `noEndpoint` when the gateway has no such route at all. */
+  | { kind: "unavailable"; noEndpoint: boolean }
   | { kind: "failed"; message: string };
 
 /** The request URL for `item`'s bars at `interval` up to `now` (epoch ms). */
@@ -84,12 +85,12 @@ export async function fetchHistory(
       cache: "no-store",
       signal: signal ?? AbortSignal.timeout(10_000),
     });
-    // 404: a gateway without the endpoint; 405 the same behind the route table's method check.
-    if (res.status === 404 || res.status === 405) {
-      await res.body?.cancel();
-      return { kind: "unavailable" };
-    }
     const body: unknown = await res.json().catch(() => null);
+    // 404: the chart then starts from live bars. The route table's own 404 names the path.
+    if (res.status === 404) {
+      const m = (body as { message?: unknown } | null)?.message;
+      return { kind: "unavailable", noEndpoint: typeof m === "string" && m.startsWith("No route") };
+    }
     if (!res.ok) {
       const m = (body as { message?: unknown } | null)?.message;
       return { kind: "failed", message: typeof m === "string" ? m : `HTTP ${res.status}` };

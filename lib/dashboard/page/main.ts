@@ -137,6 +137,9 @@ function main(): void {
   let feed: FeedClient | null = null;
   let poller: StatusPoller | null = null;
   let apiKey = "";
+  // A gateway without the history endpoint answers 404 once; the page then stops asking (each
+  // failed request is a console line in the browser) until it is reloaded.
+  let historyAbsent = false;
 
   const storedInterval = load(INTERVAL_STORAGE);
   const chart = new CandleChartView(byId("chart"), {
@@ -145,7 +148,12 @@ function main(): void {
       feed?.subscribeCandles(item, interval);
     },
     unsubscribe: (item, interval) => feed?.unsubscribeCandles(item, interval),
-    history: (item, interval, signal) => fetchHistory(apiKey, item, interval, Date.now(), signal),
+    history: async (item, interval, signal) => {
+      if (historyAbsent) return { kind: "unavailable", noEndpoint: true };
+      const r = await fetchHistory(apiKey, item, interval, Date.now(), signal);
+      if (r.kind === "unavailable" && r.noEndpoint) historyAbsent = true;
+      return r;
+    },
   }, isCandleInterval(storedInterval) ? storedInterval : DEFAULT_INTERVAL);
   // Read by the browser tests (tests/dashboard): what the chart library holds, not pixels.
   (globalThis as { tickplex?: unknown }).tickplex = { chart: () => chart.snapshot() };
