@@ -318,6 +318,9 @@ Deno.test({
       "the 1m series released",
       () => Promise.resolve(candleSeries(gw!) === 1 || undefined),
     );
+    const shot = `${await Deno.makeTempDir({ prefix: "tickplex-dashboard-" })}/chart.png`;
+    await page.screenshot({ path: shot, timeout: 10_000 });
+    console.log(`chart screenshot: ${shot}`);
     assert.equal(seen.historyNotFound, 0);
     assert.deepEqual(seen.errors, []);
   } finally {

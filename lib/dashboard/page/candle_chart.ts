@@ -19,6 +19,9 @@ import type { Bar, CandleUpdate, Instrument, SubscribeEntryResult } from "./prot
 /** Bars are read in exchange time. */
 const LABELS = new TimeLabels(EXCHANGE_ZONE);
 
+/** Bars across the chart's width after a backfill (the rest are a scroll away). */
+const BARS_SHOWN = 150;
+
 /** The interval a fresh page starts with. */
 export const DEFAULT_INTERVAL: CandleInterval = "1m";
 
@@ -191,7 +194,7 @@ export class CandleChartView {
       case "bars":
         this.#bars.history(r.bars);
         this.#setData();
-        this.#chart?.timeScale().scrollToRealTime();
+        this.#fit();
         this.#setSource(r.bars.length > 0 ? "history+live" : "live");
         break;
       case "unavailable":
@@ -247,6 +250,14 @@ export class CandleChartView {
       this.#showLegend();
     });
     this.#chart = chart;
+  }
+
+  /** Shows the newest bars across the width (at most {@link BARS_SHOWN}, never a few huge ones). */
+  #fit(): void {
+    const n = this.#bars.bars().length;
+    const ts = this.#chart?.timeScale();
+    if (!ts || n < 20) return;
+    ts.setVisibleLogicalRange({ from: Math.max(0, n - BARS_SHOWN), to: n + 2 });
   }
 
   #setData(): void {
