@@ -206,7 +206,15 @@ Deno.test({
       return s.symbol === "TCS" && s.bars.length > 0 && candleSeries(gw!) === 1 ? true : undefined;
     });
 
-    // Two charts opened; a gateway without history is asked once, not per chart.
+    // An instrument the broker does not know: the chart says why there are no live bars.
+    await addSymbols(page, "NSE", "BOGUS", 2);
+    await page.locator(`#watch-rows [data-key="NSE|BOGUS"]`).waitFor(WAIT);
+    await select(page, "NSE|BOGUS");
+    await page.locator("#chart [data-part=note]", { hasText: /^No live bars: Symbol not found/ })
+      .waitFor(WAIT);
+    assert.deepEqual((await chartOf(page)).bars, []);
+
+    // Three charts opened; a gateway without history is asked once, not per chart.
     assert.ok(seen.historyNotFound <= 1, `${seen.historyNotFound} history 404s`);
     assert.deepEqual(seen.errors, [], "no script errors or CSP violations in the page");
   } finally {

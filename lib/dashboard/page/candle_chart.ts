@@ -29,7 +29,9 @@ export const DEFAULT_INTERVAL: CandleInterval = "1m";
 export interface CandleChartDeps {
   /** Sends `subscribe_candles` (a no-op while the feed is down: {@link CandleChartView.restart}). */
   subscribe(item: Instrument, interval: CandleInterval): void;
+  /** Sends `unsubscribe_candles` (a no-op while the feed is down). */
   unsubscribe(item: Instrument, interval: CandleInterval): void;
+  /** Fetches the bars so far (never rejects). */
   history(item: Instrument, interval: CandleInterval, signal: AbortSignal): Promise<HistoryResult>;
 }
 
@@ -67,8 +69,12 @@ export class CandleChartView {
   #item: Instrument | null = null;
   #interval: CandleInterval = DEFAULT_INTERVAL;
   #source: ChartSource = "idle";
+  /** The history failure shown with "history-failed". */
+  #detail = "";
   #fetch: AbortController | null = null;
   #hovered: Bar | null = null;
+  /** Why the gateway refused the live bars of the series shown, or "". */
+  #refused = "";
 
   constructor(root: DomElement, deps: CandleChartDeps, interval = DEFAULT_INTERVAL) {
     this.#root = root;
@@ -134,7 +140,7 @@ export class CandleChartView {
       this.#candles?.update(candlePoint(c.bar));
       this.#volume?.update(volumePoint(c.bar));
     }
-    if (this.#source === "idle") this.#setSource("live");
+    if (this.#source === "idle") this.#setSource("live", "");
     this.#showLegend();
   }
 
@@ -143,7 +149,9 @@ export class CandleChartView {
     const item = this.#item;
     if (!item || interval !== this.#interval) return;
     const e = entries.find((x) => x.exchange === item.exchange && x.symbol === item.symbol);
-    if (e && !e.ok) this.#note.text(`No live candles: ${e.message || "refused"}`);
+    if (!e || e.ok) return;
+    this.#refused = e.message || "refused";
+    this.#setSource(this.#source);
   }
 
   /** What is on the chart (the page exposes it to its browser tests). */
@@ -165,13 +173,14 @@ export class CandleChartView {
 
   #open(): void {
     this.#bars.clear();
+    this.#refused = "";
     this.#hovered = null;
     this.#show();
     const item = this.#item;
     if (!item) return;
     this.#ensureChart();
     this.#setData();
-    this.#setSource("loading");
+    this.#setSource("loading", "");
     const interval = this.#interval;
     this.#deps.subscribe(item, interval);
     const ctl = new AbortController();
@@ -195,10 +204,14 @@ export class CandleChartView {
         this.#bars.history(r.bars);
         this.#setData();
         this.#fit();
-        this.#setSource(r.bars.length > 0 ? "history+live" : "live");
+        if (r.bars.length > 0) this.#setSource("history+live", "");
+        else this.#setSource("live", "no history in this range");
         break;
       case "unavailable":
-        this.#setSource("live");
+        this.#setSource(
+          "live",
+          r.noEndpoint ? "this gateway serves no history" : "no history for this instrument",
+        );
         break;
       case "failed":
         this.#setSource("history-failed", r.message);
@@ -207,17 +220,22 @@ export class CandleChartView {
     this.#showLegend();
   }
 
-  #setSource(source: ChartSource, detail = ""): void {
+  #setSource(source: ChartSource, detail = this.#detail): void {
     this.#source = source;
+    this.#detail = detail;
     this.#root.dataset.source = source;
     const text: Record<ChartSource, string> = {
       idle: "",
       loading: "Loading history…",
       "history+live": "History + live",
-      live: "Live bars only (no history from this gateway)",
+      live: `Live bars only${detail ? ` (${detail})` : ""}`,
       "history-failed": `History failed (${detail}); live bars only`,
     };
-    this.#note.text(text[source]);
+    if (!this.#refused) this.#note.text(text[source]);
+    else {
+      const history = source === "history+live" ? "; history shown" : "";
+      this.#note.text(`No live bars: ${this.#refused}${history}`);
+    }
   }
 
   #ensureChart(): void {
