@@ -13,6 +13,7 @@ import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
 import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./capture/mod.ts";
+import { installHistory } from "./history/mod.ts";
 import { addSecret } from "./log.ts";
 
 const log = getLogger(["tickplex", "gateway"]);
@@ -47,7 +48,10 @@ export interface GatewayOptions {
   poolTuning?: { restartBaseMs?: number; requestTimeoutMs?: number; readyTimeoutMs?: number };
   /** Test hook: the market data service's clock (default `Date.now`). */
   marketDataClock?: Clock;
-  /** Test hook: the candle feed's clock, which closes bars (default `Date.now`). */
+  /**
+   * Test hook: the clock that closes candle bars (the candle feed's and the history endpoint's
+   * "now"), e.g. a replayed day's time; default `Date.now`.
+   */
   candleClock?: Clock;
 }
 
@@ -86,6 +90,7 @@ export class Gateway {
   readonly tickListeners: ((ticks: Tick[]) => void)[] = [];
   #reaper: ReturnType<typeof setInterval>;
   #stopping: Promise<void> | null = null;
+  #closeHistory: () => Promise<void> = () => Promise.resolve();
 
   private constructor(
     parts: {
@@ -200,6 +205,7 @@ export class Gateway {
         // Closed bars of the candle feed's series go on the bus too, each once.
         candles: {
           clock: opts.candleClock,
+          retainBars: config.history.memoryBars,
           onClosed: (bar, series) =>
             void bus.publishCandle(series.exchange, series.symbol, series.interval, bar),
         },
@@ -235,6 +241,12 @@ export class Gateway {
       authorize: (req, info) => gw.authorize(req, info),
     });
     installCapture(gw);
+    gw.#closeHistory = installHistory({
+      routes: gw.routes,
+      authorize: (req, info) => gw.authorize(req, info),
+      memory: (e, s, i) => proxy.candles.bars(e, s, i),
+      clock: opts.candleClock,
+    }, config.history);
     pool.onticks = (ticks) => gw.#onTicks(ticks);
     pool.onstatus = (index, state, detail) => {
       log.info("broker connection {n}: {state}{detail}", {
@@ -385,6 +397,7 @@ export class Gateway {
       await this.marketData.close();
       await this.pool.close();
       await this.bus.close();
+      await this.#closeHistory();
       log.info("gateway stopped");
     })();
     return this.#stopping;

@@ -20,7 +20,7 @@ import {
   WAIT,
   watchErrors,
 } from "./browser.ts";
-import { startGateway, TEST_KEY } from "../helpers/gateway.ts";
+import { startGateway, TestClient } from "../helpers/gateway.ts";
 import { fakeFactory, type FakeLink, makeTick } from "../helpers/fake_adapter.ts";
 import type { Gateway } from "../../lib/gateway.ts";
 
@@ -64,7 +64,7 @@ async function select(page: Page, key: string): Promise<void> {
   await page.click(`#watch-rows [data-key="${key}"] .symbol`);
 }
 
-/** A gateway over a fake broker whose candle clock the test sets. */
+/** A gateway over a fake broker whose candle clock the test sets, with nothing recorded. */
 async function fakeGateway(): Promise<{
   gw: Gateway;
   setClock(t: number): void;
@@ -72,7 +72,11 @@ async function fakeGateway(): Promise<{
 }> {
   let clock = ist("10:00:00");
   const f = fakeFactory(KNOWN);
-  const gw = await startGateway({}, { linkFactory: f.factory, candleClock: () => clock });
+  // No recording: the history endpoint answers from the live series' memory alone.
+  const gw = await startGateway({ history: { recordings: "no/such/recordings" } }, {
+    linkFactory: f.factory,
+    candleClock: () => clock,
+  });
   const linkOf = (symbol: string): FakeLink => {
     const l = f.links.find((l) => !l.terminated && l.streams.has(`NSE:${symbol}`));
     assert.ok(l, `the fake broker streams ${symbol}`);
@@ -150,7 +154,7 @@ Deno.test({
       "the 1m candle subscription",
       () => Promise.resolve(candleSeries(gw!) === 1 || undefined),
     );
-    // No history endpoint on this gateway: the chart says so and starts from live bars.
+    // Nothing recorded, and the series opened with the page's subscription: live bars only.
     await page.locator("#chart [data-part=note]", { hasText: "Live bars only" }).waitFor(WAIT);
 
     // The forming bar appears, then updates in place: same start, new close, no bar added.
@@ -214,8 +218,7 @@ Deno.test({
       .waitFor(WAIT);
     assert.deepEqual((await chartOf(page)).bars, []);
 
-    // Three charts opened; a gateway without history is asked once, not per chart.
-    assert.ok(seen.historyNotFound <= 1, `${seen.historyNotFound} history 404s`);
+    assert.equal(seen.historyNotFound, 0);
     assert.deepEqual(seen.errors, [], "no script errors or CSP violations in the page");
   } finally {
     await stopAll(browser, gw);
@@ -228,103 +231,101 @@ Deno.test({
 }, async () => {
   let gw: Gateway | null = null;
   let browser: Browser | null = null;
+  let strategy: TestClient | null = null;
   try {
     const fake = await fakeGateway();
     gw = fake.gw;
-    const now = ist("10:30:20");
-    fake.setClock(now);
-    // The history contract (GET /api/v1/candles, issue #17 part 3), answered here with 30 closed
-    // bars at a price the live ticks never have, then a forming bar at the current one that the
-    // live bar of the same start must replace.
-    const requests: URLSearchParams[] = [];
-    const HIST = 1.5;
-    gw.proxy.routes.add({
-      path: "/api/v1/candles",
-      methods: ["GET"],
-      handler: (req) => {
-        if (req.headers.get("authorization") !== `Bearer ${TEST_KEY}`) {
-          return Response.json({ status: "error", message: "no key" }, { status: 401 });
-        }
-        const q = new URL(req.url).searchParams;
-        requests.push(q);
-        const step = q.get("interval") === "5m" ? 5 * MIN : MIN;
-        const current = Math.floor(now / step) * step;
-        const candles = [];
-        for (let k = 30; k >= 0; k--) {
-          const p = { open: HIST, high: HIST, low: HIST, close: HIST };
-          candles.push({ time: current - k * step, ...p, volume: 10, closed: k > 0 });
-        }
-        const data = {
-          exchange: q.get("exchange"),
-          symbol: q.get("symbol"),
-          interval: q.get("interval"),
-          candles,
-        };
-        return Response.json({ status: "success", data });
-      },
+    // Another client (a strategy) has followed INFY's 1m bars since 10:00, so the gateway holds
+    // them: 30 closed bars, 10:00 to 10:29, closing at 100, 101, … 129.
+    strategy = await TestClient.connect(gw);
+    await strategy.auth();
+    await strategy.request({
+      action: "subscribe_candles",
+      symbols: [{ symbol: "INFY", exchange: "NSE" }],
+      interval: "1m",
+    }, "subscribe_candles");
+    for (let k = 0; k < 30; k++) {
+      const mm = String(k).padStart(2, "0");
+      fake.setClock(ist(`10:${mm}:31`));
+      fake.trade("INFY", `10:${mm}:30`, 100 + k, 1000 + 10 * k);
+    }
+    fake.setClock(ist("10:30:06"));
+    fake.trade("INFY", "10:30:05", 130, 1300); // closes 10:29; 10:30 is forming
+    await poll("30 closed bars at the gateway", () => {
+      const closed = strategy!.frames.filter((f) =>
+        f.type === "candle" && (f.data as { closed: boolean }).closed
+      );
+      return Promise.resolve(closed.length >= 30 || undefined);
     });
+
     browser = await openBrowser();
     const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } }))
       .newPage();
     const seen = watchErrors(page);
+    const requests: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/api/v1/candles")) requests.push(r.url());
+    });
     await login(page, gw.proxy.addr.port);
     await addSymbols(page, "NSE", "INFY", 2);
-    await poll("INFY streamed", () => {
-      try {
-        fake.trade("INFY", "10:30:01", 199, 100);
-        return Promise.resolve(true);
-      } catch {
-        return Promise.resolve(undefined);
-      }
+    await poll("INFY on the page", () => {
+      fake.trade("INFY", "10:30:10", 131, 1310);
+      return priceOf(page, "NSE|INFY").then(() => true, () => undefined);
     });
-    await priceOf(page, "NSE|INFY");
     await select(page, "NSE|INFY");
     await page.locator("#chart [data-part=note]", { hasText: "History + live" }).waitFor(WAIT);
-    await poll(
-      "the candle subscription",
-      () => Promise.resolve(candleSeries(gw!) === 1 || undefined),
-    );
-    fake.trade("INFY", "10:30:25", 200, 150);
-
-    let s = await chartWhere(
-      page,
-      "history and the live bar merged",
-      (s) => closes(s).includes(200),
-    );
+    let s = await chartWhere(page, "the backfill", (s) => s.bars.length >= 31);
     assert.equal(requests.length, 1);
-    const q = requests[0];
+    const q = new URL(requests[0]).searchParams;
     assert.deepEqual([q.get("exchange"), q.get("symbol"), q.get("interval")], [
       "NSE",
       "INFY",
       "1m",
     ]);
-    assert.ok(Number(q.get("from")) < Number(q.get("to")));
-    // History first, then the live bar in place of history's forming one: one bar per minute.
-    const expected = Array.from({ length: 31 }, (_, i) => ist("10:00:00") + i * MIN);
-    assert.deepEqual(times(s), expected);
-    assert.deepEqual(closes(s), [...Array(30).fill(HIST), 200]);
-    assert.equal(s.historyBars, 30);
+    // History first: one bar per minute from 10:00, the gateway's closes, then the forming bar.
+    const minutes = (n: number) => Array.from({ length: n }, (_, i) => ist("10:00:00") + i * MIN);
+    assert.deepEqual(times(s), minutes(31));
+    assert.deepEqual(closes(s).slice(0, 30), Array.from({ length: 30 }, (_, k) => 100 + k));
     assert.equal(s.source, "history+live");
 
-    // The live forming bar keeps updating in place, then the next minute is appended.
-    fake.trade("INFY", "10:30:40", 201, 160);
-    s = await chartWhere(page, "the forming bar updated", (s) => closes(s).includes(201));
-    assert.equal(s.bars.length, 31);
-    fake.setClock(ist("10:31:05"));
-    fake.trade("INFY", "10:31:01", 202, 170);
+    // Live continues the same series: the forming 10:30 bar updates in place (no second 10:30
+    // bar), then 10:31 is appended after it.
+    fake.setClock(ist("10:30:41"));
+    fake.trade("INFY", "10:30:40", 140, 1400);
+    s = await chartWhere(page, "the forming bar updated live", (s) => closes(s).includes(140));
+    assert.deepEqual(times(s), minutes(31), "updated in place, no duplicated bar at the seam");
+    assert.deepEqual(s.bars.at(-1), {
+      time: ist("10:30:00"),
+      open: 130,
+      high: 140,
+      low: 130,
+      close: 140,
+    });
+    fake.setClock(ist("10:31:03"));
+    fake.trade("INFY", "10:31:02", 141, 1410);
     s = await chartWhere(page, "the 10:31 bar", (s) => s.bars.length === 32);
-    assertAscending(s.bars);
-    assert.deepEqual(closes(s).slice(-2), [201, 202]);
+    assert.deepEqual(times(s), minutes(32));
+    assert.deepEqual(closes(s).slice(-2), [140, 141]);
+    assert.ok(s.historyBars >= 30 && s.historyBars <= 31, `${s.historyBars} history bars`);
 
-    // Another interval asks history again, for that interval.
+    // Another interval asks history again, for that interval: the strategy holds no 5m series,
+    // so the 5m chart starts from live bars.
     await page.click(`#chart [data-interval="5m"]`);
-    s = await chartWhere(page, "5m history", (s) => s.interval === "5m" && s.historyBars === 31);
-    assert.equal(requests.at(-1)?.get("interval"), "5m");
-    assertAscending(s.bars);
-    assert.ok(s.bars.every((b) => b.time % (5 * MIN) === 0));
+    await page.locator("#chart [data-part=note]", { hasText: "Live bars only" }).waitFor(WAIT);
     await poll(
-      "the 1m series released",
-      () => Promise.resolve(candleSeries(gw!) === 1 || undefined),
+      "a second history request",
+      () => Promise.resolve(requests.length === 2 || undefined),
+    );
+    assert.equal(new URL(requests[1]).searchParams.get("interval"), "5m");
+    await poll("5m live bars", async () => {
+      fake.trade("INFY", "10:31:30", 142, 1420);
+      const s = await chartOf(page);
+      return s.interval === "5m" && s.bars.length === 1 ? s : undefined;
+    });
+    // The page's 1m series is released; the strategy's stays: the gateway builds 1m and 5m.
+    await poll(
+      "two series at the gateway",
+      () => Promise.resolve(candleSeries(gw!) === 2 || undefined),
     );
     const shot = `${await Deno.makeTempDir({ prefix: "tickplex-dashboard-" })}/chart.png`;
     await page.screenshot({ path: shot, timeout: 10_000 });
@@ -332,6 +333,6 @@ Deno.test({
     assert.equal(seen.historyNotFound, 0);
     assert.deepEqual(seen.errors, []);
   } finally {
-    await stopAll(browser, gw);
+    await stopAll(browser, gw, strategy);
   }
 });

@@ -71,16 +71,20 @@ export function parseHistory(body: unknown): HistoryResult {
   return { kind: "bars", bars, skipped };
 }
 
-/** Fetches `item`'s history at `interval` with the page's API key. Never throws. */
+/**
+ * Fetches `item`'s history at `interval` with the page's API key from the page's own gateway (or
+ * `origin`). Never throws.
+ */
 export async function fetchHistory(
   key: string,
   item: Instrument,
   interval: CandleInterval,
   now: number,
   signal?: AbortSignal,
+  origin = "",
 ): Promise<HistoryResult> {
   try {
-    const res = await fetch(historyUrl(item, interval, now), {
+    const res = await fetch(origin + historyUrl(item, interval, now), {
       headers: { authorization: `Bearer ${key}`, accept: "application/json" },
       cache: "no-store",
       signal: signal ?? AbortSignal.timeout(10_000),
