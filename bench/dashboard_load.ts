@@ -3,7 +3,7 @@
 // Printed figures only. An assets module of another build (an older assets.gen.ts) can be given
 // to compare.
 //
-// Run: deno run --node-modules-dir=auto -P=bench bench/dashboard_load.ts [path/to/assets.gen.ts]
+// Run: deno task bench:dashboard [path/to/assets.gen.ts]
 
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";

@@ -310,7 +310,10 @@ export class CandleChartView {
   }
 
   #markInterval(): void {
-    for (const [iv, b] of this.#buttons) b.classList.toggle("on", iv === this.#interval);
+    for (const [iv, b] of this.#buttons) {
+      b.classList.toggle("on", iv === this.#interval);
+      b.setAttribute("aria-pressed", String(iv === this.#interval));
+    }
     this.#show();
   }
 }
