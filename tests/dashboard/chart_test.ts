@@ -217,6 +217,22 @@ Deno.test({
     await page.locator("#chart [data-part=note]", { hasText: /^No live bars: Symbol not found/ })
       .waitFor(WAIT);
     assert.deepEqual((await chartOf(page)).bars, []);
+    await poll(
+      "TCS released, BOGUS refused",
+      () => Promise.resolve(candleSeries(gw!) === 0 || undefined),
+    );
+
+    // Removing the charted row empties the chart.
+    await select(page, "NSE|TCS");
+    await poll("TCS charted again", () => Promise.resolve(candleSeries(gw!) === 1 || undefined));
+    await page.click(`#watch-rows [data-key="NSE|TCS"] button[data-action=remove]`);
+    await page.locator("#chart [data-part=note]", { hasText: "Select a watchlist row" })
+      .waitFor(WAIT);
+    assert.ok(await page.locator("#chart [data-part=plot]").isHidden());
+    await poll(
+      "the TCS series released",
+      () => Promise.resolve(candleSeries(gw!) === 0 || undefined),
+    );
 
     assert.equal(seen.historyNotFound, 0);
     assert.deepEqual(seen.errors, [], "no script errors or CSP violations in the page");
