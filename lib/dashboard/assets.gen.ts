@@ -3,7 +3,7 @@
 // deno-fmt-ignore-file
 
 /** SHA-256 of the page sources this was built from. */
-export const PAGE_SOURCES_SHA256: string = "c59968ec0a3447db6c63412737cb15e46e84f1fa6835c96b956d4adcf5fc2107";
+export const PAGE_SOURCES_SHA256: string = "1b5baa5081df5a360dd3015de9d74d6d743625e126f78ffc11d76a8df529e6f6";
 
 /** The Deno that bundled the script. */
 export const PAGE_BUNDLER: string = "deno 2.9.6";

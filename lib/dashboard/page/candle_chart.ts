@@ -8,13 +8,14 @@ import {
   type ISeriesApi,
   type MouseEventParams,
 } from "lightweight-charts";
+import type { Candle } from "../../candles/series.ts";
 import { CANDLE_INTERVALS, type CandleInterval } from "../../candles/session.ts";
-import { BarSeries } from "./bars.ts";
+import { ChartCandles } from "./chart_candles.ts";
 import { CHART_COLORS, chartTime, createPanelChart, EXCHANGE_ZONE, TimeLabels } from "./chart.ts";
 import { Cell, type DomButton, type DomElement, h, part } from "./dom.ts";
 import { formatPrice, formatQuantity } from "./format.ts";
 import type { HistoryResult } from "./history.ts";
-import type { Bar, CandleUpdate, Instrument, SubscribeEntryResult } from "./protocol.ts";
+import type { CandleUpdate, Instrument, SubscribeEntryResult } from "./protocol.ts";
 
 /** Bars are read in exchange time. */
 const LABELS = new TimeLabels(EXCHANGE_ZONE);
@@ -65,14 +66,14 @@ export class CandleChartView {
   #chart: IChartApi | null = null;
   #candles: ISeriesApi<"Candlestick"> | null = null;
   #volume: ISeriesApi<"Histogram"> | null = null;
-  readonly #bars = new BarSeries();
+  readonly #bars = new ChartCandles();
   #item: Instrument | null = null;
   #interval: CandleInterval = DEFAULT_INTERVAL;
   #source: ChartSource = "idle";
   /** The history failure shown with "history-failed". */
   #detail = "";
   #fetch: AbortController | null = null;
-  #hovered: Bar | null = null;
+  #hovered: Candle | null = null;
   /** Why the gateway refused the live bars of the series shown, or "". */
   #refused = "";
 
@@ -323,11 +324,11 @@ function sameItem(a: Instrument | null, b: Instrument | null): boolean {
     (a !== null && b !== null && a.exchange === b.exchange && a.symbol === b.symbol);
 }
 
-function candlePoint(b: Bar) {
+function candlePoint(b: Candle) {
   return { time: chartTime(b.time), open: b.open, high: b.high, low: b.low, close: b.close };
 }
 
-function volumePoint(b: Bar) {
+function volumePoint(b: Candle) {
   return {
     time: chartTime(b.time),
     value: b.volume,

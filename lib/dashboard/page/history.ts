@@ -2,7 +2,8 @@
 // gateway without the endpoint (404) is an ordinary outcome, not an error: the chart starts live.
 
 import type { CandleInterval } from "../../candles/session.ts";
-import { type Bar, type Instrument, parseBar } from "./protocol.ts";
+import type { Candle } from "../../candles/series.ts";
+import { type Instrument, parseCandle } from "./protocol.ts";
 
 /** Path of the history endpoint. */
 export const CANDLES_PATH = "/api/v1/candles";
@@ -21,7 +22,7 @@ const LOOKBACK_MS: Readonly<Record<CandleInterval, number>> = {
 
 /** What a history request gave. */
 export type HistoryResult =
-  | { kind: "bars"; bars: Bar[]; skipped: number }
+  | { kind: "bars"; bars: Candle[]; skipped: number }
   /** 404: no bars for this instrument; `noEndpoint` when the gateway has no such route at all. */
   | { kind: "unavailable"; noEndpoint: boolean }
   | { kind: "failed"; message: string };
@@ -61,10 +62,10 @@ export function parseHistory(body: unknown): HistoryResult {
   }
   const list = doc.data?.candles;
   if (!Array.isArray(list)) return { kind: "failed", message: "history without candles" };
-  const bars: Bar[] = [];
+  const bars: Candle[] = [];
   let skipped = 0;
   for (const c of list) {
-    const bar = parseBar(c);
+    const bar = parseCandle(c);
     if (bar) bars.push(bar);
     else skipped++;
   }

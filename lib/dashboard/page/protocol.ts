@@ -1,6 +1,7 @@
 // The page's side of the client protocol (pure): the frames it sends, and the replies and market
 // data it reads, turned into typed values at the boundary.
 
+import type { Candle } from "../../candles/series.ts";
 import { type CandleInterval, isCandleInterval } from "../../candles/session.ts";
 import { isMode, type Mode, type WatchItem } from "./watchlist.ts";
 
@@ -37,24 +38,13 @@ export interface SubscribeEntryResult {
   message: string;
 }
 
-/** One OHLCV bar; `time` is the bar's start, epoch ms. */
-export interface Bar {
-  time: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  /** False while the bar is still forming. */
-  closed: boolean;
-}
-
 /** A `candle` frame: a forming or closed bar of one instrument's series. */
 export interface CandleUpdate {
   exchange: string;
   symbol: string;
   interval: CandleInterval;
-  bar: Bar;
+  /** The bar (the gateway's own {@link Candle} type: the page reads the same shape). */
+  bar: Candle;
 }
 
 /** An instrument of a candle request. */
@@ -170,11 +160,11 @@ export function parseTick(v: unknown): MarketTick | null {
  * ```ts
  * import assert from "node:assert/strict";
  * const bar = { time: 1_700_000_000_000, open: 10, high: 12, low: 9, close: 11, volume: 5, closed: true };
- * assert.deepEqual(parseBar(bar), bar);
- * assert.equal(parseBar({ ...bar, high: 8 }), null);
+ * assert.deepEqual(parseCandle(bar), bar);
+ * assert.equal(parseCandle({ ...bar, high: 8 }), null);
  * ```
  */
-export function parseBar(v: unknown): Bar | null {
+export function parseCandle(v: unknown): Candle | null {
   if (!isObj(v)) return null;
   const time = num(v.time), open = num(v.open), high = num(v.high), low = num(v.low);
   const close = num(v.close);
@@ -251,7 +241,7 @@ export function parseServerMessage(text: string): ServerMessage {
       };
     case "candle": {
       const exchange = str(v.exchange), symbol = str(v.symbol);
-      const bar = parseBar(v.data);
+      const bar = parseCandle(v.data);
       if (!exchange || !symbol || !isCandleInterval(v.interval) || !bar) return { kind: "other" };
       return { kind: "candle", candle: { exchange, symbol, interval: v.interval, bar } };
     }

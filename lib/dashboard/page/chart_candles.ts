@@ -1,13 +1,13 @@
 // The bars a candle chart shows (pure): backfilled history and live bars merged into one series
 // keyed by bar start, so the seam between them can hold neither a gap nor a duplicated bar.
 
-import type { Bar } from "./protocol.ts";
+import type { Candle } from "../../candles/series.ts";
 
 /** Bars kept per chart; older ones are dropped (a chart shows a few hundred at most). */
 export const MAX_BARS = 5000;
 
-/** What {@link BarSeries.live} did, so the chart can apply the cheapest matching update. */
-export type BarChange = "appended" | "replaced-last" | "rebuilt" | "ignored";
+/** What {@link ChartCandles.live} did, so the chart can apply the cheapest matching update. */
+export type CandleChange = "appended" | "replaced-last" | "rebuilt" | "ignored";
 
 /**
  * One instrument's bars at one interval, oldest first, one bar per `time`.
@@ -23,16 +23,16 @@ export type BarChange = "appended" | "replaced-last" | "rebuilt" | "ignored";
  * import assert from "node:assert/strict";
  * const bar = (time: number, close: number, closed = true) =>
  *   ({ time, open: close, high: close, low: close, close, volume: 1, closed });
- * const s = new BarSeries();
+ * const s = new ChartCandles();
  * assert.equal(s.live(bar(120_000, 11, false)), "appended"); // the first live bar, forming
  * assert.equal(s.live(bar(120_000, 12, false)), "replaced-last"); // it updates in place
  * s.history([bar(0, 9), bar(60_000, 10), bar(120_000, 10.5, false)]); // backfill arrives later
  * assert.deepEqual(s.bars().map((b) => [b.time, b.close]), [[0, 9], [60_000, 10], [120_000, 12]]);
  * ```
  */
-export class BarSeries {
-  #bars: Bar[] = [];
-  /** Bar starts received live since the series was opened. */
+export class ChartCandles {
+  #bars: Candle[] = [];
+  /** Candle starts received live since the series was opened. */
   #liveTimes = new Set<number>();
   readonly #max: number;
 
@@ -41,12 +41,12 @@ export class BarSeries {
   }
 
   /** The bars, oldest first (the array is the series' own: do not modify). */
-  bars(): readonly Bar[] {
+  bars(): readonly Candle[] {
     return this.#bars;
   }
 
   /** The newest bar, or undefined. */
-  last(): Bar | undefined {
+  last(): Candle | undefined {
     return this.#bars.at(-1);
   }
 
@@ -58,7 +58,7 @@ export class BarSeries {
   }
 
   /** Adds or replaces one live bar. */
-  live(bar: Bar): BarChange {
+  live(bar: Candle): CandleChange {
     this.#liveTimes.add(bar.time);
     const last = this.#bars.at(-1);
     if (!last || bar.time > last.time) {
@@ -81,8 +81,8 @@ export class BarSeries {
   }
 
   /** Merges history bars (oldest first or not); live bars of the same time are kept. */
-  history(bars: readonly Bar[]): void {
-    const byTime = new Map<number, Bar>();
+  history(bars: readonly Candle[]): void {
+    const byTime = new Map<number, Candle>();
     for (const b of bars) byTime.set(b.time, b);
     for (const b of this.#bars) byTime.set(b.time, b); // live (and earlier) bars win
     this.#bars = [...byTime.values()].sort((a, b) => a.time - b.time);

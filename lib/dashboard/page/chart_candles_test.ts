@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { BarSeries } from "./bars.ts";
-import type { Bar } from "./protocol.ts";
+import { ChartCandles } from "./chart_candles.ts";
+import type { Candle } from "../../candles/series.ts";
 
-const bar = (time: number, close: number, closed = true): Bar => ({
+const bar = (time: number, close: number, closed = true): Candle => ({
   time,
   open: close,
   high: close,
@@ -13,7 +13,7 @@ const bar = (time: number, close: number, closed = true): Bar => ({
 });
 
 Deno.test("bars: live updates replace the forming bar and append the next", () => {
-  const s = new BarSeries();
+  const s = new ChartCandles();
   assert.equal(s.live(bar(0, 1, false)), "appended");
   assert.equal(s.live(bar(0, 2, false)), "replaced-last");
   assert.equal(s.live(bar(0, 3, true)), "replaced-last");
@@ -27,12 +27,12 @@ Deno.test("bars: live updates replace the forming bar and append the next", () =
 
 Deno.test("bars: history then live, and live then history, meet without a seam", () => {
   const hist = [bar(0, 1), bar(60_000, 2), bar(120_000, 3, false)];
-  const a = new BarSeries();
+  const a = new ChartCandles();
   a.history(hist);
   assert.equal(a.historyCount, 3);
   assert.equal(a.live(bar(120_000, 3.5, true)), "replaced-last");
   assert.equal(a.live(bar(180_000, 4, false)), "appended");
-  const b = new BarSeries();
+  const b = new ChartCandles();
   b.live(bar(120_000, 3.5, true));
   b.live(bar(180_000, 4, false));
   b.history(hist);
@@ -50,7 +50,7 @@ Deno.test("bars: history then live, and live then history, meet without a seam",
 });
 
 Deno.test("bars: a late live bar is placed by time; the oldest are trimmed", () => {
-  const s = new BarSeries(3);
+  const s = new ChartCandles(3);
   s.live(bar(0, 1));
   s.live(bar(120_000, 3));
   assert.equal(s.live(bar(60_000, 2)), "rebuilt");
