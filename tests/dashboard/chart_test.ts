@@ -20,6 +20,7 @@ import {
   WAIT,
   watchErrors,
 } from "./browser.ts";
+import type { WebSocketRoute } from "playwright-core";
 import { startGateway, TestClient } from "../helpers/gateway.ts";
 import { fakeFactory, type FakeLink, makeTick } from "../helpers/fake_adapter.ts";
 import type { Gateway } from "../../lib/gateway.ts";
@@ -278,6 +279,11 @@ Deno.test({
     const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } }))
       .newPage();
     const seen = watchErrors(page);
+    // The page's WebSocket passes through the test, so the test can cut it (a network drop).
+    let socket: { page: WebSocketRoute; server: WebSocketRoute } | null = null;
+    await page.routeWebSocket(/.*/, (ws) => {
+      socket = { page: ws, server: ws.connectToServer() };
+    });
     const requests: string[] = [];
     page.on("request", (r) => {
       if (r.url().includes("/api/v1/candles")) requests.push(r.url());
@@ -343,6 +349,23 @@ Deno.test({
       "two series at the gateway",
       () => Promise.resolve(candleSeries(gw!) === 2 || undefined),
     );
+
+    // The connection drops. The page reconnects, subscribes again and backfills what it missed
+    // (a new history request); live bars reach it on the new connection (the old one is closed
+    // on the page's side, so nothing it still carries can reach the page).
+    const before = socket!;
+    await before.server.close({ code: 1001, reason: "test: network drop" });
+    await before.page.close({ code: 1001, reason: "test: network drop" });
+    await page.locator("#conn-text", { hasText: "Offline" }).waitFor(WAIT);
+    await poll("the page back on a new connection", () =>
+      Promise.resolve(
+        socket !== before && requests.length === 3 || undefined,
+      ));
+    await poll("5m live bars after the reconnect", async () => {
+      fake.trade("INFY", "10:32:00", 143, 1430);
+      const s = await chartOf(page);
+      return s.interval === "5m" && s.bars.at(-1)?.close === 143 ? s : undefined;
+    });
     const shot = `${await Deno.makeTempDir({ prefix: "tickplex-dashboard-" })}/chart.png`;
     await page.screenshot({ path: shot, timeout: 10_000 });
     console.log(`chart screenshot: ${shot}`);
