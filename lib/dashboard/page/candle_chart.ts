@@ -7,11 +7,19 @@ import {
   type IChartApi,
   type ISeriesApi,
   type MouseEventParams,
+  type Time,
 } from "lightweight-charts";
 import type { Candle } from "../../candles/series.ts";
 import { CANDLE_INTERVALS, type CandleInterval } from "../../candles/session.ts";
 import { ChartCandles } from "./chart_candles.ts";
-import { CHART_COLORS, chartTime, createPanelChart, EXCHANGE_ZONE, TimeLabels } from "./chart.ts";
+import {
+  CHART_COLORS,
+  chartTime,
+  createPanelChart,
+  epochMs,
+  EXCHANGE_ZONE,
+  TimeLabels,
+} from "./chart.ts";
 import { Cell, type DomButton, type DomElement, h, part } from "./dom.ts";
 import { formatPrice, formatQuantity } from "./format.ts";
 import type { HistoryResult } from "./history.ts";
@@ -269,6 +277,7 @@ export class CandleChartView {
       this.#showLegend();
     });
     this.#chart = chart;
+    this.#markInterval();
   }
 
   /** Shows the newest bars across the width (at most {@link BARS_SHOWN}, never a few huge ones). */
@@ -304,13 +313,20 @@ export class CandleChartView {
       return;
     }
     this.#legend.text(
-      `${LABELS.full(bar.time)}  O ${formatPrice(bar.open, ex)}  H ${formatPrice(bar.high, ex)}  ` +
+      `${LABELS.bar(bar.time, this.#interval)}  O ${formatPrice(bar.open, ex)}  H ${
+        formatPrice(bar.high, ex)
+      }  ` +
         `L ${formatPrice(bar.low, ex)}  C ${formatPrice(bar.close, ex)}  ` +
         `V ${formatQuantity(bar.volume)}${bar.closed ? "" : "  (forming)"}`,
     );
   }
 
   #markInterval(): void {
+    // Crosshair and axis at the detail of the bars: no seconds on minute bars, no time on days.
+    this.#chart?.applyOptions({
+      localization: { timeFormatter: (t: Time) => LABELS.bar(epochMs(t), this.#interval) },
+      timeScale: { secondsVisible: this.#interval === "1s", timeVisible: this.#interval !== "1d" },
+    });
     for (const [iv, b] of this.#buttons) {
       b.classList.toggle("on", iv === this.#interval);
       b.setAttribute("aria-pressed", String(iv === this.#interval));

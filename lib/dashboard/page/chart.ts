@@ -12,6 +12,7 @@ import {
   type Time,
   type UTCTimestamp,
 } from "lightweight-charts";
+import type { CandleInterval } from "../../candles/session.ts";
 import type { ThroughputSample } from "../status_types.ts";
 import type { DomElement } from "./dom.ts";
 import { formatRate } from "./format.ts";
@@ -32,7 +33,10 @@ export const EXCHANGE_ZONE = "Asia/Kolkata";
 
 /** Time labels of a chart in one time zone (undefined: the browser's, as the event log uses). */
 export class TimeLabels {
-  readonly #axis: Record<"s" | "m" | "day" | "month" | "year" | "full", Intl.DateTimeFormat>;
+  readonly #axis: Record<
+    "s" | "m" | "day" | "month" | "year" | "full" | "minute" | "date",
+    Intl.DateTimeFormat
+  >;
 
   constructor(zone: string | undefined) {
     const fmt = (o: Intl.DateTimeFormatOptions) =>
@@ -51,6 +55,14 @@ export class TimeLabels {
         minute: "2-digit",
         second: "2-digit",
       }),
+      minute: fmt({
+        day: "numeric",
+        month: "short",
+        year: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+      }),
+      date: fmt({ weekday: "short", day: "numeric", month: "short", year: "numeric" }),
     };
   }
 
@@ -87,6 +99,28 @@ export class TimeLabels {
   /** A time in full (the crosshair label and the legend): `30 Nov 26, 09:15:05`. */
   full(epoch: number): string {
     return this.#axis.full.format(new Date(epoch));
+  }
+
+  /**
+   * A bar's start at the detail its interval has: seconds for `1s`, the date alone for `1d`, else
+   * to the minute.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const ist = new TimeLabels(EXCHANGE_ZONE);
+   * const t = Date.parse("2026-11-27T09:15:00+05:30");
+   * assert.match(ist.bar(t, "5m"), /27 Nov 26.*09:15$/);
+   * assert.match(ist.bar(t, "1d"), /^Fri, 27 Nov,? 2026$/);
+   * ```
+   */
+  bar(epoch: number, interval: CandleInterval): string {
+    const f = interval === "1s"
+      ? this.#axis.full
+      : interval === "1d"
+      ? this.#axis.date
+      : this.#axis.minute;
+    return f.format(new Date(epoch));
   }
 }
 
