@@ -2,7 +2,9 @@
 // proxy fan-out, bus), with the registry on the control path, and shuts them down in order.
 
 import { getLogger } from "./log.ts";
-import type { Config } from "./config/mod.ts";
+import { apiKeyName, type Config } from "./config/mod.ts";
+import { SubscriptionBudget } from "./budget/mod.ts";
+import type { ApiKeyCredential } from "./proxy/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
@@ -79,6 +81,11 @@ export interface GatewayOptions {
 export class Gateway {
   readonly pool: ConnectionPool;
   readonly registry: SubscriptionRegistry;
+  /**
+   * The subscription budget: classes, the trading reserve, pre-emption, quotas. A poller reports
+   * its figures with `budget.setPollStats`.
+   */
+  readonly budget: SubscriptionBudget;
   readonly proxy: ProxyServer;
   readonly bus: BusPublisher;
   /** The in-process market data service (cache, priority callbacks, safety gate). */
@@ -96,6 +103,7 @@ export class Gateway {
     parts: {
       pool: ConnectionPool;
       registry: SubscriptionRegistry;
+      budget: SubscriptionBudget;
       proxy: ProxyServer;
       bus: BusPublisher;
       marketData: MarketDataService;
@@ -106,6 +114,7 @@ export class Gateway {
     this.marketData = parts.marketData;
     this.pool = parts.pool;
     this.registry = parts.registry;
+    this.budget = parts.budget;
     this.proxy = parts.proxy;
     this.bus = parts.bus;
     this.config = parts.config;
@@ -132,13 +141,34 @@ export class Gateway {
     const adapterOptions = opts.adapterOptions(config);
     const capabilities = descriptor.capabilities(adapterOptions);
 
-    // Classes and names of keys are the budget's business; authentication needs only the keys.
-    const keys = config.apiKeys.map((k) => typeof k === "string" ? k : k.key);
-    if (opts.envApiKey) keys.push(opts.envApiKey);
+    // Each key stands for a holder of the budget: its name, class and quota. Keys from the
+    // environment and the key file are class trading (how every key behaved before classes).
+    const keys: ApiKeyCredential[] = config.apiKeys.map((k, i) =>
+      typeof k === "string"
+        ? { key: k, holder: { name: apiKeyName(i), consumerClass: "trading", kind: "api_key" } }
+        : {
+          key: k.key,
+          holder: {
+            name: k.name,
+            consumerClass: k.class,
+            kind: "api_key",
+            ...(k.quota !== undefined ? { quota: k.quota } : {}),
+          },
+        }
+    );
+    if (opts.envApiKey) {
+      keys.push({
+        key: opts.envApiKey,
+        holder: { name: "env", consumerClass: "trading", kind: "api_key" },
+      });
+    }
     let keyFile: string | null = null;
     if (keys.length === 0) {
       const { key, created } = await loadOrCreateKeyFile(config.keyFile);
-      keys.push(key);
+      keys.push({
+        key,
+        holder: { name: "key-file", consumerClass: "trading", kind: "api_key" },
+      });
       keyFile = config.keyFile;
       log.info(
         created
@@ -147,7 +177,7 @@ export class Gateway {
         { path: Deno.realPathSync(config.keyFile) },
       );
     }
-    for (const k of keys) addSecret(k);
+    for (const k of keys) addSecret(k.key);
     const auth = await ApiKeyAuth.create(keys, {
       maxFailures: config.limits.authFailuresPerMinute,
       windowMs: 60_000,
@@ -170,7 +200,13 @@ export class Gateway {
         ...opts.poolTuning,
       },
     );
-    const registry = new SubscriptionRegistry(pool);
+    // The budget's capacity is the pool's: every slot the registry admits is one the pool has.
+    const budget = new SubscriptionBudget(config.budget, {
+      connections: pool.maxConnections,
+      symbolsPerConnection: pool.maxSymbolsPerConnection,
+    });
+    for (const k of keys) budget.ledger.register(k.holder);
+    const registry = new SubscriptionRegistry(pool, budget.ledger);
     const md = config.marketData;
     const marketData = new MarketDataService({
       registry,
@@ -196,6 +232,7 @@ export class Gateway {
         allowedOrigins: config.allowedOrigins,
         registry,
         auth,
+        budget,
         limits: config.limits,
         broker: config.broker.name,
         userId: config.broker.userId,
@@ -217,7 +254,16 @@ export class Gateway {
       await bus.close();
       throw err;
     }
-    const gw: Gateway = new Gateway({ pool, registry, proxy, bus, marketData, config, keyFile });
+    const gw: Gateway = new Gateway({
+      pool,
+      registry,
+      budget,
+      proxy,
+      bus,
+      marketData,
+      config,
+      keyFile,
+    });
     gw.tickListeners.push((ticks) => marketData.onTicks(ticks));
     gw.statusListeners.push((index, state) => marketData.onFeedStatus(index, state));
     gw.routes.addAll(MARKET_DATA_PATHS, ["GET"], (req) => marketData.handleHttp(req));
@@ -227,12 +273,20 @@ export class Gateway {
       handler: (req, info) => gw.#tokenRoute(req, info),
     });
     gw.metricsProviders.push((out) => marketData.writeMetrics(out));
+    gw.routes.add({
+      path: "/api/v1/budget",
+      methods: ["GET"],
+      handler: async (req, info) =>
+        (await gw.authorize(req, info)) ?? jsonResponse(budget.report()),
+    });
+    gw.metricsProviders.push((out) => budget.writeMetrics(out));
     marketData.start();
     installDashboard({
       broker: config.broker.name,
       userId: config.broker.userId,
       pool,
       registry,
+      budget,
       proxy,
       marketData,
       tickListeners: gw.tickListeners,

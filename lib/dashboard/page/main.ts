@@ -3,6 +3,7 @@
 
 import { isCandleInterval } from "../../candles/session.ts";
 import type { DashboardStatus } from "../status_types.ts";
+import { BudgetView } from "./budget_view.ts";
 import { CandleChartView, DEFAULT_INTERVAL } from "./candle_chart.ts";
 import { ThroughputChart } from "./chart.ts";
 import { DepthView } from "./depth_view.ts";
@@ -122,6 +123,7 @@ function main(): void {
     byId("gate-pill"),
     new ThroughputChart(part(throughput, "chart")),
   );
+  const budgetView = new BudgetView(byId("budget"));
   const subsView = new SubscriptionsView(byId("subscriptions"), frames);
   const depthView = new DepthView(byId("depth"), (item) => addItems([{ ...item, mode: 3 }]));
   const connPill = new Cell(byId("conn-pill"));
@@ -249,6 +251,7 @@ function main(): void {
       (s) => {
         statusNote.text("");
         statusView.render(s);
+        budgetView.render(s.budget);
         subsView.render(s.subscriptions);
       },
       (message) => askForKey(message),
