@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import {
+  httpUrl,
   instrumentsOption,
   limitsShape,
   liveCapabilities,
@@ -13,6 +14,7 @@ import {
 } from "../../lib/adapter/mod.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import { KITE_INSTRUMENTS_URL } from "./instruments.ts";
+import { KITE_API_URL, KITE_QUOTE_LIMITS } from "./rest.ts";
 
 /** Kite's documented limits. */
 export const KITE_LIMITS = {
@@ -49,6 +51,8 @@ export const zerodhaOptionsSchema = z.preprocess(
     accessToken: z.string().min(1),
     /** Kite Ticker URL; override for the simulator. */
     feedUrl: wsUrl.default(KITE_FEED_URL),
+    /** Kite Connect REST root for market quotes (the poller's path); override for the simulator. */
+    apiUrl: httpUrl.default(KITE_API_URL),
     instruments: instrumentsOption.default(KITE_INSTRUMENTS_URL),
     ...limitsShape(KITE_LIMITS),
     /** Kite sends a heartbeat every second; five silent seconds mean the socket is dead. */
@@ -84,5 +88,8 @@ export function parseZerodhaOptions(options: unknown): ZerodhaOptions {
  * ```
  */
 export function zerodhaCapabilities(o: ZerodhaOptions): Capabilities {
-  return liveCapabilities("zerodha", o, KITE_LIMITS);
+  return {
+    ...liveCapabilities("zerodha", o, KITE_LIMITS, { "*": [5] }, [o.apiUrl]),
+    quotes: KITE_QUOTE_LIMITS,
+  };
 }
