@@ -6,7 +6,10 @@ import type { Config } from "./config/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
+import { Poller, type QuoteSource, RegistryQuoteSource } from "./poll/mod.ts";
 import { ApiKeyAuth, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
+import { hashKey } from "./proxy/auth.ts";
+import type { ConsumerClass } from "./budget/mod.ts";
 import { BusPublisher } from "./bus/mod.ts";
 import type { Clock, Tick } from "./types.ts";
 import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
@@ -73,6 +76,12 @@ export interface GatewayOptions {
 export class Gateway {
   readonly pool: ConnectionPool;
   readonly registry: SubscriptionRegistry;
+  /** Subscriptions routed to `poll`: served by the poller from the broker's REST quote API. */
+  readonly pollRegistry: SubscriptionRegistry;
+  /** Fetches the poll registry's keys within the broker's quote rate limit. */
+  readonly poller: Poller;
+  /** Stream-or-poll latest ticks for in-process features (the option chain). */
+  readonly quoteSource: QuoteSource;
   readonly proxy: ProxyServer;
   readonly bus: BusPublisher;
   /** The in-process market data service (cache, priority callbacks, safety gate). */
@@ -89,6 +98,8 @@ export class Gateway {
     parts: {
       pool: ConnectionPool;
       registry: SubscriptionRegistry;
+      pollRegistry: SubscriptionRegistry;
+      poller: Poller;
       proxy: ProxyServer;
       bus: BusPublisher;
       marketData: MarketDataService;
@@ -99,6 +110,9 @@ export class Gateway {
     this.marketData = parts.marketData;
     this.pool = parts.pool;
     this.registry = parts.registry;
+    this.pollRegistry = parts.pollRegistry;
+    this.poller = parts.poller;
+    this.quoteSource = new RegistryQuoteSource(parts.registry, parts.pollRegistry);
     this.proxy = parts.proxy;
     this.bus = parts.bus;
     this.config = parts.config;
@@ -164,6 +178,14 @@ export class Gateway {
       },
     );
     const registry = new SubscriptionRegistry(pool);
+    // Poll routes: the poller is the upstream of its own registry; it leaves alone any instrument
+    // the stream carries at the mode it would poll (its subscribers get the streamed ticks).
+    const poller = new Poller(pool, {
+      intervalMs: config.budget.pollIntervalMs,
+      streamed: (exchange, symbol, mode) =>
+        registry.modesWithConsumers(exchange, symbol).some((m) => m >= mode),
+    });
+    const pollRegistry = new SubscriptionRegistry(poller);
     const md = config.marketData;
     const marketData = new MarketDataService({
       registry,
@@ -203,12 +225,26 @@ export class Gateway {
         ...(config.snapshotOnSubscribe
           ? { snapshot: (e, s, m) => marketData.latestTick(e, s, m) }
           : {}),
+        poll: { registry: pollRegistry, routing: config.budget.routing },
+        classOf: await consumerClasses(config),
       });
     } catch (err) {
       await bus.close();
       throw err;
     }
-    const gw: Gateway = new Gateway({ pool, registry, proxy, bus, marketData, config, keyFile });
+    const gw: Gateway = new Gateway({
+      pool,
+      registry,
+      pollRegistry,
+      poller,
+      proxy,
+      bus,
+      marketData,
+      config,
+      keyFile,
+    });
+    poller.onticks = (ticks) => proxy.onPollTicks(ticks);
+    gw.metricsProviders.push((out) => writePollMetrics(out, poller));
     gw.tickListeners.push((ticks) => marketData.onTicks(ticks));
     gw.statusListeners.push((index, state) => marketData.onFeedStatus(index, state));
     gw.routes.addAll(MARKET_DATA_PATHS, ["GET"], (req) => marketData.handleHttp(req));
@@ -247,6 +283,7 @@ export class Gateway {
       await gw.stop();
       throw err;
     }
+    poller.start();
     return gw;
   }
 
@@ -379,6 +416,7 @@ export class Gateway {
     this.#stopping ??= (async () => {
       clearInterval(this.#reaper);
       await this.proxy.close();
+      await this.poller.stop();
       await this.marketData.close();
       await this.pool.close();
       await this.bus.close();
@@ -386,4 +424,61 @@ export class Gateway {
     })();
     return this.#stopping;
   }
+}
+
+/** The poller's figures in /metrics (the same numbers `/api/v1/budget` reports). */
+function writePollMetrics(out: PrometheusText, poller: Poller): void {
+  const s = poller.stats();
+  out
+    .one("tickplex_poll_keys", "gauge", "Instruments with poll subscribers.", s.keys)
+    .one(
+      "tickplex_poll_keys_reused",
+      "gauge",
+      "Polled instruments served from the stream because someone streams them.",
+      s.reused,
+    )
+    .one(
+      "tickplex_poll_requests_per_second",
+      "gauge",
+      "REST quote requests per second over the last 10 s.",
+      s.requestsPerSecond,
+    )
+    .one(
+      "tickplex_poll_rate_limit",
+      "gauge",
+      "The broker's REST quote rate limit (requests per second).",
+      s.rateLimit,
+    )
+    .one("tickplex_poll_requests_total", "counter", "REST quote requests made.", s.requests)
+    .one(
+      "tickplex_poll_errors_total",
+      "counter",
+      "REST quote requests that failed (rate-limited ones included).",
+      s.errors,
+    )
+    .one(
+      "tickplex_poll_rate_limited_total",
+      "counter",
+      "REST quote requests the broker rate-limited (HTTP 429).",
+      s.rateLimited,
+    )
+    .one(
+      "tickplex_poll_cycle_ms",
+      "gauge",
+      "Duration of the last complete poll cycle.",
+      s.lastCycleMs,
+    );
+}
+
+/** API key → consumer class, from the named `apiKeys` entries (bare keys are `trading`). */
+async function consumerClasses(
+  config: Config,
+): Promise<(apiKey: string) => Promise<ConsumerClass>> {
+  const byDigest = new Map<string, ConsumerClass>();
+  for (const k of config.apiKeys) {
+    if (typeof k === "string") continue;
+    byDigest.set(k.key.startsWith("sha256:") ? k.key : await hashKey(k.key), k.class);
+  }
+  return async (apiKey) =>
+    byDigest.size === 0 ? "trading" : byDigest.get(await hashKey(apiKey)) ?? "trading";
 }

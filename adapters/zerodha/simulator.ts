@@ -135,6 +135,8 @@ export interface ZerodhaSimulator {
   subscriptions(includeClosed?: boolean): SimConnectionView[];
   /** Every JSON request received, in order. */
   requests(): SimRequestRecord[];
+  /** The `i` parameters of every REST quote request answered with data, in order. */
+  quoteRequestLog(): string[][];
   /** Current state of a token (created on first use). */
   quote(token: number): TokenState;
   /** Overrides fields of a token's state (wire units); sent with the next frame. */
@@ -219,6 +221,7 @@ export function startZerodhaSimulator(
   /** Arrival times (performance.now) of quote requests in the last second, and of accepted ones. */
   let quoteArrivals: number[] = [];
   let quoteAccepted: number[] = [];
+  const quoteLog: string[][] = [];
   /** Tokens quoted over REST: the market steps them too, streamed or not. */
   const quoted = new Set<number>();
   /** `EXCHANGE:TRADINGSYMBOL` (Kite's names) → token, from the instruments CSV. */
@@ -477,6 +480,7 @@ export function startZerodhaSimulator(
     }
     stats.quoteRequests++;
     stats.quoteInstruments += keys.length;
+    quoteLog.push(keys);
     const data: Record<string, unknown> = {};
     for (const key of keys) {
       // Kite omits instruments it does not know from `data`.
@@ -658,6 +662,7 @@ export function startZerodhaSimulator(
       return includeClosed ? [...closed.map(view), ...open].sort((a, b) => a.id - b.id) : open;
     },
     requests: () => [...requestLog],
+    quoteRequestLog: () => quoteLog.map((k) => [...k]),
     quote: (token) => ({ ...stateOf(token) }),
     setQuote(token, state) {
       Object.assign(stateOf(token), state);

@@ -4,6 +4,7 @@
 
 import type { Consumer, FrameCache } from "../subscriptions/mod.ts";
 import type { Mode, Tick } from "../types.ts";
+import type { ConsumerClass, DataRoute } from "../budget/mod.ts";
 import { type LagLimits, LagMeter } from "./lag.ts";
 
 /** The subset of a server-side WebSocket the client needs (tests pass a fake). */
@@ -84,10 +85,12 @@ export class WsClient implements Consumer {
   authenticated = false;
   batch = false;
   conflate = true;
-  /** Keys this client holds, with the depth acked. */
+  /** The client's consumer class (from its API key); decides its data route and budget share. */
+  consumerClass: ConsumerClass = "trading";
+  /** Keys this client holds, with the depth acked and (when polled) the route. */
   readonly subscriptions = new Map<
     string,
-    { exchange: string; symbol: string; mode: Mode; depth: number }
+    { exchange: string; symbol: string; mode: Mode; depth: number; route?: DataRoute }
   >();
   /** Messages received, frames sent, ticks conflated away. */
   readonly counters = { received: 0, framesSent: 0, ticksSent: 0, conflated: 0 };
