@@ -278,8 +278,12 @@ export class Poller {
     for (const [mode, list] of byMode) {
       const size = Math.max(1, quotes.maxInstruments[mode]);
       for (let i = 0; i < list.length; i += size) {
-        const wait = this.#nextAllowed - performance.now();
-        if (wait > 0) await this.#sleep(wait, false);
+        // Timers may fire a fraction of a millisecond early: re-check until the gate is open.
+        for (
+          let wait = this.#nextAllowed - performance.now();
+          wait > 0 && this.#running;
+          wait = this.#nextAllowed - performance.now()
+        ) await this.#sleep(Math.ceil(wait), false);
         if (!this.#running) return;
         const batch = list.slice(i, i + size);
         const sent = performance.now();
