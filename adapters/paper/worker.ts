@@ -152,9 +152,14 @@ class PaperConnection implements AdapterHandlers {
    * `quoteBatchSize` per call and `quoteRequestsPerSecond` calls in any second (then "rate
    * limited", as a broker's HTTP 429). Streams are untouched: quoting takes no slot.
    */
-  quote(mode: Mode, items: Instrument[]): Promise<QuoteResult> {
+  quote(mode: Mode, items: Instrument[], check = false): Promise<QuoteResult> {
     const market = this.#market!;
     const o = this.#options!;
+    if (check) {
+      const missing = items.filter((i) => market.universe.get(i.exchange, i.symbol) === undefined)
+        .map((i) => ({ exchange: i.exchange, symbol: i.symbol }));
+      return Promise.resolve({ ok: true, ticks: [], missing });
+    }
     const t = performance.now();
     this.#quoteTimes = this.#quoteTimes.filter((q) => t - q < 1000);
     if (this.#quoteTimes.length >= o.quoteRequestsPerSecond) {

@@ -122,7 +122,11 @@ export class BrokerAdapter<O extends BrokerOptions, I extends BrokerInstrument>
     );
   }
 
-  async quote(mode: Mode, items: { exchange: string; symbol: string }[]): Promise<QuoteResult> {
+  async quote(
+    mode: Mode,
+    items: { exchange: string; symbol: string }[],
+    check = false,
+  ): Promise<QuoteResult> {
     const quotes = this.#spec.quotes;
     if (quotes === undefined) {
       return { ok: false, code: "INVALID_ACTION", message: "this broker has no REST quote API" };
@@ -138,7 +142,7 @@ export class BrokerAdapter<O extends BrokerOptions, I extends BrokerInstrument>
         });
       } else missing.push({ exchange: ref.exchange, symbol: ref.symbol });
     }
-    if (resolved.length === 0) return { ok: true, ticks: [], missing };
+    if (check || resolved.length === 0) return { ok: true, ticks: [], missing };
     const r = await quotes(this.#options, resolved, mode, AbortSignal.timeout(QUOTE_TIMEOUT_MS));
     return r.ok ? { ok: true, ticks: r.ticks, missing: [...missing, ...r.missing] } : r;
   }

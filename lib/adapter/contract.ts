@@ -66,9 +66,14 @@ export interface AdapterHandlers {
   /**
    * One REST multi-quote call for `items` at `mode` (at most the capability's `maxInstruments`),
    * answered with normalised ticks — the same shape as streamed ones. Only adapters that declare
-   * `quotes` in their capabilities implement it; the main isolate keeps to the rate limit.
+   * `quotes` in their capabilities implement it; the main isolate keeps to the rate limit. With
+   * `check` it only resolves the symbols: unknown ones in `missing`, no ticks, no broker call.
    */
-  quote?(mode: Mode, items: { exchange: string; symbol: string }[]): Promise<QuoteResult>;
+  quote?(
+    mode: Mode,
+    items: { exchange: string; symbol: string }[],
+    check?: boolean,
+  ): Promise<QuoteResult>;
   /** A fresh access token (daily rollover, or after `auth_failed`). */
   token(accessToken: string): void;
   /** Scripted faults; simulated adapters only. */

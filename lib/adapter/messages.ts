@@ -52,6 +52,8 @@ export const toWorkerSchema = z.discriminatedUnion("type", [
     id: z.number().int(),
     mode: modeSchema,
     items: z.array(instrumentSchema).max(5000),
+    /** Only resolve the symbols (answer `missing`, no ticks, no broker call). */
+    check: z.boolean().optional(),
   }),
   z.object({ type: z.literal("token"), accessToken: z.string().min(1) }),
   /** The main isolate consumed `n` tick batches (flow control, see tick_flow.ts). */

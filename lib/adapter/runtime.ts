@@ -179,7 +179,7 @@ async function answerQuote(
   }
   if (!initialised) return fail("BROKER_ERROR", "adapter not initialised");
   try {
-    const r = await handlers.quote(msg.mode, msg.items);
+    const r = await handlers.quote(msg.mode, msg.items, msg.check === true);
     if (r.ok) post({ type: "quotes", id: msg.id, ticks: r.ticks, missing: r.missing });
     else {
       post({

@@ -19,7 +19,12 @@ const log = getLogger(["tickplex", "poll"]);
 /** What the poller needs from the pool: its capabilities and a quote call through a worker. */
 export interface QuoteFetcher {
   readonly capabilities: Pick<Capabilities, "broker" | "quotes" | "depthLevels">;
-  quote(mode: Mode, items: { exchange: string; symbol: string }[]): Promise<QuoteResult>;
+  /** `check`: only resolve the symbols (unknown ones in `missing`), no broker call. */
+  quote(
+    mode: Mode,
+    items: { exchange: string; symbol: string }[],
+    check?: boolean,
+  ): Promise<QuoteResult>;
 }
 
 /** Poller tuning. */
@@ -92,7 +97,9 @@ const WARN_EVERY_MS = 10_000;
  *     broker: "demo", depthLevels: { "*": [5] },
  *     quotes: { maxInstruments: { 1: 2, 2: 2, 3: 2 }, requestsPerSecond: 50 },
  *   },
- *   quote: (mode: 1 | 2 | 3, items: { exchange: string; symbol: string }[]) => {
+ *   quote: (mode: 1 | 2 | 3, items: { exchange: string; symbol: string }[], check?: boolean) => {
+ *     // `check` resolves symbols only (the poller asks once per new instrument): all known here.
+ *     if (check) return Promise.resolve({ ok: true as const, ticks: [], missing: [] });
  *     calls.push(items.length);
  *     const ticks = items.map((i) => ({
  *       ...i, mode, ltp: 1, ltt: null, timestamp: 0, open: null, high: null, low: null,
@@ -161,30 +168,42 @@ export class Poller {
     return this.#quotes !== undefined;
   }
 
-  /** Adds a poll subscriber of (exchange, symbol) at `mode`; no streaming slot is used. */
-  subscribe(
+  /**
+   * Adds a poll subscriber of (exchange, symbol) at `mode`; no streaming slot is used. A new
+   * instrument is first resolved by the adapter (no broker call), so an unknown symbol fails with
+   * `SYMBOL_NOT_FOUND` as it would on the stream.
+   */
+  async subscribe(
     exchange: string,
     symbol: string,
     mode: Mode,
     depth: number,
   ): Promise<Outcome<{ depth: number }>> {
     if (this.#quotes === undefined) {
-      return Promise.resolve({
+      return {
         ok: false,
         code: "INVALID_ACTION",
         message: `${this.#fetcher.capabilities.broker} has no REST quote API to poll ` +
           `${symbol} on ${exchange}; route this consumer class to "stream"`,
-      });
+      };
     }
     const key = instrumentKey(exchange, symbol);
+    if (!this.#keys.has(key)) {
+      const r = await this.#fetcher.quote(mode, [{ exchange, symbol }], true);
+      if (!r.ok) return { ok: false, code: r.code, message: r.message };
+      if (r.missing.length > 0) {
+        return {
+          ok: false,
+          code: "SYMBOL_NOT_FOUND",
+          message: `Symbol not found: ${symbol} on ${exchange}`,
+        };
+      }
+    }
     let p = this.#keys.get(key);
     if (p === undefined) this.#keys.set(key, p = { exchange, symbol, modes: new Map() });
     p.modes.set(mode, (p.modes.get(mode) ?? 0) + 1);
     this.#wake?.();
-    return Promise.resolve({
-      ok: true,
-      depth: mode === 3 ? this.#depthFor(exchange, depth) : depth,
-    });
+    return { ok: true, depth: mode === 3 ? this.#depthFor(exchange, depth) : depth };
   }
 
   /** Removes a poll subscriber; the key stops being polled when its last one leaves. */

@@ -342,9 +342,14 @@ export class ConnectionPool {
   /**
    * One REST multi-quote call through a live adapter worker (the credentials stay there). The
    * caller keeps to the broker's batch size and rate (see `capabilities.quotes`); this only
-   * carries the call. Fails with `INVALID_ACTION` when the adapter has no quote API.
+   * carries the call. Fails with `INVALID_ACTION` when the adapter has no quote API. `check`
+   * only resolves the symbols in the worker (unknown ones come back in `missing`; no broker call).
    */
-  quote(mode: Mode, items: { exchange: string; symbol: string }[]): Promise<QuoteResult> {
+  quote(
+    mode: Mode,
+    items: { exchange: string; symbol: string }[],
+    check = false,
+  ): Promise<QuoteResult> {
     if (this.capabilities.quotes === undefined) {
       return Promise.resolve({
         ok: false,
@@ -384,7 +389,7 @@ export class ConnectionPool {
         clearTimeout(timer);
         resolve(r);
       });
-      link.send({ type: "quote", id, mode, items });
+      link.send({ type: "quote", id, mode, items, ...(check ? { check } : {}) });
     });
   }
 

@@ -35,6 +35,9 @@ Deno.test("paper quote API: ticks from the market state, batch size and rate lim
     assert.ok(!limited.ok);
     assert.equal(limited.code, "RATE_LIMITED");
     assert.ok(limited.retryAfterMs !== undefined && limited.retryAfterMs <= 1000);
+    // A check resolves symbols without a call against the rate limit.
+    const checked = await pool.quote(2, items, true);
+    assert.deepEqual(checked, { ok: true, ticks: [], missing: [items[2]] });
     // Quoting opened no stream.
     assert.deepEqual(pool.streams(), []);
   } finally {

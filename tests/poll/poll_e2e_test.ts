@@ -111,6 +111,9 @@ Deno.test("routing per class from config: display polls, trading and monitoring 
     await algo.auth(TEST_KEY);
     const sub = (c: TestClient, symbol: string) =>
       c.request({ action: "subscribe", symbol, exchange: "NSE", mode: "Quote" }, "subscribe");
+    // An unknown symbol fails on the poll route as it does on the stream.
+    const bogus = await sub(dash, "NOSUCH");
+    assert.equal((bogus.subscriptions as Frame[])[0].code, "SYMBOL_NOT_FOUND");
     const d = await sub(dash, "TCS");
     const w = await sub(watcher, "HDFCBANK");
     const a = await sub(algo, "RELIANCE");
