@@ -2,19 +2,21 @@
 // proxy fan-out, bus), with the registry on the control path, and shuts them down in order.
 
 import { getLogger } from "./log.ts";
-import type { Config } from "./config/mod.ts";
+import { apiKeyName, type Config } from "./config/mod.ts";
+import { SubscriptionBudget } from "./budget/mod.ts";
+import type { ApiKeyCredential } from "./proxy/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
 import { Poller, type QuoteSource, RegistryQuoteSource } from "./poll/mod.ts";
-import { ApiKeyAuth, hashKey, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
-import type { ConsumerClass } from "./budget/mod.ts";
+import { ApiKeyAuth, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
 import { BusPublisher } from "./bus/mod.ts";
 import type { Clock, Tick } from "./types.ts";
 import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
 import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./capture/mod.ts";
+import { installHistory } from "./history/mod.ts";
 import { addSecret } from "./log.ts";
 
 const log = getLogger(["tickplex", "gateway"]);
@@ -49,6 +51,11 @@ export interface GatewayOptions {
   poolTuning?: { restartBaseMs?: number; requestTimeoutMs?: number; readyTimeoutMs?: number };
   /** Test hook: the market data service's clock (default `Date.now`). */
   marketDataClock?: Clock;
+  /**
+   * Test hook: the clock that closes candle bars (the candle feed's and the history endpoint's
+   * "now"), e.g. a replayed day's time; default `Date.now`.
+   */
+  candleClock?: Clock;
 }
 
 /**
@@ -75,6 +82,11 @@ export interface GatewayOptions {
 export class Gateway {
   readonly pool: ConnectionPool;
   readonly registry: SubscriptionRegistry;
+  /**
+   * The subscription budget: classes, the trading reserve, pre-emption, quotas. A poller reports
+   * its figures with `budget.setPollStats`.
+   */
+  readonly budget: SubscriptionBudget;
   /** Subscriptions routed to `poll`: served by the poller from the broker's REST quote API. */
   readonly pollRegistry: SubscriptionRegistry;
   /** Fetches the poll registry's keys within the broker's quote rate limit. */
@@ -92,11 +104,13 @@ export class Gateway {
   readonly tickListeners: ((ticks: Tick[]) => void)[] = [];
   #reaper: ReturnType<typeof setInterval>;
   #stopping: Promise<void> | null = null;
+  #closeHistory: () => Promise<void> = () => Promise.resolve();
 
   private constructor(
     parts: {
       pool: ConnectionPool;
       registry: SubscriptionRegistry;
+      budget: SubscriptionBudget;
       pollRegistry: SubscriptionRegistry;
       poller: Poller;
       proxy: ProxyServer;
@@ -109,6 +123,7 @@ export class Gateway {
     this.marketData = parts.marketData;
     this.pool = parts.pool;
     this.registry = parts.registry;
+    this.budget = parts.budget;
     this.pollRegistry = parts.pollRegistry;
     this.poller = parts.poller;
     this.quoteSource = new RegistryQuoteSource(parts.registry, parts.pollRegistry);
@@ -138,13 +153,34 @@ export class Gateway {
     const adapterOptions = opts.adapterOptions(config);
     const capabilities = descriptor.capabilities(adapterOptions);
 
-    // Classes and names of keys are the budget's business; authentication needs only the keys.
-    const keys = config.apiKeys.map((k) => typeof k === "string" ? k : k.key);
-    if (opts.envApiKey) keys.push(opts.envApiKey);
+    // Each key stands for a holder of the budget: its name, class and quota. Keys from the
+    // environment and the key file are class trading (how every key behaved before classes).
+    const keys: ApiKeyCredential[] = config.apiKeys.map((k, i) =>
+      typeof k === "string"
+        ? { key: k, holder: { name: apiKeyName(i), consumerClass: "trading", kind: "api_key" } }
+        : {
+          key: k.key,
+          holder: {
+            name: k.name,
+            consumerClass: k.class,
+            kind: "api_key",
+            ...(k.quota !== undefined ? { quota: k.quota } : {}),
+          },
+        }
+    );
+    if (opts.envApiKey) {
+      keys.push({
+        key: opts.envApiKey,
+        holder: { name: "env", consumerClass: "trading", kind: "api_key" },
+      });
+    }
     let keyFile: string | null = null;
     if (keys.length === 0) {
       const { key, created } = await loadOrCreateKeyFile(config.keyFile);
-      keys.push(key);
+      keys.push({
+        key,
+        holder: { name: "key-file", consumerClass: "trading", kind: "api_key" },
+      });
       keyFile = config.keyFile;
       log.info(
         created
@@ -153,7 +189,7 @@ export class Gateway {
         { path: Deno.realPathSync(config.keyFile) },
       );
     }
-    for (const k of keys) addSecret(k);
+    for (const k of keys) addSecret(k.key);
     const auth = await ApiKeyAuth.create(keys, {
       maxFailures: config.limits.authFailuresPerMinute,
       windowMs: 60_000,
@@ -176,7 +212,13 @@ export class Gateway {
         ...opts.poolTuning,
       },
     );
-    const registry = new SubscriptionRegistry(pool);
+    // The budget's capacity is the pool's: every slot the registry admits is one the pool has.
+    const budget = new SubscriptionBudget(config.budget, {
+      connections: pool.maxConnections,
+      symbolsPerConnection: pool.maxSymbolsPerConnection,
+    });
+    for (const k of keys) budget.ledger.register(k.holder);
+    const registry = new SubscriptionRegistry(pool, budget.ledger);
     // Poll routes: the poller is the upstream of its own registry; it leaves alone any instrument
     // the stream carries at the mode it would poll (its subscribers get the streamed ticks).
     const poller = new Poller(pool, {
@@ -210,6 +252,7 @@ export class Gateway {
         allowedOrigins: config.allowedOrigins,
         registry,
         auth,
+        budget,
         limits: config.limits,
         broker: config.broker.name,
         userId: config.broker.userId,
@@ -218,6 +261,8 @@ export class Gateway {
         metrics: (out) => gw?.writeMetrics(out),
         // Closed bars of the candle feed's series go on the bus too, each once.
         candles: {
+          clock: opts.candleClock,
+          retainBars: config.history.memoryBars,
           onClosed: (bar, series) =>
             void bus.publishCandle(series.exchange, series.symbol, series.interval, bar),
         },
@@ -225,7 +270,6 @@ export class Gateway {
           ? { snapshot: (e, s, m) => marketData.latestTick(e, s, m) }
           : {}),
         poll: { registry: pollRegistry, routing: config.budget.routing },
-        classOf: await consumerClasses(config),
       });
     } catch (err) {
       await bus.close();
@@ -234,6 +278,7 @@ export class Gateway {
     const gw: Gateway = new Gateway({
       pool,
       registry,
+      budget,
       pollRegistry,
       poller,
       proxy,
@@ -244,6 +289,10 @@ export class Gateway {
     });
     poller.onticks = (ticks) => proxy.onPollTicks(ticks);
     gw.metricsProviders.push((out) => writePollMetrics(out, poller));
+    budget.setPollStats(() => {
+      const s = poller.stats();
+      return { keys: s.keys - s.reused, requestsPerSecond: s.requestsPerSecond };
+    });
     gw.tickListeners.push((ticks) => marketData.onTicks(ticks));
     gw.statusListeners.push((index, state) => marketData.onFeedStatus(index, state));
     gw.routes.addAll(MARKET_DATA_PATHS, ["GET"], (req) => marketData.handleHttp(req));
@@ -253,12 +302,20 @@ export class Gateway {
       handler: (req, info) => gw.#tokenRoute(req, info),
     });
     gw.metricsProviders.push((out) => marketData.writeMetrics(out));
+    gw.routes.add({
+      path: "/api/v1/budget",
+      methods: ["GET"],
+      handler: async (req, info) =>
+        (await gw.authorize(req, info)) ?? jsonResponse(budget.report()),
+    });
+    gw.metricsProviders.push((out) => budget.writeMetrics(out));
     marketData.start();
     installDashboard({
       broker: config.broker.name,
       userId: config.broker.userId,
       pool,
       registry,
+      budget,
       proxy,
       marketData,
       tickListeners: gw.tickListeners,
@@ -267,6 +324,12 @@ export class Gateway {
       authorize: (req, info) => gw.authorize(req, info),
     });
     installCapture(gw);
+    gw.#closeHistory = installHistory({
+      routes: gw.routes,
+      authorize: (req, info) => gw.authorize(req, info),
+      memory: (e, s, i) => proxy.candles.bars(e, s, i),
+      clock: opts.candleClock,
+    }, config.history);
     pool.onticks = (ticks) => gw.#onTicks(ticks);
     pool.onstatus = (index, state, detail) => {
       log.info("broker connection {n}: {state}{detail}", {
@@ -419,6 +482,7 @@ export class Gateway {
       await this.marketData.close();
       await this.pool.close();
       await this.bus.close();
+      await this.#closeHistory();
       log.info("gateway stopped");
     })();
     return this.#stopping;
@@ -467,17 +531,4 @@ function writePollMetrics(out: PrometheusText, poller: Poller): void {
       "Duration of the last complete poll cycle.",
       s.lastCycleMs,
     );
-}
-
-/** API key → consumer class, from the named `apiKeys` entries (bare keys are `trading`). */
-async function consumerClasses(
-  config: Config,
-): Promise<(apiKey: string) => Promise<ConsumerClass>> {
-  const byDigest = new Map<string, ConsumerClass>();
-  for (const k of config.apiKeys) {
-    if (typeof k === "string") continue;
-    byDigest.set(k.key.startsWith("sha256:") ? k.key : await hashKey(k.key), k.class);
-  }
-  return async (apiKey) =>
-    byDigest.size === 0 ? "trading" : byDigest.get(await hashKey(apiKey)) ?? "trading";
 }

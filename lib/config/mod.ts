@@ -4,6 +4,7 @@
 export {
   type ApiKeyEntry,
   apiKeyEntrySchema,
+  apiKeyName,
   brokerSchema,
   type Config,
   ConfigError,
@@ -14,4 +15,5 @@ export {
   limitsSchema,
   loadConfig,
   marketDataSchema,
+  RESERVED_KEY_NAMES,
 } from "./config.ts";

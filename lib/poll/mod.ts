@@ -1,7 +1,7 @@
 // Public surface of lib/poll: the REST-quote poller behind `poll` routes, and QuoteSource, the
 // stream-or-poll way in-process features (the option chain) hold instruments.
 
-export { Poller, type PollerOptions, type PollStats, type QuoteFetcher } from "./poller.ts";
+export { Poller, type PollerOptions, type PollerStats, type QuoteFetcher } from "./poller.ts";
 export {
   type InstrumentRef,
   type QuoteFeed,

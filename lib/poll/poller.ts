@@ -47,7 +47,7 @@ export interface PollerOptions {
 }
 
 /** Figures for /api/v1/budget and /metrics. */
-export interface PollStats {
+export interface PollerStats {
   /** Instruments with at least one poll subscriber. */
   keys: number;
   /** Of those, fetched over REST in the last cycle (the rest were served from the stream). */
@@ -234,7 +234,7 @@ export class Poller {
   }
 
   /** Current figures. */
-  stats(): PollStats {
+  stats(): PollerStats {
     const now = performance.now();
     this.#requestTimes = this.#requestTimes.filter((t) => now - t < RATE_WINDOW_MS);
     return {

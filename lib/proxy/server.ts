@@ -11,6 +11,7 @@ import { type MetricsSource, PrometheusText, renderMetrics } from "../metrics/mo
 import type { Limits } from "../config/mod.ts";
 import { type ConnectionStatus, overallState } from "../feed_state.ts";
 import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
+import type { SubscriptionBudget } from "../budget/mod.ts";
 import type { ApiKeyAuth } from "./auth.ts";
 import { DROP_REASONS, DropLog } from "./drops.ts";
 import { FanOut } from "./fanout.ts";
@@ -21,12 +22,14 @@ import { HttpListener } from "./listener.ts";
 import { HttpRoutes, type RequestInfo } from "./routes.ts";
 import type { Mode, Tick } from "../types.ts";
 import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
-import type { ConsumerClass, Routing } from "../budget/mod.ts";
+import type { Routing } from "../budget/mod.ts";
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
   registry: SubscriptionRegistry;
   auth: ApiKeyAuth;
+  /** The subscription budget, shown in `get_broker_info` (absent: no budget figures). */
+  budget?: SubscriptionBudget;
   limits: Limits;
   /** Browser origins allowed besides same-origin pages and clients without an Origin header. */
   allowedOrigins?: string[];
@@ -49,8 +52,6 @@ export interface ProxyDeps {
    * `pollRegistry` (the poller, no streaming slot). Absent: everything streams.
    */
   poll?: { registry: SubscriptionRegistry; routing: Routing };
-  /** The consumer class of an accepted API key (default: every client is `trading`). */
-  classOf?: (apiKey: string) => Promise<ConsumerClass>;
 }
 
 /**
@@ -183,6 +184,11 @@ export class ProxyServer {
   /** The bound address (port 0 resolves to the real port). */
   get addr(): { hostname: string; port: number } {
     return this.#listener.addr;
+  }
+
+  /** The candle feed of `subscribe_candles` (its open series hold the current session's bars). */
+  get candles(): CandleFeed {
+    return this.#candles;
   }
 
   /** Connected clients. */
