@@ -306,7 +306,7 @@ export class RequestHandlers {
         broker,
       );
     }
-    if (!this.#deps.registry.holds(client, e.exchange, e.symbol, mode)) {
+    if (!registry.holds(client, e.exchange, e.symbol, mode)) {
       // Pre-empted between the registry's answer and this one (its revocation frame went out).
       return {
         symbol: e.symbol,

@@ -90,6 +90,15 @@ Deno.test("a polled subscription takes no streaming slot at the simulator and st
     })).text();
     assert.match(metrics, new RegExp(`^tickplex_poll_keys ${N}$`, "m"));
     assert.match(metrics, /^tickplex_poll_rate_limit 1$/m);
+    // /api/v1/budget: the polled keys and their rate, and not one streaming slot used.
+    const budget = await (await fetch(`http://127.0.0.1:${gw.proxy.addr.port}/api/v1/budget`, {
+      headers: { authorization: `Bearer ${TEST_KEY}` },
+    })).json();
+    assert.equal(budget.used, 0);
+    assert.equal(budget.classes.display.slots, 0);
+    assert.equal(budget.classes.display.route, "poll");
+    assert.equal(budget.poll.keys, N);
+    assert.ok(budget.poll.requests_per_second > 0 && budget.poll.requests_per_second <= 1);
     // Leaving releases the keys: nothing more is polled.
     await dash.close();
     await until(() => gw.poller.stats().keys === 0, 5000, "keys released");
