@@ -228,3 +228,38 @@ Deno.test("HTTP 429 from the quote API: the poller backs off, reports it, and re
     await sim.close();
   }
 });
+
+Deno.test("QuoteSource (the option chain's way in): poll feeds take no slot, stream feeds do", async () => {
+  const { sim, gw } = await setup(SAMPLE_INSTRUMENTS);
+  try {
+    const seen: string[] = [];
+    const polled = gw.quoteSource.open("chain-test", "poll", (t) => seen.push(t.symbol));
+    assert.equal(polled.route, "poll");
+    const items = [{ exchange: "NSE", symbol: "TCS" }, { exchange: "NSE", symbol: "SBIN" }];
+    const r = await polled.add(items, 2);
+    assert.deepEqual(r.map((x) => x.ok), [true, true]);
+    const bad = await polled.add([{ exchange: "NSE", symbol: "NOSUCH" }], 2);
+    assert.equal(bad[0].ok ? "ok" : bad[0].code, "SYMBOL_NOT_FOUND");
+    await until(() => polled.latest("NSE", "TCS") !== undefined, 10_000, "TCS polled");
+    await until(() => polled.latest("NSE", "SBIN") !== undefined, 10_000, "SBIN polled");
+    assert.equal(polled.latest("NSE", "TCS")!.ltp, sim.quote(2953217).lastPrice! / 100);
+    assert.deepEqual(streamedTokens(sim), []);
+    assert.equal(polled.held().length, 2);
+    // The same instruments on a stream feed take slots at the simulator; the poll feed is then
+    // served from that stream.
+    const streamed = gw.quoteSource.open("chain-stream", "stream");
+    await streamed.add(items, 2);
+    await until(() => streamedTokens(sim).length === 2, 5000, "two streams");
+    await until(() => gw.poller.stats().reused === 2, 10_000, "poll reuses the stream");
+    await streamed.close();
+    await polled.remove([items[0]], 2);
+    assert.equal(polled.latest("NSE", "TCS"), undefined);
+    await polled.close();
+    assert.equal(gw.poller.stats().keys, 0);
+    await until(() => streamedTokens(sim).length === 0, 5000, "streams released");
+    assert.ok(seen.includes("TCS") && seen.includes("SBIN"));
+  } finally {
+    await gw.stop();
+    await sim.close();
+  }
+});
