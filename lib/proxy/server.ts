@@ -151,7 +151,10 @@ export class ProxyServer {
       handler: async (req, info) => {
         const denied = await this.authorizeHttp(req, info.address);
         if (denied) return denied;
-        return json({ subscriptions: this.#deps.registry.list() });
+        return json({
+          subscriptions: this.#deps.registry.list(),
+          polled: this.#deps.poll?.registry.list() ?? [],
+        });
       },
     });
   }

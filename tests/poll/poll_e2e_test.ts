@@ -134,6 +134,14 @@ Deno.test("routing per class from config: display polls, trading and monitoring 
     await dash.waitFor((f) =>
       f.type === "market_data" && f.symbol === "TCS" && f.source === "poll"
     );
+    const http = await (await fetch(`http://127.0.0.1:${gw.proxy.addr.port}/api/v1/subscriptions`, {
+      headers: { authorization: `Bearer ${TEST_KEY}` },
+    })).json();
+    assert.deepEqual(http.polled.map((k: Frame) => `${k.symbol}:${k.mode}`), ["TCS:2"]);
+    assert.deepEqual(http.subscriptions.map((k: Frame) => k.symbol).sort(), [
+      "HDFCBANK",
+      "RELIANCE",
+    ]);
     const listed = await dash.request({ action: "get_subscriptions" }, "subscriptions");
     assert.equal((listed.subscriptions as Frame[])[0].source, "poll");
     // Unsubscribing a polled key releases it from the poller, not the pool.
