@@ -49,7 +49,7 @@ export interface ProxyDeps {
   candles?: CandleFeedOptions;
   /**
    * Stream-or-poll routing: a client's class picks `routing[class]`; `poll` subscriptions go to
-   * `pollRegistry` (the poller, no streaming slot). Absent: everything streams.
+   * `registry` here (the poller's, no streaming slot). Absent: everything streams.
    */
   poll?: { registry: SubscriptionRegistry; routing: Routing };
 }
