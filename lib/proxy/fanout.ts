@@ -184,13 +184,17 @@ export class FanOut implements SendScheduler {
   /** Fans out ticks from the start until the delivery budget is spent; returns where it stopped. */
   #fanOut(ticks: Tick[]): number {
     const registry = this.#registry;
+    // Looked up per tick only while someone holds a polled key.
+    const poll = this.#pollRegistry !== null && this.#pollRegistry.consumerCount > 0
+      ? this.#pollRegistry
+      : null;
     let fanned = 0;
     let i = 0;
     for (; i < ticks.length && fanned < FANOUT_SLICE; i++) {
       const tick = ticks[i];
       const modes = registry.consumersOf(tick.exchange, tick.symbol);
       // Poll subscribers of a streamed instrument are served from the stream (reuse).
-      const polled = this.#pollRegistry?.consumersOf(tick.exchange, tick.symbol);
+      const polled = poll?.consumersOf(tick.exchange, tick.symbol);
       if (!modes && !polled) continue;
       const frames = new TickFrames(tick, this.#brokerJson);
       if (modes) {
