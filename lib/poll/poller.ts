@@ -86,7 +86,9 @@ const WARN_EVERY_MS = 10_000;
 
 /**
  * The poller. It is the `Upstream` of a poll registry: `subscribe` / `unsubscribe` add and
- * remove polled keys (refcounted), `onticks` receives every REST answer as normalised ticks.
+ * remove polled keys (refcounted), `onticks` receives every REST answer as normalised ticks. Each
+ * cycle fetches every key once, in the broker's batch size, its calls spread evenly over the
+ * interval and never closer together than the broker's rate (plus a margin) allows.
  *
  * @example
  * ```ts
@@ -294,6 +296,13 @@ export class Poller {
     }
     this.#stats.reused = reused;
     this.#stats.polled = this.#keys.size - reused;
+    // Spread the cycle's calls over the interval (never closer than the rate allows), so the
+    // broker sees an even pace rather than a burst at the start of every interval.
+    let calls = 0;
+    for (const [mode, list] of byMode) {
+      calls += Math.ceil(list.length / Math.max(1, quotes.maxInstruments[mode]));
+    }
+    const spacing = Math.max(this.#spacingMs, calls > 0 ? this.#intervalMs / calls : 0);
     for (const [mode, list] of byMode) {
       const size = Math.max(1, quotes.maxInstruments[mode]);
       for (let i = 0; i < list.length; i += size) {
@@ -306,7 +315,7 @@ export class Poller {
         if (!this.#running) return;
         const batch = list.slice(i, i + size);
         const sent = performance.now();
-        this.#nextAllowed = sent + this.#spacingMs;
+        this.#nextAllowed = sent + spacing;
         this.#requestTimes.push(sent);
         this.#stats.requests++;
         const r = await this.#fetcher.quote(mode, batch);

@@ -212,3 +212,20 @@ Deno.test("poller: ticks of keys released while their call was out are dropped",
   assert.ok(!seen.includes("A"));
   assert.ok(seen.includes("B"));
 });
+
+Deno.test("poller: a cycle's calls are spread over the interval when the rate allows", async () => {
+  const f = fakeFetcher({ batch: 2, rps: 1000 });
+  const poller = new Poller(f, { intervalMs: 300 });
+  for (let i = 0; i < 6; i++) await poller.subscribe("NSE", `S${i}`, 2, 5);
+  poller.start();
+  try {
+    await until(() => f.calls.length >= 6, "two cycles");
+    // Three calls per 300 ms cycle: each at least 100 ms after the one before.
+    for (let i = 1; i < f.calls.length; i++) {
+      const gap = f.calls[i].at - f.calls[i - 1].at;
+      assert.ok(gap >= 100, `calls ${i - 1} and ${i} only ${gap.toFixed(1)} ms apart`);
+    }
+  } finally {
+    await poller.stop();
+  }
+});
