@@ -142,6 +142,7 @@ export class Poller {
   #backoff = 0;
   #requestTimes: number[] = [];
   #lastWarning = 0;
+  readonly #missingSeen = new Set<InstrumentKey>();
   readonly #stats = {
     polled: 0,
     reused: 0,
@@ -330,6 +331,7 @@ export class Poller {
     if (r.ok) {
       this.#backoff = 0;
       this.#stats.missing += r.missing.length;
+      for (const m of r.missing) this.#reportMissing(m.exchange, m.symbol);
       // Keys released while the call was out are not delivered.
       const ticks = r.ticks.filter((t) => {
         const p = this.#keys.get(instrumentKey(t.exchange, t.symbol));
@@ -358,6 +360,18 @@ export class Poller {
     }
     this.#warn(`quote call failed: ${r.code} ${r.message}`);
     return true;
+  }
+
+  /** An instrument the broker stopped quoting (expired, delisted): said once per instrument. */
+  #reportMissing(exchange: string, symbol: string): void {
+    const key = instrumentKey(exchange, symbol);
+    if (this.#missingSeen.has(key)) return;
+    if (this.#missingSeen.size >= 10_000) this.#missingSeen.clear();
+    this.#missingSeen.add(key);
+    log.warn("poller: the broker's quote API left out {symbol} on {exchange}", {
+      symbol,
+      exchange,
+    });
   }
 
   #warn(message: string): void {
