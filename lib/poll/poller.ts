@@ -318,6 +318,7 @@ export class Poller {
         const sent = performance.now();
         this.#nextAllowed = sent + spacing;
         this.#requestTimes.push(sent);
+        while (sent - this.#requestTimes[0] >= RATE_WINDOW_MS) this.#requestTimes.shift();
         this.#stats.requests++;
         const r = await this.#fetcher.quote(mode, batch);
         if (!this.#running) return;
