@@ -5,6 +5,7 @@ export { Poller, type PollerOptions, type PollerStats, type QuoteFetcher } from 
 export {
   type InstrumentRef,
   type QuoteFeed,
+  type QuoteFeedOptions,
   type QuoteSource,
   RegistryQuoteSource,
 } from "./source.ts";

@@ -1,7 +1,7 @@
 // QuoteSource: the programmatic way in-process features (the option chain) hold instruments and
 // read their latest ticks, served from the stream or the poller as the routing table says.
 
-import type { DataRoute } from "../budget/mod.ts";
+import type { BudgetHolder, DataRoute } from "../budget/mod.ts";
 import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
 import { type InstrumentKey, instrumentKey, type Mode, type Outcome, type Tick } from "../types.ts";
 
@@ -27,13 +27,24 @@ export interface QuoteFeed {
   close(): Promise<void>;
 }
 
+/** How a feed is served and charged. */
+export interface QuoteFeedOptions {
+  /** `poll`: REST quotes, no streaming slot; `stream`: a streaming slot per instrument. */
+  route: DataRoute;
+  /**
+   * Whom its streamed instruments are charged to in the budget (class, quota); default the
+   * budget's unnamed `trading` holder. Give a feature its own, e.g. `{ name: "option-chain",
+   * consumerClass: "display", kind: "in_process" }`, so the trading reserve holds against it.
+   */
+  holder?: BudgetHolder;
+  /** Called for every tick of a held instrument. */
+  onTick?: (tick: Tick) => void;
+}
+
 /** Opens feeds of latest ticks; each feed is one registry consumer. */
 export interface QuoteSource {
-  /**
-   * Opens a feed for `id` routed by `route` (`poll`: REST quotes, no streaming slot; `stream`: a
-   * streaming slot). `onTick` is called for every tick of a held instrument.
-   */
-  open(id: string, route: DataRoute, onTick?: (tick: Tick) => void): QuoteFeed;
+  /** Opens a feed for `id` (the registry consumer's id: unique per feed). */
+  open(id: string, options: QuoteFeedOptions): QuoteFeed;
 }
 
 /**
@@ -53,7 +64,7 @@ export interface QuoteSource {
  *   new SubscriptionRegistry(upstream("stream", log)),
  *   new SubscriptionRegistry(upstream("poll", log)),
  * );
- * const feed = source.open("chain", "poll");
+ * const feed = source.open("chain", { route: "poll" });
  * await feed.add([{ exchange: "NFO", symbol: "NIFTY24DEC24000CE" }], 2);
  * await feed.close();
  * assert.deepEqual(log, ["poll+NIFTY24DEC24000CE", "poll-NIFTY24DEC24000CE"]);
@@ -68,28 +79,26 @@ export class RegistryQuoteSource implements QuoteSource {
     this.#poll = poll;
   }
 
-  open(id: string, route: DataRoute, onTick?: (tick: Tick) => void): QuoteFeed {
-    return new RegistryFeed(id, route, route === "poll" ? this.#poll : this.#stream, onTick);
+  open(id: string, options: QuoteFeedOptions): QuoteFeed {
+    const registry = options.route === "poll" ? this.#poll : this.#stream;
+    return new RegistryFeed(id, options, registry);
   }
 }
 
 class RegistryFeed implements QuoteFeed, Consumer {
   readonly id: string;
   readonly route: DataRoute;
+  readonly holder: BudgetHolder | null;
   readonly #registry: SubscriptionRegistry;
   readonly #onTick: ((tick: Tick) => void) | undefined;
   readonly #latest = new Map<InstrumentKey, Tick>();
 
-  constructor(
-    id: string,
-    route: DataRoute,
-    registry: SubscriptionRegistry,
-    onTick: ((tick: Tick) => void) | undefined,
-  ) {
+  constructor(id: string, options: QuoteFeedOptions, registry: SubscriptionRegistry) {
     this.id = id;
-    this.route = route;
+    this.route = options.route;
+    this.holder = options.holder ?? null;
     this.#registry = registry;
-    this.#onTick = onTick;
+    this.#onTick = options.onTick;
   }
 
   deliver(tick: Tick): void {

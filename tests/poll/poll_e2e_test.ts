@@ -241,7 +241,10 @@ Deno.test("QuoteSource (the option chain's way in): poll feeds take no slot, str
   const { sim, gw } = await setup(SAMPLE_INSTRUMENTS);
   try {
     const seen: string[] = [];
-    const polled = gw.quoteSource.open("chain-test", "poll", (t) => seen.push(t.symbol));
+    const polled = gw.quoteSource.open("chain-test", {
+      route: "poll",
+      onTick: (t) => seen.push(t.symbol),
+    });
     assert.equal(polled.route, "poll");
     const items = [{ exchange: "NSE", symbol: "TCS" }, { exchange: "NSE", symbol: "SBIN" }];
     const r = await polled.add(items, 2);
@@ -255,9 +258,14 @@ Deno.test("QuoteSource (the option chain's way in): poll feeds take no slot, str
     assert.equal(polled.held().length, 2);
     // The same instruments on a stream feed take slots at the simulator; the poll feed is then
     // served from that stream.
-    const streamed = gw.quoteSource.open("chain-stream", "stream");
+    const streamed = gw.quoteSource.open("chain-stream", {
+      route: "stream",
+      holder: { name: "option-chain", consumerClass: "display", kind: "in_process" },
+    });
     await streamed.add(items, 2);
     await until(() => streamedTokens(sim).length === 2, 5000, "two streams");
+    // Charged to its holder's class in the budget.
+    assert.equal(gw.budget.report().classes.display.slots, 2);
     await until(() => gw.poller.stats().reused === 2, 10_000, "poll reuses the stream");
     await streamed.close();
     await polled.remove([items[0]], 2);
