@@ -734,7 +734,10 @@ export async function main(args: string[]): Promise<void> {
   console.log(`Kite simulator listening on ${sim.url}`);
   console.log(`  TICKPLEX_BROKER_API_KEY=${sim.apiKey}`);
   console.log(`  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.accessToken}`);
-  if (instrumentsCsv !== undefined) console.log(`  instruments URL: ${sim.instrumentsUrl}`);
+  if (instrumentsCsv !== undefined) {
+    console.log(`  instruments URL: ${sim.instrumentsUrl}`);
+    console.log(`  REST quotes: ${sim.apiUrl}/quote (1 request/s, as Kite)`);
+  }
   console.log(
     `  deno task start --broker zerodha --feed-url ${sim.url.replace(/\/$/, "")}` +
       ` --instruments ${values.instruments ?? "adapters/zerodha/testdata/instruments.csv"}`,
