@@ -1,7 +1,7 @@
 // Micro-benchmark of a poll cycle for 3000 Quote keys on the main isolate: the poller's batching
 // (six calls of 500, as Kite's /quote takes), and decoding one Kite /quote answer of 500 full
 // quotes (the worker's share, six times per cycle). The broker's 1 request/s sets the cycle's
-// length (about 6.6 s); these figures are the CPU it costs.
+// length (about 6.5 s); these figures are the CPU it costs.
 // Run: deno bench -P=test bench/poll_bench.ts
 
 import { decodeKiteQuotes, formatKiteTime, type QuoteTarget } from "../adapters/zerodha/rest.ts";

@@ -37,8 +37,9 @@ export interface PollerOptions {
    */
   streamed?: (exchange: string, symbol: string, mode: Mode) => boolean;
   /**
-   * Spacing between request starts is `1000 / requestsPerSecond × (1 + safetyMargin)` (default
-   * 0.1): a broker that counts arrivals must never see two requests closer than its limit.
+   * A request starts at least `1000 / requestsPerSecond × (1 + safetyMargin)` ms (default margin
+   * 0.05) after the previous one was *answered*. The broker received the previous request before
+   * it answered, so it never sees two arrivals closer than its limit, whatever the network jitter.
    */
   safetyMargin?: number;
   /** First wait after a 429 without `Retry-After` (doubles per consecutive 429, capped). */
@@ -88,7 +89,8 @@ const WARN_EVERY_MS = 10_000;
  * The poller. It is the `Upstream` of a poll registry: `subscribe` / `unsubscribe` add and
  * remove polled keys (refcounted), `onticks` receives every REST answer as normalised ticks. Each
  * cycle fetches every key once, in the broker's batch size, its calls spread evenly over the
- * interval and never closer together than the broker's rate (plus a margin) allows.
+ * interval, and each call starts no sooner than the broker's rate (plus a margin) after the
+ * previous one was answered.
  *
  * @example
  * ```ts
@@ -161,7 +163,7 @@ export class Poller {
     this.#intervalMs = options.intervalMs;
     this.#streamed = options.streamed ?? (() => false);
     const rps = this.#quotes?.requestsPerSecond ?? 1;
-    this.#spacingMs = (1000 / rps) * (1 + (options.safetyMargin ?? 0.1));
+    this.#spacingMs = (1000 / rps) * (1 + (options.safetyMargin ?? 0.05));
     this.#backoffBaseMs = options.backoffBaseMs ?? 1000;
     this.#backoffMaxMs = options.backoffMaxMs ?? 30_000;
   }
@@ -303,7 +305,7 @@ export class Poller {
     for (const [mode, list] of byMode) {
       calls += Math.ceil(list.length / Math.max(1, quotes.maxInstruments[mode]));
     }
-    const spacing = Math.max(this.#spacingMs, calls > 0 ? this.#intervalMs / calls : 0);
+    const spread = calls > 0 ? this.#intervalMs / calls : 0;
     for (const [mode, list] of byMode) {
       const size = Math.max(1, quotes.maxInstruments[mode]);
       for (let i = 0; i < list.length; i += size) {
@@ -316,11 +318,13 @@ export class Poller {
         if (!this.#running) return;
         const batch = list.slice(i, i + size);
         const sent = performance.now();
-        this.#nextAllowed = sent + spacing;
+        this.#nextAllowed = sent + spread;
         this.#requestTimes.push(sent);
         while (sent - this.#requestTimes[0] >= RATE_WINDOW_MS) this.#requestTimes.shift();
         this.#stats.requests++;
         const r = await this.#fetcher.quote(mode, batch);
+        // The rate gate counts from the answer (see `safetyMargin`).
+        this.#nextAllowed = Math.max(this.#nextAllowed, performance.now() + this.#spacingMs);
         if (!this.#running) return;
         if (!this.#answer(r, mode)) return; // backing off: the rest waits for the next cycle
       }

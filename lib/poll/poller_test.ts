@@ -63,7 +63,7 @@ Deno.test("poller: batches to the broker's size per mode and spaces requests by 
     // Per cycle: quote keys in batches of 3 (3+3+1), LTP keys in one batch of 6 (4).
     const first = f.calls.slice(0, 4).map((c) => `${c.mode}:${c.symbols.length}`).sort();
     assert.deepEqual(first, ["1:4", "2:1", "2:3", "2:3"]);
-    // Never two request starts closer than 1000/rps ms (the poller adds a 10 % margin).
+    // Never two request starts closer than 1000/rps ms (counted from the answer, plus 5 %).
     for (let i = 1; i < f.calls.length; i++) {
       const gap = f.calls[i].at - f.calls[i - 1].at;
       assert.ok(gap >= 1000 / 40, `requests ${i - 1} and ${i} only ${gap.toFixed(1)} ms apart`);
