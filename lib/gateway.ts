@@ -8,7 +8,7 @@ import type { ApiKeyCredential } from "./proxy/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
-import { Poller, type QuoteSource, RegistryQuoteSource } from "./poll/mod.ts";
+import { Poller, type QuoteSource, RegistryQuoteSource, RoutedRegistry } from "./poll/mod.ts";
 import { ApiKeyAuth, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
 import { BusPublisher } from "./bus/mod.ts";
 import type { Clock, Tick } from "./types.ts";
@@ -229,7 +229,8 @@ export class Gateway {
     const pollRegistry = new SubscriptionRegistry(poller);
     const md = config.marketData;
     const marketData = new MarketDataService({
-      registry,
+      // In-process subscribers are routed by their class like WebSocket clients.
+      registry: new RoutedRegistry(registry, pollRegistry, config.budget.routing),
       feed: pool,
       checkIntervalMs: md.checkIntervalMs,
       staleAfterMs: md.staleAfterMs,
@@ -287,7 +288,17 @@ export class Gateway {
       config,
       keyFile,
     });
-    poller.onticks = (ticks) => proxy.onPollTicks(ticks);
+    // Polled ticks are market data like streamed ones for the service (its cache, snapshots and
+    // poll-routed in-process subscribers; they count as data for its silence check — a dead
+    // stream is still caught by its connection state), then go to poll subscribers as poll frames.
+    poller.onticks = (ticks) => {
+      try {
+        marketData.onTicks(ticks);
+      } catch (err) {
+        log.error("market data service failed on polled ticks: {err}", { err });
+      }
+      proxy.onPollTicks(ticks);
+    };
     gw.metricsProviders.push((out) => writePollMetrics(out, poller));
     budget.setPollStats(() => {
       const s = poller.stats();

@@ -2,6 +2,7 @@
 // stream-or-poll way in-process features (the option chain) hold instruments.
 
 export { Poller, type PollerOptions, type PollerStats, type QuoteFetcher } from "./poller.ts";
+export { RoutedRegistry } from "./routed.ts";
 export {
   type InstrumentRef,
   type QuoteFeed,

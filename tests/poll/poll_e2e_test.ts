@@ -279,3 +279,42 @@ Deno.test("QuoteSource (the option chain's way in): poll feeds take no slot, str
     await sim.close();
   }
 });
+
+Deno.test("an in-process subscriber of a poll class is served by the poller, with no slot", async () => {
+  const { sim, gw } = await setup(SAMPLE_INSTRUMENTS);
+  try {
+    const seen: { symbol: string; ltp: number }[] = [];
+    const screen = await gw.marketData.subscribe({
+      name: "screen",
+      priority: "LOW",
+      kind: "quote",
+      symbols: [{ exchange: "NSE", symbol: "TCS" }],
+      consumerClass: "display",
+      callback: ({ symbol, data }) => {
+        seen.push({ symbol, ltp: data.ltp });
+      },
+    });
+    await until(() => seen.length >= 2, 10_000, "polled ticks to the callback");
+    assert.equal(seen[0].ltp, sim.quote(2953217).lastPrice! / 100);
+    assert.deepEqual(streamedTokens(sim), []);
+    assert.equal(gw.poller.stats().keys, 1);
+    // The service's cache has the polled tick: a client subscribing gets it as a snapshot.
+    assert.equal(gw.marketData.getLtp("NSE", "TCS")?.data.ltp, seen[0].ltp);
+    // A trading-class subscriber of the same kind streams.
+    const algo = await gw.marketData.subscribe({
+      name: "algo",
+      priority: "CRITICAL",
+      kind: "ltp",
+      symbols: [{ exchange: "NSE", symbol: "INFY" }],
+      callback: () => {},
+    });
+    await until(() => streamedTokens(sim).includes(408065), 5000, "INFY streamed");
+    assert.deepEqual(streamedTokens(sim), [408065]);
+    await screen.unsubscribe();
+    await algo.unsubscribe();
+    assert.equal(gw.poller.stats().keys, 0);
+  } finally {
+    await gw.stop();
+    await sim.close();
+  }
+});
