@@ -22,6 +22,7 @@ import { HttpListener } from "./listener.ts";
 import { HttpRoutes, type RequestInfo } from "./routes.ts";
 import type { Mode, Tick } from "../types.ts";
 import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
+import type { Routing } from "../budget/mod.ts";
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
@@ -46,6 +47,11 @@ export interface ProxyDeps {
   snapshot?: (exchange: string, symbol: string, mode: Mode) => Tick | null;
   /** Candle tuning (tests): forming-bar interval and the clock that closes bars. */
   candles?: CandleFeedOptions;
+  /**
+   * Stream-or-poll routing: a client's class picks `routing[class]`; `poll` subscriptions go to
+   * `registry` here (the poller's, no streaming slot). Absent: everything streams.
+   */
+  poll?: { registry: SubscriptionRegistry; routing: Routing };
 }
 
 /**
@@ -97,7 +103,12 @@ export class ProxyServer {
   private constructor(deps: ProxyDeps) {
     this.#deps = deps;
     const limits = deps.limits;
-    this.#fanout = new FanOut(deps.registry, deps.broker, limits.batchIntervalMs);
+    this.#fanout = new FanOut(
+      deps.registry,
+      deps.broker,
+      limits.batchIntervalMs,
+      deps.poll?.registry,
+    );
     this.#candles = new CandleFeed(
       deps.registry,
       deps.broker,
@@ -140,7 +151,10 @@ export class ProxyServer {
       handler: async (req, info) => {
         const denied = await this.authorizeHttp(req, info.address);
         if (denied) return denied;
-        return json({ subscriptions: this.#deps.registry.list() });
+        return json({
+          subscriptions: this.#deps.registry.list(),
+          polled: this.#deps.poll?.registry.list() ?? [],
+        });
       },
     });
   }
@@ -214,6 +228,11 @@ export class ProxyServer {
   /** Delivers ticks to every client holding their keys (see {@link FanOut.onTicks}). */
   onTicks(ticks: Tick[]): void {
     this.#fanout.onTicks(ticks);
+  }
+
+  /** Delivers REST-polled ticks to poll subscribers, as `"source":"poll"` frames. */
+  onPollTicks(ticks: Tick[]): void {
+    this.#fanout.onPollTicks(ticks);
   }
 
   // ---- HTTP ---------------------------------------------------------------------------------
