@@ -87,12 +87,16 @@ async function serve(args: string[]): Promise<number> {
     adapterOptions: adapterOptionsFor,
   });
   const addr = gw.proxy.addr;
-  log.info("tickplex listening on ws://{host}:{port} (broker {broker}, bus {bus})", {
-    host: addr.hostname,
-    port: addr.port,
-    broker: config.broker.name,
-    bus: gw.bus.endpoint,
-  });
+  log.info(
+    "tickplex listening on ws://{host}:{port} (broker {broker}, bus {bus}, bus snapshots {snapshot})",
+    {
+      host: addr.hostname,
+      port: addr.port,
+      broker: config.broker.name,
+      bus: gw.bus.endpoint,
+      snapshot: gw.busSnapshot.endpoint,
+    },
+  );
   const sig = await signalled.promise;
   log.info("{sig}: shutting down", { sig });
   await gw.stop();

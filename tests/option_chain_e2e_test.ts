@@ -1,6 +1,6 @@
 // Option chains end to end with the real paper adapter worker: the listing comes from the worker's
-// instrument universe, quotes stream through the pool, IVs come back near the paper market's
-// Black-76 surface, and unsubscribing releases every strike at the broker.
+// instrument universe, quotes come from the paper quote API (poll, the default) or its stream, IVs
+// come back near the paper market's Black-76 surface, and unsubscribing releases every strike.
 
 import assert from "node:assert/strict";
 import { startGateway, TestClient, until } from "./helpers/gateway.ts";
@@ -56,10 +56,12 @@ function checkFrame(f: Frame, underlying: string, strikes: number): Data {
   return d;
 }
 
-Deno.test("paper option chains: NIFTY (weekly, on spot) and BANKNIFTY (monthly, on the future) with sensible IVs; unsubscribing releases every strike", async () => {
+/** NIFTY (weekly, 5 strikes a side) and BANKNIFTY (monthly, 4), checked, then unsubscribed. */
+async function twoChains(route: "poll" | "stream"): Promise<void> {
   const gw = await startGateway({
     broker: { name: "paper", options: { ticksPerSecond: 10, seed: 11 } },
     optionChain: { intervalMs: 200 },
+    budget: { routing: { optionChain: route }, pollIntervalMs: 200 },
   });
   try {
     const a = await TestClient.connect(gw);
@@ -99,8 +101,17 @@ Deno.test("paper option chains: NIFTY (weekly, on spot) and BANKNIFTY (monthly, 
     assert.equal(b.forward, b.future_price);
     assert.equal(b.strikes[1].strike - b.strikes[0].strike, 100);
 
-    // 11 + 9 strikes × 2 sides, the two indices and the BANKNIFTY future, all in Depth mode.
-    assert.equal(gw.pool.streams().length, 22 + 18 + 3);
+    // 11 + 9 strikes × 2 sides, the two indices and the BANKNIFTY future, all in Depth mode:
+    // polled (no streaming slot at all) or streamed, as the routing table says.
+    const held = 22 + 18 + 3;
+    if (route === "poll") {
+      assert.equal(gw.pool.streams().length, 0, "a polled chain takes no streaming slot");
+      assert.equal(gw.poller.stats().keys, held);
+    } else {
+      assert.equal(gw.pool.streams().length, held);
+      assert.ok(gw.pool.streams().every((s) => s.mode === 3));
+      assert.equal(gw.poller.stats().keys, 0);
+    }
     for (const underlying of ["NIFTY", "BANKNIFTY"]) {
       const r = await a.request(
         { action: "unsubscribe_option_chain", underlying, exchange: "NFO" },
@@ -108,10 +119,21 @@ Deno.test("paper option chains: NIFTY (weekly, on spot) and BANKNIFTY (monthly, 
       );
       assert.equal(r.status, "success");
     }
-    await until(() => gw.pool.streams().length === 0, 5000, "every strike released at the broker");
+    await until(
+      () => gw.pool.streams().length === 0 && gw.poller.stats().keys === 0,
+      5000,
+      "every strike released at the broker and the poller",
+    );
     assert.deepEqual(gw.registry.list(), []);
+    assert.deepEqual(gw.pollRegistry.list(), []);
     await a.close();
   } finally {
     await gw.stop();
   }
-});
+}
+
+Deno.test("paper option chains polled (the default route): NIFTY weekly on spot, BANKNIFTY monthly on the future, sensible IVs, no streaming slot, all released", () =>
+  twoChains("poll"));
+
+Deno.test("paper option chains streamed (routing.optionChain = stream): the same frames from Depth streams, every strike released at the broker", () =>
+  twoChains("stream"));

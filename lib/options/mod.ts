@@ -30,5 +30,4 @@ export {
   type ChainQuotes,
   FeedChainQuotes,
   type InstrumentFeed,
-  StreamChainQuotes,
 } from "./quotes.ts";

@@ -1,13 +1,9 @@
-// Where the option chain gets its quotes: a small interface (hold keys, read the latest tick of
-// each) and its streaming implementation over the subscription registry. A REST-poll source plugs
-// in behind the same interface (budget.routing.optionChain chooses).
+// Where the option chain gets its quotes: a small interface (hold instruments counted, read the
+// latest tick of each) over a feed of lib/poll's QuoteSource, which serves it from the stream or
+// the REST poller as budget.routing.optionChain says.
 
 import { InstrumentMap } from "../instrument_map.ts";
-import { getLogger } from "../log.ts";
-import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
 import type { Mode, Outcome, Tick } from "../types.ts";
-
-const log = getLogger(["tickplex", "options", "source"]);
 
 /** An instrument the chain reads. */
 export interface ChainInstrument {
@@ -30,122 +26,8 @@ export interface ChainQuotes {
   readonly size: number;
 }
 
-/** The chain streams in Depth mode: the best bid and ask are the first depth levels. */
+/** The chain holds Depth: the best bid and ask are the first depth levels. */
 const CHAIN_MODE: Mode = 3;
-const CHAIN_DEPTH = 5;
-
-/**
- * A {@link ChainQuotes} over the subscription registry: one registry consumer holds a Depth key per
- * instrument (shared with every other client of the key) and keeps the newest tick of each.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { SubscriptionRegistry } from "../subscriptions/mod.ts";
- * const upstream = {
- *   subscribe: () => Promise.resolve({ ok: true as const, depth: 5 }),
- *   unsubscribe: () => Promise.resolve({ ok: true as const }),
- * };
- * const registry = new SubscriptionRegistry(upstream);
- * const source = new StreamChainQuotes(registry);
- * const ref = { exchange: "NFO", symbol: "NIFTY30DEC2525000CE" };
- * assert.deepEqual(await source.acquire([ref, ref]), [{ ok: true }, { ok: true }]);
- * assert.equal(registry.list()[0].mode, 3); // one Depth key: bid and ask are depth level 1
- * await source.release([ref]);
- * assert.equal(registry.list().length, 1); // still held once
- * await source.release([ref]);
- * assert.equal(registry.list().length, 0);
- * ```
- */
-export class StreamChainQuotes implements ChainQuotes {
-  readonly #registry: SubscriptionRegistry;
-  readonly #refs = new InstrumentMap<number>();
-  readonly #latest = new InstrumentMap<Tick>();
-  readonly #consumer: Consumer;
-  readonly #snapshot: ((exchange: string, symbol: string) => Tick | null) | undefined;
-
-  /**
-   * `snapshot` (the market data cache) gives an instrument's newest Depth tick as it is acquired,
-   * so a strike entering the window shows its quote at once rather than at its next tick.
-   */
-  constructor(
-    registry: SubscriptionRegistry,
-    snapshot?: (exchange: string, symbol: string) => Tick | null,
-  ) {
-    this.#registry = registry;
-    this.#snapshot = snapshot;
-    this.#consumer = {
-      id: "option_chain",
-      // Shared by every chain client, like the candle feed, so it is never a pre-emption victim
-      // (only display is); budget.routing.optionChain (poll by default) keeps it off the stream.
-      holder: { name: "option_chain", consumerClass: "monitoring", kind: "in_process" },
-      deliver: (tick: Tick) => {
-        if (this.#refs.get(tick.exchange, tick.symbol) !== undefined) {
-          this.#latest.set(tick.exchange, tick.symbol, tick);
-        }
-      },
-    };
-  }
-
-  get size(): number {
-    return this.#refs.size;
-  }
-
-  acquire(items: ChainInstrument[]): Promise<Outcome[]> {
-    return Promise.all(items.map(async (i) => {
-      const n = this.#refs.get(i.exchange, i.symbol) ?? 0;
-      // Count before awaiting, so a concurrent last release cannot drop the key under us.
-      this.#refs.set(i.exchange, i.symbol, n + 1);
-      if (n > 0) return { ok: true as const };
-      const r = await this.#registry.acquire(
-        this.#consumer,
-        i.exchange,
-        i.symbol,
-        CHAIN_MODE,
-        CHAIN_DEPTH,
-      );
-      if (r.ok) {
-        const seed = this.#snapshot?.(i.exchange, i.symbol);
-        if (seed && this.#latest.get(i.exchange, i.symbol) === undefined) {
-          this.#latest.set(i.exchange, i.symbol, seed);
-        }
-        return { ok: true as const };
-      }
-      this.#drop(i);
-      return { ok: false as const, code: r.code, message: r.message };
-    }));
-  }
-
-  async release(items: ChainInstrument[]): Promise<void> {
-    await Promise.all(items.map(async (i) => {
-      if (!this.#drop(i)) return;
-      const r = await this.#registry.release(this.#consumer, i.exchange, i.symbol, CHAIN_MODE);
-      if (!r.ok && r.code !== "NOT_SUBSCRIBED") {
-        log.warn("releasing {symbol} on {exchange} failed: {message}", {
-          ...i,
-          message: r.message,
-        });
-      }
-    }));
-  }
-
-  latest(exchange: string, symbol: string): Tick | undefined {
-    return this.#latest.get(exchange, symbol);
-  }
-
-  /** Counts one release; true when it was the last. */
-  #drop(i: ChainInstrument): boolean {
-    const n = this.#refs.get(i.exchange, i.symbol);
-    if (n === undefined) return false;
-    if (n > 1) {
-      this.#refs.set(i.exchange, i.symbol, n - 1);
-      return false;
-    }
-    this.#refs.delete(i.exchange, i.symbol);
-    this.#latest.delete(i.exchange, i.symbol);
-    return true;
-  }
-}
 
 /**
  * The part of a stream-or-poll feed of latest ticks (lib/poll's QuoteFeed) the chain needs. Holding
@@ -189,9 +71,17 @@ export interface InstrumentFeed {
 export class FeedChainQuotes implements ChainQuotes {
   readonly #feed: InstrumentFeed;
   readonly #refs = new InstrumentMap<number>();
+  readonly #snapshot: ((exchange: string, symbol: string) => Tick | null) | undefined;
+  /** Ticks from the cache for instruments the feed has not delivered yet. */
+  readonly #seeds = new InstrumentMap<Tick>();
 
-  constructor(feed: InstrumentFeed) {
+  /**
+   * `snapshot` (the market data cache) gives an instrument's newest Depth tick as it is first held,
+   * so a strike entering the window shows its quote at once rather than at its next tick or poll.
+   */
+  constructor(feed: InstrumentFeed, snapshot?: (exchange: string, symbol: string) => Tick | null) {
     this.#feed = feed;
+    this.#snapshot = snapshot;
   }
 
   get size(): number {
@@ -211,12 +101,19 @@ export class FeedChainQuotes implements ChainQuotes {
     const results = await this.#feed.add(fresh.map((k) => items[k]), CHAIN_MODE);
     fresh.forEach((k, j) => {
       const r = results[j];
-      if (r.ok) return;
+      const i = items[k];
+      if (r.ok) {
+        const seed = this.#snapshot?.(i.exchange, i.symbol);
+        if (seed && this.#refs.get(i.exchange, i.symbol) !== undefined) {
+          this.#seeds.set(i.exchange, i.symbol, seed);
+        }
+        return;
+      }
       // Every item naming the failed instrument fails, and none of them stays counted.
-      items.forEach((i, m) => {
-        if (!sameInstrument(i, items[k])) return;
+      items.forEach((other, m) => {
+        if (!sameInstrument(other, i)) return;
         out[m] = r;
-        this.#uncount(i);
+        this.#uncount(other);
       });
     });
     return out;
@@ -228,9 +125,12 @@ export class FeedChainQuotes implements ChainQuotes {
   }
 
   latest(exchange: string, symbol: string): Tick | undefined {
-    return this.#refs.get(exchange, symbol) === undefined
-      ? undefined
-      : this.#feed.latest(exchange, symbol);
+    if (this.#refs.get(exchange, symbol) === undefined) return undefined;
+    const tick = this.#feed.latest(exchange, symbol);
+    if (tick === undefined) return this.#seeds.get(exchange, symbol);
+    // The feed has its own tick now: the seed is no longer needed.
+    if (this.#seeds.size > 0) this.#seeds.delete(exchange, symbol);
+    return tick;
   }
 
   /** Counts one release; true when it was the last. */
@@ -238,7 +138,10 @@ export class FeedChainQuotes implements ChainQuotes {
     const n = this.#refs.get(i.exchange, i.symbol);
     if (n === undefined) return false;
     if (n > 1) this.#refs.set(i.exchange, i.symbol, n - 1);
-    else this.#refs.delete(i.exchange, i.symbol);
+    else {
+      this.#refs.delete(i.exchange, i.symbol);
+      this.#seeds.delete(i.exchange, i.symbol);
+    }
     return n === 1;
   }
 }

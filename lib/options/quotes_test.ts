@@ -1,10 +1,11 @@
-// The registry-backed quote source: one Depth key per instrument however often it is acquired,
-// released on the last release, failures not counted, and a new key seeded from the cache.
+// The chain's quotes over a stream-or-poll feed: one Depth key per instrument however often it is
+// acquired, released on the last release, failures not counted, a new key seeded from the cache.
 
 import assert from "node:assert/strict";
 import { SubscriptionRegistry, type Upstream } from "../subscriptions/mod.ts";
 import { baseTick, type Mode, type Outcome, type Tick } from "../types.ts";
-import { FeedChainQuotes, StreamChainQuotes } from "./quotes.ts";
+import { FeedChainQuotes } from "./quotes.ts";
+import { RegistryQuoteSource } from "../poll/mod.ts";
 
 class Upstream1 implements Upstream {
   readonly live = new Set<string>();
@@ -26,28 +27,32 @@ class Upstream1 implements Upstream {
   }
 }
 
-Deno.test("StreamChainQuotes: counted holds, failures not held, cache seeding, full release", async () => {
+Deno.test("FeedChainQuotes over a registry feed: one Depth key per instrument, failures not held, cache seeding, full release", async () => {
   const upstream = new Upstream1();
   const cached = new Map<string, Tick>([["A", baseTick("NFO", "A", 3, 12.5, null, 1)]]);
-  const source = new StreamChainQuotes(
-    new SubscriptionRegistry(upstream),
-    (_e, s) => cached.get(s) ?? null,
-  );
+  const registry = new SubscriptionRegistry(upstream);
+  const feed = new RegistryQuoteSource(registry, registry).open("option_chain", {
+    route: "stream",
+  });
+  const quotes = new FeedChainQuotes(feed, (_e, s) => cached.get(s) ?? null);
   const a = { exchange: "NFO", symbol: "A" }, b = { exchange: "NFO", symbol: "B" };
   const bogus = { exchange: "NFO", symbol: "BOGUS" };
-  const r = await source.acquire([a, b, bogus, a]);
+  const r = await quotes.acquire([a, b, bogus, a]);
   assert.deepEqual(r.map((x) => x.ok), [true, true, false, true]);
   assert.equal(r[2].ok === false && r[2].code, "SYMBOL_NOT_FOUND");
   assert.deepEqual([...upstream.live].sort(), ["NFO:A:3", "NFO:B:3"]);
-  assert.equal(source.size, 2);
-  assert.equal(source.latest("NFO", "A")?.ltp, 12.5, "seeded from the cache");
-  assert.equal(source.latest("NFO", "B"), undefined);
-  await source.release([a, b]);
+  assert.equal(quotes.size, 2);
+  assert.equal(quotes.latest("NFO", "A")?.ltp, 12.5, "seeded from the cache");
+  assert.equal(quotes.latest("NFO", "B"), undefined);
+  // A delivered tick replaces the seed.
+  (feed as unknown as { deliver(t: Tick): void }).deliver(baseTick("NFO", "A", 3, 13, null, 2));
+  assert.equal(quotes.latest("NFO", "A")?.ltp, 13);
+  await quotes.release([a, b]);
   assert.deepEqual([...upstream.live], ["NFO:A:3"], "A is still held once");
-  await source.release([a, bogus]);
+  await quotes.release([a, bogus]);
   assert.deepEqual([...upstream.live], []);
-  assert.equal(source.size, 0);
-  assert.equal(source.latest("NFO", "A"), undefined, "nothing kept after the last release");
+  assert.equal(quotes.size, 0);
+  assert.equal(quotes.latest("NFO", "A"), undefined, "nothing kept after the last release");
 });
 
 Deno.test("FeedChainQuotes: the feed holds each instrument once, failures are not counted, the last release drops it", async () => {

@@ -26,7 +26,7 @@ export interface OptionChainDeps {
     underlying: string,
   ): Promise<Outcome<{ listing: OptionListing | null }>>;
   /** Where quotes come from (stream or poll, per budget.routing.optionChain). */
-  source: ChainQuotes;
+  quotes: ChainQuotes;
   config: OptionChainConfig;
   broker: string;
   /** Epoch ms now (tests); default Date.now. */
@@ -53,7 +53,7 @@ type UnsubscribeReq = Extract<Request, { action: "unsubscribe_option_chain" }>;
  * import assert from "node:assert/strict";
  * import { optionChainSchema } from "../config/mod.ts";
  * import type { ChainQuotes } from "../options/mod.ts";
- * const source: ChainQuotes = {
+ * const quotes: ChainQuotes = {
  *   acquire: (items) => Promise.resolve(items.map(() => ({ ok: true as const }))),
  *   release: () => Promise.resolve(),
  *   latest: () => undefined,
@@ -61,7 +61,7 @@ type UnsubscribeReq = Extract<Request, { action: "unsubscribe_option_chain" }>;
  * };
  * const feed = new OptionChainFeed({
  *   listOptions: () => Promise.resolve({ ok: true as const, listing: null }),
- *   source,
+ *   quotes,
  *   config: optionChainSchema.parse({}),
  *   broker: "paper",
  * });
@@ -102,7 +102,7 @@ export class OptionChainFeed {
 
   /** Instruments the chains hold on the quote source. */
   get instruments(): number {
-    return this.#deps.source.size;
+    return this.#deps.quotes.size;
   }
 
   /** Answers a subscribe / unsubscribe request with its reply frame (and, on success, a first frame). */
@@ -180,7 +180,7 @@ export class OptionChainFeed {
     }
     let entry = this.#chains.get(key);
     if (!entry) {
-      const chain = new OptionChain(listing, expiry, req.strikes, this.#deps.source, {
+      const chain = new OptionChain(listing, expiry, req.strikes, this.#deps.quotes, {
         rate: this.#deps.config.rate,
         clock: this.#clock,
         firstPriceWaitMs: this.#deps.config.firstPriceWaitMs,

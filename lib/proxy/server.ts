@@ -25,7 +25,9 @@ import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
 import { OptionChainFeed } from "./option_chain.ts";
 import { type OptionChainConfig, optionChainSchema } from "../config/mod.ts";
 import type { OptionListing } from "../adapter/mod.ts";
-import { type ChainQuotes, StreamChainQuotes } from "../options/mod.ts";
+import { type ChainQuotes, FeedChainQuotes } from "../options/mod.ts";
+import { RegistryQuoteSource } from "../poll/mod.ts";
+import type { Routing } from "../budget/mod.ts";
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
@@ -57,12 +59,20 @@ export interface ProxyDeps {
       exchange: string,
       underlying: string,
     ): Promise<Outcome<{ listing: OptionListing | null }>>;
-    /** Where chain quotes come from; default: streamed through the registry. */
-    source?: ChainQuotes;
+    /**
+     * Where chain quotes come from; default: a feed of the stream or the poll registry, as
+     * `poll.routing.optionChain` says (the stream when there is no poll registry).
+     */
+    quotes?: ChainQuotes;
     config?: OptionChainConfig;
     /** Epoch ms now (tests). */
     clock?: () => number;
   };
+  /**
+   * Stream-or-poll routing: a client's class picks `routing[class]`; `poll` subscriptions go to
+   * `registry` here (the poller's, no streaming slot). Absent: everything streams.
+   */
+  poll?: { registry: SubscriptionRegistry; routing: Routing };
 }
 
 /**
@@ -115,7 +125,12 @@ export class ProxyServer {
   private constructor(deps: ProxyDeps) {
     this.#deps = deps;
     const limits = deps.limits;
-    this.#fanout = new FanOut(deps.registry, deps.broker, limits.batchIntervalMs);
+    this.#fanout = new FanOut(
+      deps.registry,
+      deps.broker,
+      limits.batchIntervalMs,
+      deps.poll?.registry,
+    );
     this.#candles = new CandleFeed(
       deps.registry,
       deps.broker,
@@ -131,11 +146,18 @@ export class ProxyServer {
             code: "BROKER_ERROR" as const,
             message: "This gateway cannot list options",
           })),
-      source: chain.source ??
-        new StreamChainQuotes(
-          deps.registry,
-          deps.snapshot && ((e, s) => deps.snapshot!(e, s, 3)),
+      quotes: chain.quotes ?? new FeedChainQuotes(
+        new RegistryQuoteSource(deps.registry, deps.poll?.registry ?? deps.registry).open(
+          "option_chain",
+          {
+            route: deps.poll ? deps.poll.routing.optionChain : "stream",
+            // Shared by every chain client, like the candle feed, so never a pre-emption victim
+            // (only display is); routing it to poll (the default) keeps it off the stream.
+            holder: { name: "option_chain", consumerClass: "monitoring", kind: "in_process" },
+          },
         ),
+        deps.snapshot && ((e, s) => deps.snapshot!(e, s, 3)),
+      ),
       config: chain.config ?? optionChainSchema.parse({}),
       broker: deps.broker,
       clock: chain.clock,
@@ -177,7 +199,10 @@ export class ProxyServer {
       handler: async (req, info) => {
         const denied = await this.authorizeHttp(req, info.address);
         if (denied) return denied;
-        return json({ subscriptions: this.#deps.registry.list() });
+        return json({
+          subscriptions: this.#deps.registry.list(),
+          polled: this.#deps.poll?.registry.list() ?? [],
+        });
       },
     });
   }
@@ -251,6 +276,11 @@ export class ProxyServer {
   /** Delivers ticks to every client holding their keys (see {@link FanOut.onTicks}). */
   onTicks(ticks: Tick[]): void {
     this.#fanout.onTicks(ticks);
+  }
+
+  /** Delivers REST-polled ticks to poll subscribers, as `"source":"poll"` frames. */
+  onPollTicks(ticks: Tick[]): void {
+    this.#fanout.onPollTicks(ticks);
   }
 
   // ---- HTTP ---------------------------------------------------------------------------------

@@ -295,6 +295,7 @@ export class ClientSessions {
     const released = client.chain.then(() =>
       Promise.all([
         this.#deps.registry.releaseAll(client),
+        this.#deps.poll?.registry.releaseAll(client),
         this.#candles.forget(client),
         this.#chains.forget(client),
       ])
