@@ -193,6 +193,9 @@ export function optionMark(
   return ltp !== null && ltp > 0 ? ltp : null;
 }
 
+/** How often a chain asks again for window instruments the source refused, ms. */
+export const RETRY_MS = 30_000;
+
 /**
  * A live chain of one expiry. `open()` holds the spot, the future and the first window; each
  * `recentre()` moves the window to the current ATM (acquiring new strikes before releasing old
@@ -213,6 +216,8 @@ export class OptionChain {
   /** First OI seen per contract on its IST day: the base of oi_change. */
   readonly #oiBase = new Map<string, { day: number; oi: number }>();
   #moving: Promise<unknown> = Promise.resolve();
+  /** Clock time before which refused window instruments are not asked for again. */
+  #retryAt = 0;
   #closed = false;
   /** Window moves so far. */
   recentres = 0;
@@ -281,7 +286,10 @@ export class OptionChain {
     const i = atmIndex(this.#strikeValues, this.#underlyingPrice()) ?? (n >> 1);
     const from = Math.max(0, i - this.strikesEachSide);
     const to = Math.min(n, i + this.strikesEachSide + 1);
-    if (from === this.#from && to === this.#to && this.#to > 0) return false;
+    if (from === this.#from && to === this.#to && this.#to > 0) {
+      await this.#retryMissing();
+      return false;
+    }
     const wanted = new Map<string, ChainInstrument>();
     for (const s of this.expiry.strikes.slice(from, to)) {
       for (const symbol of [s.ce, s.pe]) {
@@ -292,6 +300,7 @@ export class OptionChain {
     this.#from = from;
     this.#to = to;
     this.recentres++;
+    this.#retryAt = this.#model.clock() + RETRY_MS;
     await this.#hold([...wanted.values()].filter((i) => !this.#held.has(i.symbol)));
     const gone: ChainInstrument[] = [];
     for (const s of old) {
@@ -305,6 +314,26 @@ export class OptionChain {
     }
     if (gone.length > 0) await this.#source.release(gone);
     return true;
+  }
+
+  /**
+   * Asks again, at most every {@link RETRY_MS}, for window instruments the source refused (a full
+   * stream, a broker error), so a chain heals without waiting for the window to move.
+   */
+  async #retryMissing(): Promise<void> {
+    const now = this.#model.clock();
+    if (now < this.#retryAt) return;
+    const missing: ChainInstrument[] = [];
+    for (const s of this.window) {
+      for (const symbol of [s.ce, s.pe]) {
+        if (symbol !== null && !this.#held.has(symbol)) {
+          missing.push({ exchange: this.listing.exchange, symbol });
+        }
+      }
+    }
+    if (missing.length === 0) return;
+    this.#retryAt = now + RETRY_MS;
+    await this.#hold(missing);
   }
 
   async #hold(items: ChainInstrument[]): Promise<Outcome[]> {

@@ -226,3 +226,31 @@ Deno.test("open fails when neither the spot nor the future can be served, holdin
   assert.equal(r.ok, false);
   assert.equal(source.size, 0);
 });
+
+Deno.test("refused window instruments are asked for again every 30 s until they are served", async () => {
+  const source = new FakeSource();
+  source.set("NSE_INDEX", "NIFTY", 25000);
+  const refused = `NIFTY${EXPIRY}25050CE`;
+  source.refuse.add(refused);
+  let now = NOW;
+  const listing = findOptionListing(universe(), "NFO", "NIFTY", NOW)!;
+  const chain = new OptionChain(listing, listing.expiries[0], 1, source, {
+    rate: 0.065,
+    clock: () => now,
+  });
+  await chain.open();
+  assert.equal(source.refs.has(refused), false);
+  source.refuse.delete(refused);
+  now += 29_000;
+  await chain.recentre();
+  assert.equal(source.refs.has(refused), false, "not before 30 s");
+  now += 1_000;
+  await chain.recentre();
+  assert.equal(source.refs.get(refused), 1, "held once the source serves it");
+  const asked = source.acquired.length;
+  now += 60_000;
+  await chain.recentre();
+  assert.equal(source.acquired.length, asked, "nothing to ask for when the window is whole");
+  await chain.close();
+  assert.equal(source.size, 0);
+});
