@@ -6,7 +6,7 @@ import type { Config } from "./config/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
-import { ApiKeyAuth, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
+import { clientAuth, HttpRoutes, ProxyServer } from "./proxy/mod.ts";
 import { BusPublisher } from "./bus/mod.ts";
 import type { Clock, Tick } from "./types.ts";
 import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
@@ -14,6 +14,15 @@ import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./capture/mod.ts";
 import { addSecret } from "./log.ts";
+import { connectNats, LeaseHost, NatsBus } from "./nats/mod.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+/** The NATS side of a primary gateway: the bus publisher and the edges' leases on one connection. */
+export interface GatewayNats {
+  readonly connection: NatsConnection;
+  readonly bus: NatsBus;
+  readonly leases: LeaseHost;
+}
 
 const log = getLogger(["tickplex", "gateway"]);
 
@@ -75,6 +84,8 @@ export class Gateway {
   readonly registry: SubscriptionRegistry;
   readonly proxy: ProxyServer;
   readonly bus: BusPublisher;
+  /** NATS (`--bus nats://…`): ticks published there too, and edges served; null without it. */
+  readonly nats: GatewayNats | null;
   /** The in-process market data service (cache, priority callbacks, safety gate). */
   readonly marketData: MarketDataService;
   readonly config: Config;
@@ -91,11 +102,13 @@ export class Gateway {
       registry: SubscriptionRegistry;
       proxy: ProxyServer;
       bus: BusPublisher;
+      nats: GatewayNats | null;
       marketData: MarketDataService;
       config: Config;
       keyFile: string | null;
     },
   ) {
+    this.nats = parts.nats;
     this.marketData = parts.marketData;
     this.pool = parts.pool;
     this.registry = parts.registry;
@@ -125,26 +138,7 @@ export class Gateway {
     const adapterOptions = opts.adapterOptions(config);
     const capabilities = descriptor.capabilities(adapterOptions);
 
-    // Classes and names of keys are the budget's business; authentication needs only the keys.
-    const keys = config.apiKeys.map((k) => typeof k === "string" ? k : k.key);
-    if (opts.envApiKey) keys.push(opts.envApiKey);
-    let keyFile: string | null = null;
-    if (keys.length === 0) {
-      const { key, created } = await loadOrCreateKeyFile(config.keyFile);
-      keys.push(key);
-      keyFile = config.keyFile;
-      log.info(
-        created
-          ? "no API key configured: generated one and stored it in {path} (permissions 0600)"
-          : "using the API key stored in {path}",
-        { path: Deno.realPathSync(config.keyFile) },
-      );
-    }
-    for (const k of keys) addSecret(k);
-    const auth = await ApiKeyAuth.create(keys, {
-      maxFailures: config.limits.authFailuresPerMinute,
-      windowMs: 60_000,
-    });
+    const { auth, keyFile } = await clientAuth(config, opts.envApiKey);
 
     const bus = await BusPublisher.open({
       address: config.bus,
@@ -153,6 +147,17 @@ export class Gateway {
       onDrop: (r) =>
         log.warn("bus dropped {n} messages ({reason})", { n: r.recent, reason: r.reason }),
     });
+    let link: { connection: NatsConnection; bus: NatsBus } | null = null;
+    if (config.nats !== undefined) {
+      try {
+        const connection = await connectNats(config.nats, "tickplex-gateway");
+        const prefix = config.nats.subjectPrefix;
+        link = { connection, bus: new NatsBus(connection, { prefix, broker: config.broker.name }) };
+      } catch (err) {
+        await bus.close();
+        throw err;
+      }
+    }
     const pool = new ConnectionPool(
       capabilities,
       opts.linkFactory ?? workerLinkFactory(descriptor),
@@ -164,6 +169,15 @@ export class Gateway {
       },
     );
     const registry = new SubscriptionRegistry(pool);
+    const nats: GatewayNats | null = link === null ? null : {
+      ...link,
+      leases: new LeaseHost(link.connection, registry, {
+        prefix: config.nats!.subjectPrefix,
+        session: link.bus.session,
+        broker: config.broker.name,
+        userId: config.broker.userId,
+      }),
+    };
     const md = config.marketData;
     const marketData = new MarketDataService({
       registry,
@@ -185,7 +199,12 @@ export class Gateway {
           key: await readPem(config.tls.key, "tls.key"),
         }
         : {};
-      proxy = await ProxyServer.start({ host: config.host, port: config.port, ...tls }, {
+      proxy = await ProxyServer.start({
+        host: config.host,
+        port: config.port,
+        reusePort: config.reusePort,
+        ...tls,
+      }, {
         allowedOrigins: config.allowedOrigins,
         registry,
         auth,
@@ -197,8 +216,10 @@ export class Gateway {
         metrics: (out) => gw?.writeMetrics(out),
         // Closed bars of the candle feed's series go on the bus too, each once.
         candles: {
-          onClosed: (bar, series) =>
-            void bus.publishCandle(series.exchange, series.symbol, series.interval, bar),
+          onClosed: (bar, series) => {
+            bus.publishCandle(series.exchange, series.symbol, series.interval, bar);
+            nats?.bus.publishCandle(series.exchange, series.symbol, series.interval, bar);
+          },
         },
         ...(config.snapshotOnSubscribe
           ? { snapshot: (e, s, m) => marketData.latestTick(e, s, m) }
@@ -206,9 +227,19 @@ export class Gateway {
       });
     } catch (err) {
       await bus.close();
+      await nats?.connection.close();
       throw err;
     }
-    const gw: Gateway = new Gateway({ pool, registry, proxy, bus, marketData, config, keyFile });
+    const gw: Gateway = new Gateway({
+      pool,
+      registry,
+      proxy,
+      bus,
+      nats,
+      marketData,
+      config,
+      keyFile,
+    });
     gw.tickListeners.push((ticks) => marketData.onTicks(ticks));
     gw.statusListeners.push((index, state) => marketData.onFeedStatus(index, state));
     gw.routes.addAll(MARKET_DATA_PATHS, ["GET"], (req) => marketData.handleHttp(req));
@@ -247,6 +278,8 @@ export class Gateway {
       await gw.stop();
       throw err;
     }
+    // Edges are answered once the pool can subscribe; the hello makes running edges re-announce.
+    nats?.leases.start();
     return gw;
   }
 
@@ -352,6 +385,35 @@ export class Gateway {
         "Bus messages dropped before the socket.",
         this.bus.dropped,
       );
+    if (this.nats !== null) {
+      const n = this.nats;
+      out
+        .one(
+          "tickplex_nats_published_total",
+          "counter",
+          "Messages published on the NATS bus.",
+          n.bus.published,
+        )
+        .one(
+          "tickplex_nats_dropped_total",
+          "counter",
+          "NATS bus messages refused by the client.",
+          n.bus.dropped,
+        )
+        .one("tickplex_edges", "gauge", "Edge gateways holding a lease.", n.leases.edges)
+        .one(
+          "tickplex_edge_keys",
+          "gauge",
+          "Keys held by edge gateways, all edges together.",
+          n.leases.leasedKeys,
+        )
+        .one(
+          "tickplex_edge_leases_expired_total",
+          "counter",
+          "Edge leases that expired (their keys were released).",
+          n.leases.counters.expired,
+        );
+    }
     for (const p of this.metricsProviders) p(out);
   }
 
@@ -367,7 +429,10 @@ export class Gateway {
     const registry = this.registry;
     for (const t of ticks) {
       const modes = registry.modesWithConsumers(t.exchange, t.symbol);
-      if (modes.length > 0) this.bus.publish(t, modes);
+      if (modes.length > 0) {
+        this.bus.publish(t, modes);
+        this.nats?.bus.publish(t, modes);
+      }
     }
   }
 
@@ -380,8 +445,14 @@ export class Gateway {
       clearInterval(this.#reaper);
       await this.proxy.close();
       await this.marketData.close();
+      await this.nats?.leases.close();
       await this.pool.close();
       await this.bus.close();
+      if (this.nats !== null) {
+        this.nats.bus.close();
+        // Drain sends what the client still buffers, then closes.
+        await this.nats.connection.drain().catch(() => this.nats?.connection.close());
+      }
       log.info("gateway stopped");
     })();
     return this.#stopping;

@@ -107,6 +107,46 @@ export const apiKeyEntrySchema = z.object({
   quota: z.number().int().positive().optional(),
 }).strict();
 
+const natsServer = z.string().regex(
+  /^(nats|tls):\/\/[^\s,]+$/,
+  "must be a NATS server URL like nats://127.0.0.1:4222",
+);
+
+/**
+ * NATS: the distributed bus (`--bus nats://…`) and, on an edge (`--upstream nats://…`), the link to
+ * the primary. At most one way to authenticate: user and pass, a token, or an nkey seed file.
+ */
+export const natsSchema = z.object({
+  /** Servers of one NATS cluster; the client picks one and fails over to the others. */
+  servers: z.array(natsServer).min(1),
+  /** Connection name shown by the NATS server's monitoring (default `tickplex-<role>`). */
+  name: z.string().min(1).max(128).optional(),
+  user: z.string().min(1).optional(),
+  pass: z.string().min(1).optional(),
+  token: z.string().min(1).optional(),
+  /** Path of a file holding an nkey seed (`SU…`), for nkey authentication. */
+  nkeySeedFile: z.string().min(1).optional(),
+  /** TLS to the NATS server: PEM file paths (CA to trust; client certificate and key). */
+  tls: z.object({
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+  }).strict().refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+    message: "certFile and keyFile go together",
+  }).optional(),
+  /** First token(s) of every subject, e.g. one prefix per broker login sharing a cluster. */
+  subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default("tickplex"),
+  /** Lease of an edge's subscriptions at the primary; the edge renews every third of it. */
+  leaseMs: z.number().int().min(300).max(600_000).default(15_000),
+  /** Deadline of one control request (subscribe, unsubscribe, renew) to the primary. */
+  requestTimeoutMs: z.number().int().min(50).max(60_000).default(5_000),
+}).strict().refine((n) => (n.user === undefined) === (n.pass === undefined), {
+  message: "user and pass go together",
+}).refine(
+  (n) => [n.user, n.token, n.nkeySeedFile].filter((v) => v !== undefined).length <= 1,
+  { message: "choose one of user/pass, token, nkeySeedFile" },
+);
+
 /** The whole configuration. */
 export const configSchema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
@@ -146,9 +186,26 @@ export const configSchema = z.object({
   limits: limitsSchema.default(() => limitsSchema.parse({})),
   /** The subscription budget: trading reserve, pre-emption, stream-or-poll routing. */
   budget: budgetSchema.default(() => budgetSchema.parse({})),
-}).strict();
+  /**
+   * Share `port` with other processes that ask the same (Linux SO_REUSEPORT): the edges of
+   * `--fanout-processes` and their primary all listen on one port and the kernel spreads clients.
+   */
+  reusePort: z.boolean().default(false),
+  /** NATS, alongside the zeromq bus: ticks on `tickplex.v1.…` and the edges' leases. */
+  nats: natsSchema.optional(),
+  /**
+   * Run as an edge (`--upstream nats://…`): no broker login; clients are served from the bus of the
+   * primary reached over `nats`.
+   */
+  edge: z.boolean().default(false),
+}).strict().refine((c) => !c.edge || c.nats !== undefined, {
+  message: "an edge needs nats.servers (--upstream nats://host:4222)",
+  path: ["nats"],
+});
 
 export type Config = z.infer<typeof configSchema>;
+/** The NATS block of the configuration. */
+export type NatsConfig = z.infer<typeof natsSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
 /** One `apiKeys` entry in its named form. */
 export type ApiKeyEntry = z.infer<typeof apiKeyEntrySchema>;
@@ -170,7 +227,13 @@ export function describeIssues(error: z.ZodError, prefix = ""): string {
 export interface ConfigOverrides {
   host?: string;
   port?: string;
-  bus?: string;
+  /**
+   * Bus endpoints (repeatable, or comma-separated): `nats://`/`tls://` URLs are NATS servers,
+   * anything else the zeromq endpoint.
+   */
+  bus?: string | string[];
+  /** NATS servers of the primary: run as an edge. */
+  upstream?: string | string[];
   broker?: string;
   feedUrl?: string;
   instruments?: string;
@@ -261,7 +324,26 @@ export async function loadConfig(opts: {
     if (!/^\d+$/.test(port)) throw new ConfigError(`port: must be a number, got '${port}'`);
     merged.port = Number(port);
   }
-  set(merged, "bus", o.bus ?? e.TICKPLEX_BUS);
+  const split = (v: string | string[] | undefined): string[] =>
+    (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((x) => x.split(","))
+      .map((x) => x.trim()).filter((x) => x !== "");
+  const isNats = (u: string) => /^(nats|tls):\/\//.test(u);
+  const busValues = split(o.bus ?? e.TICKPLEX_BUS);
+  const zmq = busValues.filter((u) => !isNats(u));
+  if (zmq.length > 1) {
+    throw new ConfigError(`bus: one zeromq endpoint at most, got ${zmq.join(", ")}`);
+  }
+  set(merged, "bus", zmq[0]);
+  const upstream = split(o.upstream);
+  const natsServers = upstream.length > 0 ? upstream : busValues.filter(isNats);
+  if (upstream.length > 0) merged.edge = true;
+  if (natsServers.length > 0) {
+    const file = raw.nats;
+    merged.nats = {
+      ...(typeof file === "object" && file !== null ? file : {}),
+      servers: natsServers,
+    };
+  }
   set(merged, "logLevel", e.TICKPLEX_LOG_LEVEL);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));

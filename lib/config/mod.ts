@@ -14,4 +14,6 @@ export {
   limitsSchema,
   loadConfig,
   marketDataSchema,
+  type NatsConfig,
+  natsSchema,
 } from "./config.ts";

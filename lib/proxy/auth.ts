@@ -1,7 +1,7 @@
 // API-key authentication for clients: keys kept as SHA-256 digests, constant-time comparison,
 // failure rate limiting per address, and the first-start key file.
 
-import { getLogger } from "../log.ts";
+import { addSecret, getLogger } from "../log.ts";
 
 const log = getLogger(["tickplex", "auth"]);
 
@@ -152,4 +152,40 @@ export async function loadOrCreateKeyFile(
   await Deno.writeTextFile(path, key + "\n", { mode: 0o600, createNew: true });
   await Deno.chmod(path, 0o600);
   return { key, created: true };
+}
+
+/**
+ * The client authentication of a gateway or edge from its configuration: the configured keys and
+ * `TICKPLEX_API_KEY`, or else the key file (created on first start). `keyFile` is the file used,
+ * or null when keys were configured.
+ */
+export async function clientAuth(
+  config: {
+    apiKeys: (string | { key: string })[];
+    keyFile: string;
+    limits: { authFailuresPerMinute: number };
+  },
+  envApiKey: string | null | undefined,
+): Promise<{ auth: ApiKeyAuth; keyFile: string | null }> {
+  // Classes and names of keys are the budget's business; authentication needs only the keys.
+  const keys = config.apiKeys.map((k) => typeof k === "string" ? k : k.key);
+  if (envApiKey) keys.push(envApiKey);
+  let keyFile: string | null = null;
+  if (keys.length === 0) {
+    const { key, created } = await loadOrCreateKeyFile(config.keyFile);
+    keys.push(key);
+    keyFile = config.keyFile;
+    log.info(
+      created
+        ? "no API key configured: generated one and stored it in {path} (permissions 0600)"
+        : "using the API key stored in {path}",
+      { path: Deno.realPathSync(config.keyFile) },
+    );
+  }
+  for (const k of keys) addSecret(k);
+  const auth = await ApiKeyAuth.create(keys, {
+    maxFailures: config.limits.authFailuresPerMinute,
+    windowMs: 60_000,
+  });
+  return { auth, keyFile };
 }

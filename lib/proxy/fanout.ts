@@ -56,11 +56,22 @@ export class FanOut implements SendScheduler {
   /** Clients whose sockets hold this pass's frames (see {@link WsClient.uncork}). */
   #corked: WsClient[] = [];
   #batchTimer: ReturnType<typeof setTimeout> | null = null;
+  #perMode: boolean;
 
-  constructor(registry: SubscriptionRegistry, broker: string, batchIntervalMs: number) {
+  /**
+   * `ticksPerMode`: ticks arrive once per mode (an edge fed by the bus, which carries one envelope
+   * per mode), so each goes to the consumers of exactly its mode, not to every mode below it.
+   */
+  constructor(
+    registry: SubscriptionRegistry,
+    broker: string,
+    batchIntervalMs: number,
+    ticksPerMode = false,
+  ) {
     this.#registry = registry;
     this.#brokerJson = JSON.stringify(broker);
     this.#batchIntervalMs = batchIntervalMs;
+    this.#perMode = ticksPerMode;
   }
 
   /**
@@ -105,7 +116,9 @@ export class FanOut implements SendScheduler {
     for (const batch of this.#backlog) {
       for (const t of batch) {
         total++;
-        const k = instrumentKey(t.exchange, t.symbol);
+        const k = this.#perMode
+          ? `${instrumentKey(t.exchange, t.symbol)}:${t.mode}`
+          : instrumentKey(t.exchange, t.symbol);
         newest.delete(k);
         newest.set(k, t);
       }
@@ -128,6 +141,7 @@ export class FanOut implements SendScheduler {
   /** Fans out ticks from the start until the delivery budget is spent; returns where it stopped. */
   #fanOut(ticks: Tick[]): number {
     const registry = this.#registry;
+    const perMode = this.#perMode;
     let fanned = 0;
     let i = 0;
     for (; i < ticks.length && fanned < FANOUT_SLICE; i++) {
@@ -136,7 +150,7 @@ export class FanOut implements SendScheduler {
       if (!modes) continue;
       const frames = new TickFrames(tick, this.#brokerJson);
       for (const [mode, entry] of modes) {
-        if (mode > tick.mode) continue;
+        if (perMode ? mode !== tick.mode : mode > tick.mode) continue;
         for (const c of entry.consumers) {
           if (c.deliver) {
             try {

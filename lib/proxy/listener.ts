@@ -99,7 +99,7 @@ export class HttpListener {
 
   /** Binds host:port; rejects with a clear message when the port is taken. */
   static start(
-    listen: { host: string; port: number; cert?: string; key?: string },
+    listen: { host: string; port: number; cert?: string; key?: string; reusePort?: boolean },
     limits: ListenerLimits,
     handlers: ListenerHandlers,
   ): Promise<HttpListener> {
@@ -118,7 +118,12 @@ export class HttpListener {
         } else reject(err);
       };
       l.#server.once("error", onError);
-      l.#server.listen(listen.port, listen.host, () => {
+      const options = {
+        port: listen.port,
+        host: listen.host,
+        reusePort: listen.reusePort === true,
+      };
+      l.#server.listen(options, () => {
         l.#server.off("error", onError);
         const a = l.#server.address();
         if (a && typeof a === "object") l.#addr = { hostname: a.address, port: a.port };

@@ -5,6 +5,7 @@ export {
   ApiKeyAuth,
   type AuthLimits,
   type AuthResult,
+  clientAuth,
   hashKey,
   loadOrCreateKeyFile,
 } from "./auth.ts";

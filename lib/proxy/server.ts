@@ -43,6 +43,11 @@ export interface ProxyDeps {
   snapshot?: (exchange: string, symbol: string, mode: Mode) => Tick | null;
   /** Candle tuning (tests): forming-bar interval and the clock that closes bars. */
   candles?: CandleFeedOptions;
+  /**
+   * Ticks arrive once per mode (an edge gateway fed by the bus): each is delivered to the consumers
+   * of exactly its mode instead of every mode up to it.
+   */
+  ticksPerMode?: boolean;
 }
 
 /**
@@ -94,7 +99,12 @@ export class ProxyServer {
   private constructor(deps: ProxyDeps) {
     this.#deps = deps;
     const limits = deps.limits;
-    this.#fanout = new FanOut(deps.registry, deps.broker, limits.batchIntervalMs);
+    this.#fanout = new FanOut(
+      deps.registry,
+      deps.broker,
+      limits.batchIntervalMs,
+      deps.ticksPerMode ?? false,
+    );
     this.#candles = new CandleFeed(
       deps.registry,
       deps.broker,
@@ -142,9 +152,12 @@ export class ProxyServer {
     });
   }
 
-  /** Binds host:port. Fails with a clear message when the port is taken (no fallback port). */
+  /**
+   * Binds host:port. Fails with a clear message when the port is taken (no fallback port), unless
+   * `reusePort` shares it with other processes that ask the same (Linux SO_REUSEPORT).
+   */
   static async start(
-    listen: { host: string; port: number; cert?: string; key?: string },
+    listen: { host: string; port: number; cert?: string; key?: string; reusePort?: boolean },
     deps: ProxyDeps,
   ): Promise<ProxyServer> {
     const proxy = new ProxyServer(deps);

@@ -1,0 +1,24 @@
+// NATS for tickplex: the distributed bus (`--bus nats://…`), the primary's leases for edge gateways
+// and the edge's upstream (`--upstream nats://…`). Loads no native code (no zeromq).
+
+export { connectNats } from "./connect.ts";
+export { NatsBus, type NatsBusOptions } from "./bus.ts";
+export { LeaseHost, type LeaseHostOptions } from "./leases.ts";
+export {
+  NatsUpstream,
+  type NatsUpstreamOptions,
+  type PrimaryInfo,
+  tickFromEnvelope,
+} from "./upstream.ts";
+export {
+  candleSubject,
+  checkPrefix,
+  controlSubject,
+  DEFAULT_SUBJECT_PREFIX,
+  escapeToken,
+  type ParsedTickSubject,
+  parseTickSubject,
+  tickSubject,
+  unescapeToken,
+} from "./subject.ts";
+export * from "./protocol.ts";
