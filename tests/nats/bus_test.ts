@@ -6,7 +6,7 @@ import { connect } from "@nats-io/transport-node";
 import { decodeEnvelope } from "../../lib/bus/envelope.ts";
 import { parseTickSubject } from "../../lib/nats/mod.ts";
 import { startGateway, TestClient, until } from "../helpers/gateway.ts";
-import { startNatsServer } from "./server.ts";
+import { startNatsServer } from "../helpers/nats_server.ts";
 
 Deno.test("nats bus: a plain subscriber gets the gateway's envelopes, zeromq stays on", async () => {
   const nats = await startNatsServer(["--user", "tick", "--pass", "plex-secret"]);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { freePort, startGateway, TEST_KEY, TestClient, until } from "../helpers/gateway.ts";
 import { type Proc, spawnGateway, waitHealthy } from "../helpers/process.ts";
 import type { Gateway } from "../../lib/gateway.ts";
-import { startNatsServer } from "./server.ts";
+import { startNatsServer } from "../helpers/nats_server.ts";
 
 const LEASE_MS = 1500;
 const PAPER = { name: "paper", options: { ticksPerSecond: 20, intervalMs: 20, seed: 3 } };

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { freePort, TEST_KEY, TestClient } from "../helpers/gateway.ts";
 import { spawnGateway, waitHealthy } from "../helpers/process.ts";
-import { startNatsServer } from "./server.ts";
+import { startNatsServer } from "../helpers/nats_server.ts";
 
 async function portOpen(port: number): Promise<boolean> {
   try {

@@ -1,6 +1,12 @@
-// A real nats-server (the Debian package's binary) on a free loopback port, for tests: no mocks.
+// A real nats-server (the Debian package's binary) on a free loopback port, for the tests and the
+// load bench: nothing is mocked.
 
-import { freePort } from "../helpers/gateway.ts";
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
 
 /** A running nats-server child. */
 export interface NatsServer {
