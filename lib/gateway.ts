@@ -124,6 +124,9 @@ export class Gateway {
   /** Starts every component; on failure, closes what was started and throws a clear error. */
   static async start(opts: GatewayOptions): Promise<Gateway> {
     const { config } = opts;
+    if (config.edge) {
+      throw new Error("edge: an edge runs as EdgeGateway (lib/edge.ts), not Gateway");
+    }
     const descriptor = opts.adapters[config.broker.name];
     if (!descriptor) {
       throw new Error(

@@ -57,3 +57,37 @@ Deno.test("nats bus: a gateway refuses to start when no NATS server answers", as
     /nats: cannot connect to nats:\/\/127\.0\.0\.1:1/,
   );
 });
+
+Deno.test("nats connect: token and nkey seed file authenticate against a real server", async () => {
+  const { connectNats } = await import("../../lib/nats/mod.ts");
+  const { createUser } = await import("@nats-io/nkeys");
+  const user = createUser();
+  const dir = await Deno.makeTempDir();
+  const seedFile = `${dir}/edge.nk`;
+  await Deno.writeTextFile(seedFile, new TextDecoder().decode(user.getSeed()));
+  const conf = `${dir}/nats.conf`;
+  await Deno.writeTextFile(
+    conf,
+    `authorization { users = [ { nkey: ${user.getPublicKey()} } ] }\n`,
+  );
+  const withNkey = await startNatsServer(["-c", conf]);
+  const withToken = await startNatsServer(["--auth", "s3cret-token"]);
+  try {
+    const base = { subjectPrefix: "tickplex", leaseMs: 15_000, requestTimeoutMs: 5_000 };
+    const a = await connectNats({ ...base, servers: [withNkey.url], nkeySeedFile: seedFile }, "t");
+    await a.flush();
+    await a.close();
+    await assert.rejects(connectNats({ ...base, servers: [withNkey.url] }, "t"), /cannot connect/);
+    const b = await connectNats({ ...base, servers: [withToken.url], token: "s3cret-token" }, "t");
+    await b.flush();
+    await b.close();
+    await assert.rejects(
+      connectNats({ ...base, servers: [withToken.url], token: "wrong" }, "t"),
+      /cannot connect/,
+    );
+  } finally {
+    await withNkey.stop();
+    await withToken.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
