@@ -78,6 +78,7 @@ export class EdgeGateway {
       prefix: nats.subjectPrefix,
       leaseMs: nats.leaseMs,
       requestTimeoutMs: nats.requestTimeoutMs,
+      stream: nats.jetstream?.stream ?? null,
     });
     let primary: PrimaryInfo;
     try {
@@ -172,7 +173,19 @@ export class EdgeGateway {
         "Lease renewals the primary did not answer.",
         c.renewFailures,
       )
-      .one("tickplex_edge_upstream_keys", "gauge", "Keys held at the primary.", this.upstream.keys);
+      .one("tickplex_edge_upstream_keys", "gauge", "Keys held at the primary.", this.upstream.keys)
+      .one(
+        "tickplex_edge_gaps_total",
+        "counter",
+        "Sequence gaps seen on a key (ticks lost between the primary and this edge).",
+        c.gaps,
+      )
+      .one(
+        "tickplex_edge_recovered_total",
+        "counter",
+        "Missed ticks fetched back from the JetStream stream.",
+        c.recovered,
+      );
   }
 
   /**

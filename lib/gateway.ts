@@ -14,7 +14,7 @@ import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./capture/mod.ts";
 import { addSecret } from "./log.ts";
-import { connectNats, LeaseHost, NatsBus } from "./nats/mod.ts";
+import { connectNats, ensureStream, LeaseHost, NatsBus } from "./nats/mod.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 /** The NATS side of a primary gateway: the bus publisher and the edges' leases on one connection. */
@@ -155,6 +155,12 @@ export class Gateway {
       try {
         const connection = await connectNats(config.nats, "tickplex-gateway");
         const prefix = config.nats.subjectPrefix;
+        if (config.nats.jetstream !== undefined) {
+          await ensureStream(connection, prefix, config.nats.jetstream).catch(async (err) => {
+            await connection.close();
+            throw err;
+          });
+        }
         link = { connection, bus: new NatsBus(connection, { prefix, broker: config.broker.name }) };
       } catch (err) {
         await bus.close();

@@ -140,6 +140,18 @@ export const natsSchema = z.object({
   leaseMs: z.number().int().min(300).max(600_000).default(15_000),
   /** Deadline of one control request (subscribe, unsubscribe, renew) to the primary. */
   requestTimeoutMs: z.number().int().min(50).max(60_000).default(5_000),
+  /**
+   * A bounded JetStream stream of the bus (the NATS server must run with JetStream): the primary
+   * creates or updates it; an edge that sees a `seq` gap on a key fetches the missed ticks from it.
+   */
+  jetstream: z.object({
+    stream: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("TICKPLEX"),
+    /** How long ticks are kept. */
+    maxAgeMs: z.number().int().min(1000).max(86_400_000).default(300_000),
+    /** Size bound of the stream; the oldest ticks go first. */
+    maxBytes: z.number().int().min(1 << 20).default(256 << 20),
+    storage: z.enum(["memory", "file"]).default("memory"),
+  }).strict().optional(),
 }).strict().refine((n) => (n.user === undefined) === (n.pass === undefined), {
   message: "user and pass go together",
 }).refine(

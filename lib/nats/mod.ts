@@ -22,3 +22,4 @@ export {
   unescapeToken,
 } from "./subject.ts";
 export * from "./protocol.ts";
+export { ensureStream, fetchMissed, type StreamConfig } from "./stream.ts";

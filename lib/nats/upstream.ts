@@ -18,6 +18,7 @@ import {
   unsubscribeReplySchema,
 } from "./protocol.ts";
 import { controlSubject, tickSubject } from "./subject.ts";
+import { fetchMissed } from "./stream.ts";
 
 const log = getLogger(["tickplex", "nats", "edge"]);
 
@@ -26,11 +27,21 @@ export interface NatsUpstreamOptions {
   prefix: string;
   leaseMs: number;
   requestTimeoutMs: number;
+  /** The primary's JetStream stream: a `seq` gap on a key is filled from it; null: not filled. */
+  stream?: string | null;
 }
 
 interface Held extends LeaseKey {
-  sub: Subscription;
+  /** The key's bus subscription (null only while it is being made). */
+  sub: Subscription | null;
+  /** The latest envelope delivered for this key. */
+  last: { session: string; seq: number; published: number } | null;
+  /** While a gap is being filled: the live envelopes that arrived meanwhile, in order. */
+  waiting: BusEnvelope[] | null;
 }
+
+/** Longest a gap fill may hold back a key's live ticks. */
+const RECOVERY_TIMEOUT_MS = 2000;
 
 /** What the primary told the edge in its latest renew reply. */
 export interface PrimaryInfo {
@@ -89,7 +100,18 @@ export class NatsUpstream implements Upstream {
   /** This edge process's id at the primary (a new one per start). */
   readonly edgeId: string = crypto.randomUUID();
   /** Envelopes received, refused by the decoder, and renewals sent / failed. */
-  readonly counters = { received: 0, invalid: 0, renewals: 0, renewFailures: 0 };
+  readonly counters = {
+    received: 0,
+    invalid: 0,
+    renewals: 0,
+    renewFailures: 0,
+    /** `seq` gaps seen, ticks fetched back from the stream, repeated envelopes dropped. */
+    gaps: 0,
+    recovered: 0,
+    duplicates: 0,
+  };
+  /** Test hook: drops the next `n` valid envelopes as if lost on the way (a `seq` gap). */
+  readonly testing = { dropNext: 0 };
   /** Receives decoded ticks, batched per burst of NATS messages. */
   onticks: (ticks: Tick[]) => void = () => {};
   #nc: NatsConnection;
@@ -167,8 +189,18 @@ export class NatsUpstream implements Upstream {
     const key = subscriptionKey(exchange, symbol, mode);
     // Listen before asking, so the first ticks the primary publishes are not missed; and list the
     // key before asking, so a renew sent meanwhile does not make the primary drop it again.
-    const sub = this.#listen(exchange, symbol, mode);
-    this.#held.set(key, { exchange, symbol, mode, depth, sub });
+    const held: Held = {
+      exchange,
+      symbol,
+      mode,
+      depth,
+      sub: null,
+      last: null,
+      waiting: null,
+    };
+    const sub = this.#listen(held);
+    held.sub = sub;
+    this.#held.set(key, held);
     const reply = await this.#request("subscribe", {
       v: CONTROL_VERSION,
       edge: this.edgeId,
@@ -194,7 +226,7 @@ export class NatsUpstream implements Upstream {
       return { ok: false, code: "NOT_SUBSCRIBED", message: `${key} is not held upstream` };
     }
     this.#held.delete(key);
-    held.sub.unsubscribe();
+    held.sub?.unsubscribe();
     const reply = await this.#request("unsubscribe", {
       v: CONTROL_VERSION,
       edge: this.edgeId,
@@ -256,11 +288,14 @@ export class NatsUpstream implements Upstream {
     clearInterval(this.#renewTimer);
     this.#hello?.unsubscribe();
     await this.#renewing;
-    for (const h of this.#held.values()) h.sub.unsubscribe();
+    for (const h of this.#held.values()) h.sub?.unsubscribe();
   }
 
-  #listen(exchange: string, symbol: string, mode: Mode): Subscription {
-    return this.#nc.subscribe(tickSubject(this.#options.prefix, exchange, symbol, mode), {
+  #listen(h: Held): Subscription {
+    const { exchange, symbol, mode } = h;
+    const subject = tickSubject(this.#options.prefix, exchange, symbol, mode);
+    const modeName = mode === 1 ? "LTP" : mode === 2 ? "QUOTE" : "DEPTH";
+    return this.#nc.subscribe(subject, {
       callback: (err, m) => {
         if (err !== null) return;
         this.counters.received++;
@@ -268,19 +303,91 @@ export class NatsUpstream implements Upstream {
         // Trust nothing: the envelope must be of the key this subscription is for.
         if (
           !r.ok || r.envelope.exchange !== exchange || r.envelope.symbol !== symbol ||
-          r.envelope.mode !== (mode === 1 ? "LTP" : mode === 2 ? "QUOTE" : "DEPTH")
+          r.envelope.mode !== modeName
         ) {
           this.counters.invalid++;
           return;
         }
-        this.#pending.push(tickFromEnvelope(r.envelope));
-        if (!this.#flushQueued) {
-          this.#flushQueued = true;
-          // One batch per burst the client parsed from the socket: the fan-out corks per batch.
-          queueMicrotask(this.#flush);
+        if (this.testing.dropNext > 0) {
+          this.testing.dropNext--;
+          return;
         }
+        this.#accept(h, subject, r.envelope);
       },
     });
+  }
+
+  /** Delivers an envelope in `seq` order: drops repeats, fills gaps from the stream. */
+  #accept(h: Held, subject: string, e: BusEnvelope): void {
+    if (h.waiting !== null) {
+      h.waiting.push(e);
+      return;
+    }
+    const last = h.last;
+    // seq 0 is only ever a subject's first message (a new session, or one idle for long).
+    if (last !== null && last.session === e.session && e.seq !== 0) {
+      if (e.seq <= last.seq) {
+        this.counters.duplicates++;
+        return;
+      }
+      if (e.seq > last.seq + 1) {
+        this.counters.gaps++;
+        const stream = this.#options.stream;
+        if (stream) {
+          h.waiting = [e];
+          void this.#fill(h, subject, stream, last);
+          return;
+        }
+      }
+    }
+    this.#deliver(h, e);
+  }
+
+  #deliver(h: Held, e: BusEnvelope): void {
+    h.last = { session: e.session, seq: e.seq, published: e.published };
+    this.#pending.push(tickFromEnvelope(e));
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      // One batch per burst the client parsed from the socket: the fan-out corks per batch.
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  async #fill(
+    h: Held,
+    subject: string,
+    stream: string,
+    last: { session: string; seq: number; published: number },
+  ): Promise<void> {
+    const before = h.waiting![0].seq;
+    let missed: BusEnvelope[] = [];
+    try {
+      missed = await fetchMissed(this.#nc, stream, subject, {
+        session: last.session,
+        after: last.seq,
+        before,
+        since: last.published,
+      }, RECOVERY_TIMEOUT_MS);
+    } catch (err) {
+      log.warn("could not fetch the ticks missed on {subject}: {err}", { subject, err });
+    }
+    for (const e of missed) {
+      this.counters.recovered++;
+      this.#deliver(h, e);
+    }
+    // What the stream no longer has is lost for good: go on from the live envelope.
+    h.last = { session: last.session, seq: before - 1, published: last.published };
+    const waiting = h.waiting ?? [];
+    h.waiting = null;
+    // The key may have been released meanwhile: then nothing is delivered.
+    if (this.#held.get(subscriptionKey(h.exchange, h.symbol, h.mode)) !== h) {
+      this.#pending = this.#pending.filter((t) =>
+        !(t.exchange === h.exchange && t.symbol === h.symbol && t.mode === h.mode)
+      );
+      return;
+    }
+    // Whatever arrived while fetching, in order (a gap among those is filled again).
+    for (const e of waiting) this.#accept(h, subject, e);
   }
 
   #flush = (): void => {
