@@ -91,6 +91,13 @@ Deno.test("edges: refcounts across edges, SIGKILL releases after the lease, prim
       const ltp = await c.waitFor((f) => f.type === "market_data" && f.symbol === "RELIANCE");
       assert.ok(!("volume" in (ltp.data as object)));
       assert.ok(c.frames.every((f) => f.type !== "market_data" || f.mode === 1));
+      // Each tick once: the Quote envelope of a tick must not reach the LTP client as well.
+      await c.waitFor((f) => f.type === "market_data", 10_000, c.frames.length + 5);
+      const seen = c.frames.filter((f) => f.type === "market_data").map((f) => {
+        const d = f.data as { ltp: number; timestamp: number };
+        return `${d.ltp}@${d.timestamp}`;
+      });
+      assert.equal(new Set(seen).size, seen.length, "no tick delivered twice");
     });
 
     await t.step("an edge killed with SIGKILL: its keys are released after the lease", async () => {
