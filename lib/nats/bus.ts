@@ -4,8 +4,13 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Candle, CandleInterval } from "../candles/mod.ts";
 import type { Clock, Mode, Tick } from "../types.ts";
-import { buildCandleEnvelope, buildEnvelope, encodeEnvelope } from "../bus/envelope.ts";
-import { DEFAULT_TOPIC_IDLE_MS, TopicSequences } from "../bus/sequences.ts";
+import {
+  buildCandleEnvelope,
+  buildEnvelope,
+  DEFAULT_TOPIC_IDLE_MS,
+  encodeEnvelope,
+  TopicSequences,
+} from "../bus/wire.ts";
 import { candleSubject, tickSubject } from "./subject.ts";
 
 const MODE_LIST: readonly Mode[] = [1, 2, 3];

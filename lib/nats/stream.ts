@@ -9,7 +9,7 @@ import {
   jetstreamManager,
   StorageType,
 } from "@nats-io/jetstream";
-import { type BusEnvelope, decodeEnvelope } from "../bus/envelope.ts";
+import { type BusEnvelope, decodeEnvelope } from "../bus/wire.ts";
 
 /** The `nats.jetstream` block of the configuration. */
 export interface StreamConfig {

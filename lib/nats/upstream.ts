@@ -3,7 +3,7 @@
 
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { getLogger } from "../log.ts";
-import { type BusEnvelope, decodeEnvelope } from "../bus/envelope.ts";
+import { type BusEnvelope, decodeEnvelope } from "../bus/wire.ts";
 import type { Upstream } from "../subscriptions/mod.ts";
 import type { FeedState } from "../feed_state.ts";
 import { type Mode, type Outcome, subscriptionKey, type Tick } from "../types.ts";
@@ -56,7 +56,7 @@ export interface PrimaryInfo {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { buildEnvelope } from "../bus/envelope.ts";
+ * import { buildEnvelope } from "../bus/wire.ts";
  * import { baseTick } from "../types.ts";
  * const tick = { ...baseTick("NSE", "TCS", 2, 3500, 1, 2), volume: 10 };
  * const header = { seq: 0, session: "s", broker: "paper", published: 3 };
