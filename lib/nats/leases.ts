@@ -4,7 +4,7 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { getLogger } from "../log.ts";
 import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
-import { subscriptionKey } from "../types.ts";
+import { type Mode, type Outcome, subscriptionKey } from "../types.ts";
 import {
   CONTROL_VERSION,
   decodeControl,
@@ -214,7 +214,7 @@ export class LeaseHost {
   async #acquire(
     edge: EdgeLease,
     k: LeaseKey,
-  ): Promise<{ ok: true; depth: number } | { ok: false; code: string; message: string }> {
+  ): Promise<Outcome<{ depth: number }>> {
     // A lease that expired while this waited must not come back through an old request.
     if (this.#edges.get(edge.id) !== edge || this.#closed) {
       return { ok: false, code: "SERVER_ERROR", message: "lease expired; renew" };
@@ -226,13 +226,16 @@ export class LeaseHost {
         await this.#release(edge, k);
         return { ok: false, code: "SERVER_ERROR", message: "lease expired; renew" };
       }
-      return r.ok ? { ok: true, depth: r.depth } : { ok: false, code: r.code, message: r.message };
+      return r.ok ? { ok: true, depth: r.depth } : r;
     } catch (err) {
       return { ok: false, code: "SERVER_ERROR", message: String(err) };
     }
   }
 
-  async #release(edge: EdgeLease, k: { exchange: string; symbol: string; mode: 1 | 2 | 3 }) {
+  async #release(
+    edge: EdgeLease,
+    k: { exchange: string; symbol: string; mode: Mode },
+  ): Promise<void> {
     try {
       await this.#registry.release(edge.consumer, k.exchange, k.symbol, k.mode);
     } catch (err) {
