@@ -229,7 +229,13 @@ async function main(args: string[]): Promise<number> {
       return 2;
     }
     await setupLogging("info");
-    await sim(simArgs);
+    try {
+      await sim(simArgs);
+    } catch (err) {
+      // A bad flag or a port in use: one line naming it, not a stack trace.
+      console.error(`tickplex sim ${broker}: ${err instanceof Error ? err.message : err}`);
+      return 2;
+    }
     return 0;
   }
   const serveArgs = first === "serve" ? rest : args;

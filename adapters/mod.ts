@@ -1,18 +1,23 @@
 // The broker adapters compiled into tickplex. Registering a broker is one entry in BROKERS; its
 // options, credentials, hosts and simulator come from its descriptor.
 
-import type { BrokerDescriptor, SimulatorMain } from "../lib/adapter/mod.ts";
+import type { BrokerDescriptor, SimulatorMain } from "../lib/adapter/contract.ts";
 import type { Config } from "../lib/config/mod.ts";
-import { angelAdapter } from "./angel/mod.ts";
-import { dhanAdapter } from "./dhan/mod.ts";
-import { exampleAdapter } from "./example/mod.ts";
-import { fyersAdapter } from "./fyers/mod.ts";
-import { kotakAdapter } from "./kotak/mod.ts";
-import { growwAdapter } from "./groww/mod.ts";
-import { flattradeAdapter, shoonyaAdapter, tradesmartAdapter, zebuAdapter } from "./noren/mod.ts";
+import { angelAdapter } from "./angel/descriptor.ts";
+import { dhanAdapter } from "./dhan/descriptor.ts";
+import { exampleAdapter } from "./example/descriptor.ts";
+import { fyersAdapter } from "./fyers/descriptor.ts";
+import { kotakAdapter } from "./kotak/descriptor.ts";
+import { growwAdapter } from "./groww/descriptor.ts";
+import {
+  flattradeAdapter,
+  shoonyaAdapter,
+  tradesmartAdapter,
+  zebuAdapter,
+} from "./noren/descriptor.ts";
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
-import { upstoxAdapter } from "./upstox/mod.ts";
+import { upstoxAdapter } from "./upstox/descriptor.ts";
 import { zerodhaAdapter } from "./zerodha/mod.ts";
 
 /** Every broker adapter, in the order `--help` lists them. */

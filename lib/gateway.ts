@@ -13,6 +13,7 @@ import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
 import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
 import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./capture/mod.ts";
+import { installHistory } from "./history/mod.ts";
 import { addSecret } from "./log.ts";
 import { connectNats, ensureStream, LeaseHost, NatsBus } from "./nats/mod.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -56,6 +57,11 @@ export interface GatewayOptions {
   poolTuning?: { restartBaseMs?: number; requestTimeoutMs?: number; readyTimeoutMs?: number };
   /** Test hook: the market data service's clock (default `Date.now`). */
   marketDataClock?: Clock;
+  /**
+   * Test hook: the clock that closes candle bars (the candle feed's and the history endpoint's
+   * "now"), e.g. a replayed day's time; default `Date.now`.
+   */
+  candleClock?: Clock;
 }
 
 /**
@@ -95,6 +101,7 @@ export class Gateway {
   readonly tickListeners: ((ticks: Tick[]) => void)[] = [];
   #reaper: ReturnType<typeof setInterval>;
   #stopping: Promise<void> | null = null;
+  #closeHistory: () => Promise<void> = () => Promise.resolve();
 
   private constructor(
     parts: {
@@ -225,6 +232,8 @@ export class Gateway {
         metrics: (out) => gw?.writeMetrics(out),
         // Closed bars of the candle feed's series go on the bus too, each once.
         candles: {
+          clock: opts.candleClock,
+          retainBars: config.history.memoryBars,
           onClosed: (bar, series) => {
             bus.publishCandle(series.exchange, series.symbol, series.interval, bar);
             nats?.bus.publishCandle(series.exchange, series.symbol, series.interval, bar);
@@ -272,6 +281,12 @@ export class Gateway {
       authorize: (req, info) => gw.authorize(req, info),
     });
     installCapture(gw);
+    gw.#closeHistory = installHistory({
+      routes: gw.routes,
+      authorize: (req, info) => gw.authorize(req, info),
+      memory: (e, s, i) => proxy.candles.bars(e, s, i),
+      clock: opts.candleClock,
+    }, config.history);
     pool.onticks = (ticks) => gw.#onTicks(ticks);
     pool.onstatus = (index, state, detail) => {
       log.info("broker connection {n}: {state}{detail}", {
@@ -462,6 +477,7 @@ export class Gateway {
         // Drain sends what the client still buffers, then closes.
         await this.nats.connection.drain().catch(() => this.nats?.connection.close());
       }
+      await this.#closeHistory();
       log.info("gateway stopped");
     })();
     return this.#stopping;

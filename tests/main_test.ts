@@ -159,3 +159,22 @@ Deno.test("process: --help prints usage and exits 0", async () => {
   assert.match(p.output(), /Usage:/);
   assert.match(p.output(), /--port <n>/);
 });
+
+Deno.test("process: `sim` with a bad flag exits 2 with one line naming it", async () => {
+  for (
+    const [args, named] of [
+      [
+        ["sim", "flattrade", "--port", "0", "--login", "x"],
+        /tickplex sim flattrade: bad --login x/,
+      ],
+      [["sim", "groww", "--port", "0", "--bogus", "1"], /tickplex sim groww: .*--bogus/],
+      [["sim", "dhan", "--port", "http"], /tickplex sim dhan: bad --port http/],
+    ] as const
+  ) {
+    const proc = spawn([...args], { perms: ["-P=sim"] });
+    const status = await proc.status;
+    assert.equal(status.code, 2, proc.output());
+    assert.match(proc.output(), named);
+    assert.doesNotMatch(proc.output(), /\n\s+at /, "no stack trace");
+  }
+});

@@ -145,15 +145,10 @@ export function parseAngelMaster(json: string): InstrumentMaster<AngelInstrument
     throw new Error(`Angel instrument master is not JSON: ${(err as Error).message}`);
   }
   if (!Array.isArray(rows)) throw new Error("Angel instrument master is not a JSON array");
-  const out: AngelInstrument[] = [];
-  let skipped = 0;
-  for (const raw of rows) {
+  return InstrumentMaster.fromRows(rows, (raw) => {
     const r = angelRowSchema.safeParse(raw);
-    const ins = r.success ? angelInstrument(r.data) : null;
-    if (ins === null) skipped++;
-    else out.push(ins);
-  }
-  return new InstrumentMaster(out, skipped);
+    return r.success ? angelInstrument(r.data) : null;
+  });
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   parseOptions,
   sessionTimingShape,
   wsUrl,
-} from "../../lib/adapter/mod.ts";
+} from "../../lib/adapter/options.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import { ANGEL_INSTRUMENTS_URL } from "./instruments.ts";
 

@@ -139,14 +139,7 @@ export function dhanInstrument(row: Record<string, string>): DhanInstrument | nu
  * ```
  */
 export function parseDhanMaster(csv: string): InstrumentMaster<DhanInstrument> {
-  const out: DhanInstrument[] = [];
-  let skipped = 0;
-  for (const row of parseCsv(csv)) {
-    const ins = dhanInstrument(row);
-    if (ins === null) skipped++;
-    else out.push(ins);
-  }
-  return new InstrumentMaster(out, skipped);
+  return InstrumentMaster.fromRows(parseCsv(csv), dhanInstrument);
 }
 
 /**

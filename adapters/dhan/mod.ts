@@ -1,11 +1,6 @@
 // The Dhan (live market feed v2) adapter as the pool sees it: its descriptor, options and
 // simulator entry points.
 
-import type { BrokerDescriptor } from "../../lib/adapter/mod.ts";
-import type { Capabilities } from "../../lib/types.ts";
-import { dhanCapabilities, parseDhanOptions } from "./options.ts";
-import { main as simulator } from "./simulator.ts";
-
 export {
   DHAN_FEED_URL,
   DHAN_LIMITS,
@@ -16,40 +11,4 @@ export {
 } from "./options.ts";
 export { DHAN_INSTRUMENTS_URL, type DhanInstrument, loadDhanInstruments } from "./instruments.ts";
 export { type DhanSimulator, startDhanSimulator } from "./simulator.ts";
-
-/**
- * The Dhan adapter: 5000 instruments per connection × 5 connections, 100 per request, Depth as
- * the Full packet (5 levels).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.deepEqual(dhanAdapter.credentials.map((c) => c.env), [
- *   "TICKPLEX_BROKER_ACCESS_TOKEN", "TICKPLEX_BROKER_CLIENT_ID",
- * ]);
- * ```
- */
-export const dhanAdapter: BrokerDescriptor = {
-  name: "dhan",
-  title: "Dhan live market feed v2",
-  workerUrl: new URL("./worker.ts", import.meta.url),
-  hosts: ["api-feed.dhan.co:443", "images.dhan.co:443"],
-  credentials: [
-    {
-      env: "TICKPLEX_BROKER_ACCESS_TOKEN",
-      option: "accessToken",
-      required: true,
-      secret: true,
-      help: "Dhan access token (JWT)",
-    },
-    {
-      env: "TICKPLEX_BROKER_CLIENT_ID",
-      option: "clientId",
-      required: true,
-      secret: false,
-      help: "Dhan client id",
-    },
-  ],
-  simulator,
-  capabilities: (options: unknown): Capabilities => dhanCapabilities(parseDhanOptions(options)),
-};
+export * from "./descriptor.ts";

@@ -11,7 +11,7 @@ import {
   parseOptions,
   sessionTimingShape,
   wsUrl,
-} from "../../lib/adapter/mod.ts";
+} from "../../lib/adapter/options.ts";
 import type { Capabilities } from "../../lib/types.ts";
 
 /** The example broker's limits. */

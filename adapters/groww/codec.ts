@@ -5,6 +5,7 @@
 import protobuf from "protobufjs";
 import schema from "./groww.proto" with { type: "text" };
 import { baseTick, type DepthLevel, type Mode, type Tick } from "../../lib/types.ts";
+import { DEPTH_LEVELS } from "./options.ts";
 
 // ---- subjects -----------------------------------------------------------------------------------
 
@@ -227,9 +228,6 @@ export function decodePayload(bytes: Uint8Array): Payload | { malformed: Malform
 }
 
 // ---- merge and ticks ----------------------------------------------------------------------------
-
-/** Depth levels per side Groww sends (map keys 1–5). */
-export const DEPTH_LEVELS = 5;
 
 /** Exchange and OpenAlgo symbol of an instrument. */
 export interface InstrumentRef {

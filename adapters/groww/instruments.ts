@@ -15,8 +15,7 @@ import {
 } from "../../lib/adapter/mod.ts";
 import { streamKey, type SubjectExchange, type SubjectGroup } from "./codec.ts";
 
-/** Groww's published instrument master. */
-export const GROWW_INSTRUMENTS_URL = "https://growwapi-assets.groww.in/instruments/instrument.csv";
+export { GROWW_INSTRUMENTS_URL } from "./options.ts";
 
 /** One Groww instrument. */
 export interface GrowwInstrument extends BrokerInstrument {
@@ -103,14 +102,7 @@ function instrumentOf(row: Record<string, string>): GrowwInstrument | null {
  * ```
  */
 export function parseGrowwMaster(text: string): InstrumentMaster<GrowwInstrument> {
-  const out: GrowwInstrument[] = [];
-  let skipped = 0;
-  for (const row of parseCsv(text)) {
-    const ins = instrumentOf(row);
-    if (ins === null) skipped++;
-    else out.push(ins);
-  }
-  return new InstrumentMaster(out, skipped);
+  return InstrumentMaster.fromRows(parseCsv(text), instrumentOf);
 }
 
 /**

@@ -10,10 +10,14 @@ import {
   parseOptions,
   sessionTimingShape,
   wsUrl,
-} from "../../lib/adapter/mod.ts";
+} from "../../lib/adapter/options.ts";
 import type { Capabilities } from "../../lib/types.ts";
-import { DEPTH_LEVELS } from "./codec.ts";
-import { GROWW_INSTRUMENTS_URL } from "./instruments.ts";
+
+/** Groww's published instrument master. */
+export const GROWW_INSTRUMENTS_URL = "https://growwapi-assets.groww.in/instruments/instrument.csv";
+
+/** Depth levels Groww streams (its book has five per side). */
+export const DEPTH_LEVELS = 5;
 
 /**
  * Groww's limits: "up to 1000 instruments at a time" (docs). Connections per user are not

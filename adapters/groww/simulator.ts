@@ -5,10 +5,10 @@
 // kit's BrokerSimulator for the conformance suite; `deno task sim groww` runs it.
 
 import { createAccount, fromPublic, type KeyPair } from "@nats-io/nkeys";
-import { parseArgs } from "node:util";
 import {
   type BrokerSimulator,
   CONFORMANCE_TIMINGS,
+  runSimulatorCli,
   type SimConnection,
   SimMarket,
   type SimQuote,
@@ -652,48 +652,28 @@ export async function startGrowwSimulator(
   };
 }
 
-/** `deno task sim groww [--port 9105] [--instruments FILE] [--tick-interval MS]` */
-export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: "string", default: "9105" },
-      "access-token": { type: "string", default: SIM_ACCESS_TOKEN },
-      instruments: { type: "string", default: SAMPLE_INSTRUMENTS },
-      "tick-interval": { type: "string", default: "1000" },
-    },
-    allowPositionals: true,
+/**
+ * `deno task sim groww [--port 9105] [--instruments FILE] [--access-token T] [--tick-interval MS]`
+ */
+export function main(args: string[]): Promise<void> {
+  return runSimulatorCli(args, {
+    defaultPort: 9105,
+    flags: { "access-token": SIM_ACCESS_TOKEN, instruments: SAMPLE_INSTRUMENTS },
+    start: ({ port, tickEveryMs, flags }) =>
+      startGrowwSimulator({
+        port,
+        accessToken: flags["access-token"],
+        instruments: flags.instruments,
+        tickIntervalMs: tickEveryMs,
+      }),
+    describe: (sim, { flags }) => [
+      `Groww simulator (NATS over WebSocket) listening on ${sim.url}`,
+      `  socket token: POST ${sim.httpBase}${SOCKET_TOKEN_PATH}`,
+      `  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.accessToken}`,
+      `  instruments: ${flags.instruments} (also ${sim.httpBase}/instruments.csv)`,
+      `  deno task start --broker groww --feed-url ${sim.url} --instruments ${flags.instruments}`,
+    ],
   });
-  const port = Number(values.port);
-  const tickIntervalMs = Number(values["tick-interval"]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`bad --port ${values.port}`);
-  }
-  if (!Number.isFinite(tickIntervalMs) || tickIntervalMs < 0) {
-    throw new Error(`bad --tick-interval ${values["tick-interval"]}`);
-  }
-  const sim = await startGrowwSimulator({
-    port,
-    accessToken: values["access-token"],
-    instruments: values.instruments,
-    tickIntervalMs,
-  });
-  console.log(`Groww simulator (NATS over WebSocket) listening on ${sim.url}`);
-  console.log(`  socket token: POST ${sim.httpBase}${SOCKET_TOKEN_PATH}`);
-  console.log(`  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.accessToken}`);
-  console.log(`  instruments: ${values.instruments} (also ${sim.httpBase}/instruments.csv)`);
-  console.log(
-    `  deno task start --broker groww --feed-url ${sim.url} --instruments ${values.instruments}`,
-  );
-  console.log("Ctrl+C to stop.");
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  let stop = () => {};
-  await new Promise<void>((resolve) => {
-    stop = resolve;
-    for (const s of signals) Deno.addSignalListener(s, stop);
-  });
-  for (const s of signals) Deno.removeSignalListener(s, stop);
-  await sim.close();
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -2,7 +2,8 @@
 // scrip masters): the option that names them, the hosts and paths they need, and loading them all.
 
 import { z } from "zod";
-import { isUrlSource, loadMasterText, reach } from "../../lib/adapter/mod.ts";
+import { isUrlSource, loadMasterText } from "../../lib/adapter/instruments.ts";
+import { reach } from "../../lib/adapter/options.ts";
 
 /**
  * One file/URL, a comma-separated list (as `--instruments a.csv,b.csv` gives it), or an array.

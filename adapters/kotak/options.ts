@@ -2,7 +2,12 @@
 // imply. Shared by the descriptor (mod.ts) and the worker, so both parse options the same way.
 
 import { z } from "zod";
-import { ORDERED_BACKOFF, parseOptions, sessionTimingShape, wsUrl } from "../../lib/adapter/mod.ts";
+import {
+  ORDERED_BACKOFF,
+  parseOptions,
+  sessionTimingShape,
+  wsUrl,
+} from "../../lib/adapter/options.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import { instrumentSources, reachAll } from "../hsm/sources.ts";
 

@@ -9,7 +9,7 @@ import {
   reach,
   sessionTimingShape,
   wsUrl,
-} from "../../lib/adapter/mod.ts";
+} from "../../lib/adapter/options.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import type { NorenBrokerConfig, NorenLogin } from "./brokers.ts";
 import { masterSources } from "./instruments.ts";

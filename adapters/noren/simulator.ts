@@ -3,10 +3,10 @@
 // `tk`/`dk` snapshot and then sparse `tf`/`df` string updates, the broker's per-message and
 // per-connection limits, masters over HTTP, scripted faults. `deno task sim flattrade|shoonya|…`.
 
-import { parseArgs } from "node:util";
 import type { SimulatorMain } from "../../lib/adapter/mod.ts";
 import {
   type BrokerSimulator,
+  runSimulatorCli,
   type SimConnection,
   SimMarket,
   SimServer,
@@ -416,59 +416,38 @@ const DEFAULT_PORTS: Readonly<Record<string, number>> = {
  * ```
  */
 export function simulatorMain(config: NorenBrokerConfig): SimulatorMain {
-  return async (args: string[]) => {
-    const { values } = parseArgs({
-      args,
-      options: {
-        port: { type: "string", default: String(DEFAULT_PORTS[config.name] ?? 0) },
-        "tick-interval": { type: "string", default: "1000" },
-        login: { type: "string" },
-        "user-id": { type: "string" },
-        "access-token": { type: "string" },
+  return (args: string[]) =>
+    runSimulatorCli(args, {
+      defaultPort: DEFAULT_PORTS[config.name] ?? 0,
+      flags: { login: undefined, "user-id": undefined, "access-token": undefined },
+      start: ({ port, tickEveryMs, flags }) => {
+        const login = flags.login;
+        if (login !== undefined && login !== "a" && login !== "c") {
+          throw new Error(`bad --login ${login} (a or c)`);
+        }
+        return startNorenSimulator(config, {
+          port,
+          tickEveryMs,
+          login,
+          acceptLogins: login === undefined ? undefined : [login],
+          userId: flags["user-id"],
+          accessToken: flags["access-token"],
+        });
+      },
+      describe: (sim) => {
+        const feed = sim.server.url;
+        const instruments = sim.instrumentsUrls.join(",");
+        return [
+          `${config.title} simulator listening on ${feed} (logins accepted: ` +
+          `${sim.acceptLogins.map((v) => `t:${v}`).join(", ")})`,
+          `  TICKPLEX_BROKER_USER_ID=${sim.userId}`,
+          `  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.accessToken}`,
+          `  instruments: ${instruments}`,
+          `  deno task start --broker ${config.name} --feed-url ${feed} --instruments ${instruments}`,
+          ...(sim.loginVariant === config.defaultLogin ? [] : [
+            `  with --config holding {"broker": {"options": {"login": "${sim.loginVariant}"}}}`,
+          ]),
+        ];
       },
     });
-    const port = Number(values.port);
-    const tickEveryMs = Number(values["tick-interval"]);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad --port ${port}`);
-    if (!Number.isFinite(tickEveryMs) || tickEveryMs < 0) {
-      throw new Error(`bad --tick-interval ${values["tick-interval"]}`);
-    }
-    if (values.login !== undefined && values.login !== "a" && values.login !== "c") {
-      throw new Error(`bad --login ${values.login} (a or c)`);
-    }
-    const sim = await startNorenSimulator(config, {
-      port,
-      tickEveryMs,
-      login: values.login as NorenLogin | undefined,
-      acceptLogins: values.login === undefined ? undefined : [values.login as NorenLogin],
-      userId: values["user-id"],
-      accessToken: values["access-token"],
-    });
-    const feed = sim.server.url;
-    console.log(
-      `${config.title} simulator listening on ${feed} (logins accepted: ` +
-        `${sim.acceptLogins.map((v) => `t:${v}`).join(", ")})`,
-    );
-    console.log(`  TICKPLEX_BROKER_USER_ID=${sim.userId}`);
-    console.log(`  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.accessToken}`);
-    console.log(`  instruments: ${sim.instrumentsUrls.join(",")}`);
-    console.log(
-      `  deno task start --broker ${config.name} --feed-url ${feed} ` +
-        `--instruments ${sim.instrumentsUrls.join(",")}`,
-    );
-    if (sim.loginVariant !== config.defaultLogin) {
-      console.log(
-        `  with --config holding {"broker": {"options": {"login": "${sim.loginVariant}"}}}`,
-      );
-    }
-    console.log("Ctrl+C to stop.");
-    const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-    let stop = () => {};
-    await new Promise<void>((resolve) => {
-      stop = resolve;
-      for (const s of signals) Deno.addSignalListener(s, stop);
-    });
-    for (const s of signals) Deno.removeSignalListener(s, stop);
-    await sim.close();
-  };
 }

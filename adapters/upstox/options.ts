@@ -10,7 +10,7 @@ import {
   parseOptions,
   reach,
   sessionTimingShape,
-} from "../../lib/adapter/mod.ts";
+} from "../../lib/adapter/options.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import { UPSTOX_INSTRUMENTS_URL } from "./instruments.ts";
 

@@ -1,9 +1,9 @@
 // A local Upstox Market Data Feed V3: REST authorise (Bearer → single-use feed URL), the redirecting
 // feed URL, binary JSON requests, protobuf market_info → initial_feed → live_feed, and faults.
 
-import { parseArgs } from "node:util";
 import {
   type BrokerSimulator,
+  runSimulatorCli,
   type SimConnection,
   SimMarket,
   SimServer,
@@ -371,20 +371,18 @@ export async function startUpstoxSimulator(
   };
 }
 
-/** `deno task sim upstox`: starts the simulator and prints how to point the gateway at it. */
-export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { port: { type: "string", default: "9105" } },
+/** `deno task sim upstox [--port 9105]`: starts the simulator and prints how to point the gateway at it. */
+export function main(args: string[]): Promise<void> {
+  return runSimulatorCli(args, {
+    defaultPort: 9105,
+    defaultTickMs: 100,
+    start: ({ port, tickEveryMs }) => startUpstoxSimulator({ port, tickEveryMs }),
+    describe: (sim) => [
+      `Upstox V3 simulator: REST ${sim.restUrl} (authorise ${AUTHORIZE_PATH})`,
+      `  TICKPLEX_BROKER_ACCESS_TOKEN=${SIM_ACCESS_TOKEN}`,
+      `  deno task start --broker upstox --feed-url ${sim.restUrl} --instruments ${SIM_INSTRUMENTS}`,
+    ],
   });
-  const sim = await startUpstoxSimulator({ port: Number(values.port) });
-  console.log(`Upstox V3 simulator: REST ${sim.restUrl} (authorise ${AUTHORIZE_PATH})`);
-  console.log(`  TICKPLEX_BROKER_ACCESS_TOKEN=${SIM_ACCESS_TOKEN}`);
-  console.log(
-    `  deno task start --broker upstox --feed-url ${sim.restUrl} --instruments ${SIM_INSTRUMENTS}`,
-  );
-  await new Promise<void>((resolve) => Deno.addSignalListener("SIGINT", resolve));
-  await sim.close();
 }
 
 if (import.meta.main) await main(Deno.args);

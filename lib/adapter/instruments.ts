@@ -68,6 +68,34 @@ export class InstrumentMaster<I extends BrokerInstrument> {
     this.duplicates = duplicates;
   }
 
+  /**
+   * Builds a master from raw rows (CSV records, JSON objects): `map` turns a row into an
+   * instrument or null for a row that is not one (counted in `skipped`, never thrown).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const m = InstrumentMaster.fromRows(parseCsv("id,name\n7,ACC\nx,BAD\n"), (r) =>
+   *   /^\d+$/.test(r.id) ? { token: Number(r.id), exchange: "NSE", symbol: r.name } : null
+   * );
+   * assert.equal(m.size, 1);
+   * assert.equal(m.skipped, 1);
+   * ```
+   */
+  static fromRows<R, I extends BrokerInstrument>(
+    rows: Iterable<R>,
+    map: (row: R) => I | null,
+  ): InstrumentMaster<I> {
+    const out: I[] = [];
+    let skipped = 0;
+    for (const row of rows) {
+      const ins = map(row);
+      if (ins === null) skipped++;
+      else out.push(ins);
+    }
+    return new InstrumentMaster(out, skipped);
+  }
+
   /** Number of instruments (by token). */
   get size(): number {
     return this.#byToken.size;

@@ -6,6 +6,7 @@ export {
   barStart,
   CANDLE_INTERVALS,
   type CandleInterval,
+  intervalMs,
   isCandleInterval,
   IST_OFFSET_MS,
   istDay,

@@ -160,6 +160,20 @@ export function barEnd(window: SessionWindow, interval: CandleInterval, start: n
   return end < window.close ? end : window.close;
 }
 
+/**
+ * Length of a bar of an intraday interval, ms (`1d`: a calendar day; its bar spans the session).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { intervalMs } from "./session.ts";
+ * assert.equal(intervalMs("5m"), 300_000);
+ * ```
+ */
+export function intervalMs(interval: CandleInterval): number {
+  return INTERVAL_MS[interval];
+}
+
 /** True when `value` names a {@link CandleInterval}. */
 export function isCandleInterval(value: unknown): value is CandleInterval {
   return typeof value === "string" && Object.hasOwn(INTERVAL_MS, value);

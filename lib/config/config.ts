@@ -71,6 +71,24 @@ export const marketDataSchema = z.object({
   ringAllSymbols: z.boolean().default(MD.ringAllSymbols),
 }).strict();
 
+/** The candle history endpoint (`GET /api/v1/candles`). */
+export const historySchema = z.object({
+  /**
+   * The recorder's recording: a folder holding `ticks.duckdb` and `parquet/` (the recorder's
+   * default layout, `recordings`), or the path of its DuckDB file (`parquet/` beside it).
+   */
+  recordings: z.string().min(1).default("recordings"),
+  /** The Parquet root of rolled days, when the recorder ran with another `--parquet`. */
+  parquet: z.string().min(1).optional(),
+  /** Most bars one request may span; a longer range is refused with INVALID_PARAMETERS. */
+  maxBars: z.number().int().positive().max(1_000_000).default(20_000),
+  /**
+   * Closed bars each live candle series keeps in memory for the endpoint (the current session);
+   * older bars come from the recording. 375 is a whole NSE day of 1m bars.
+   */
+  memoryBars: z.number().int().min(0).max(100_000).default(500),
+}).strict();
+
 /** Broker selection and credentials. */
 export const brokerSchema = z.object({
   name: z.string().min(1).default("paper"),
@@ -196,6 +214,8 @@ export const configSchema = z.object({
   /** MarketDataService: safety-gate monitor, validation bounds and the recent-tick ring buffer. */
   marketData: marketDataSchema.default(() => marketDataSchema.parse({})),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
+  /** Candle history: where the recording is, request and memory bounds. */
+  history: historySchema.default(() => historySchema.parse({})),
   /** The subscription budget: trading reserve, pre-emption, stream-or-poll routing. */
   budget: budgetSchema.default(() => budgetSchema.parse({})),
   /**

@@ -50,6 +50,22 @@ export interface CandleFeedOptions {
    * still watches that series (the gateway publishes them on the bus). Forming bars never reach it.
    */
   onClosed?: CandleSink;
+  /**
+   * Closed bars kept per open series for {@link CandleFeed.bars} (the history endpoint's current
+   * session), newest kept; default 500 (a whole NSE day of 1m bars is 375). 0 keeps none.
+   */
+  retainBars?: number;
+}
+
+/** Default of {@link CandleFeedOptions.retainBars}. */
+export const CANDLE_RETAIN_BARS = 500;
+
+/** What a candle series holds in memory: its retained closed bars and the forming bar. */
+export interface SeriesBars {
+  /** Retained closed bars, oldest first (flat bars included). */
+  closed: readonly Candle[];
+  /** The bar forming now, or null. */
+  forming: Candle | null;
 }
 
 /**
@@ -104,6 +120,9 @@ export class CandleFeed {
   readonly #byClient = new Map<CandleClient, Map<string, Held>>();
   readonly #subscribers = new Map<CandleSeries, Set<CandleClient>>();
   readonly #dirty = new Set<CandleSeries>();
+  readonly #retainBars: number;
+  /** Closed bars kept per series, oldest first, at most `#retainBars`. */
+  readonly #retained = new Map<CandleSeries, Candle[]>();
   #timer: ReturnType<typeof setInterval> | null = null;
   /** Candle frames sent (forming and closed). */
   framesOut = 0;
@@ -122,6 +141,7 @@ export class CandleFeed {
     this.#formingMs = options.formingMs ?? CANDLE_FORMING_MS;
     this.#clock = options.clock ?? Date.now;
     this.#onClosed = options.onClosed;
+    this.#retainBars = options.retainBars ?? CANDLE_RETAIN_BARS;
     this.#consumer = {
       id: "candles",
       deliver: (tick: Tick) => this.#book.onTick(tick, this.#sink, this.#markDirty),
@@ -175,6 +195,16 @@ export class CandleFeed {
     if (req.requestId !== undefined) reply.request_id = req.requestId;
     client.sendControl(JSON.stringify(reply));
     if (req.action === "subscribe_candles") this.sendForming(client, req.entries, req.interval);
+  }
+
+  /**
+   * The bars an open series of (exchange, symbol, interval) holds — what its subscribers have been
+   * sent — or null when no client watches that series (nothing is kept for it then).
+   */
+  bars(exchange: string, symbol: string, interval: CandleInterval): SeriesBars | null {
+    const series = this.#book.get(exchange, symbol, interval);
+    if (!series) return null;
+    return { closed: [...(this.#retained.get(series) ?? [])], forming: series.forming() };
   }
 
   /** Subscribes `client` to each entry's bars at `interval`; one result per entry. */
@@ -322,6 +352,7 @@ export class CandleFeed {
       this.#retiredDropped += late;
       this.#subscribers.delete(h.series);
       this.#dirty.delete(h.series);
+      this.#retained.delete(h.series);
     }
     if (this.#book.size === 0) this.close();
     const ik = instrumentKey(h.exchange, h.symbol);
@@ -342,6 +373,12 @@ export class CandleFeed {
   };
 
   #sink = (candle: Candle, series: CandleSeries): void => {
+    if (this.#retainBars > 0) {
+      let kept = this.#retained.get(series);
+      if (!kept) this.#retained.set(series, kept = []);
+      kept.push(candle);
+      if (kept.length > this.#retainBars) kept.shift();
+    }
     if (this.#onClosed) {
       try {
         this.#onClosed(candle, series);

@@ -18,4 +18,11 @@ export {
   type RouteHandler,
 } from "./routes.ts";
 export type { DropReason } from "./drops.ts";
-export { CANDLE_FORMING_MS, type CandleFeedOptions, candleFrame } from "./candles.ts";
+export {
+  CANDLE_FORMING_MS,
+  CANDLE_RETAIN_BARS,
+  CandleFeed,
+  type CandleFeedOptions,
+  candleFrame,
+  type SeriesBars,
+} from "./candles.ts";

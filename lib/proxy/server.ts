@@ -185,6 +185,11 @@ export class ProxyServer {
     return this.#listener.addr;
   }
 
+  /** The candle feed of `subscribe_candles` (its open series hold the current session's bars). */
+  get candles(): CandleFeed {
+    return this.#candles;
+  }
+
   /** Connected clients. */
   get clientCount(): number {
     return this.#sessions.size;

@@ -28,6 +28,7 @@ export {
   type EventRow,
   EVENTS_TABLE,
   recordingDdl,
+  sqlString,
   TICK_COLUMNS,
   TICKS_TABLE,
 } from "./schema.ts";

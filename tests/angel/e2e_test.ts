@@ -3,7 +3,7 @@
 // reconnect and resubscribe, an expired JWT → auth_failed → a fresh token over the HTTP API.
 
 import assert from "node:assert/strict";
-import { startGateway, TEST_KEY, TestClient, until } from "../helpers/gateway.ts";
+import { expireAndRecover, startGateway, TestClient, until } from "../helpers/gateway.ts";
 import { type AngelSimulator, startAngelSimulator } from "../../adapters/angel/simulator.ts";
 import { SAMPLE_INSTRUMENTS } from "../../adapters/angel/simulator.ts";
 import { tokenKey } from "../../adapters/angel/codec.ts";
@@ -118,17 +118,7 @@ Deno.test("angel e2e: an expired JWT → auth_failed; a fresh token over the HTT
     await c.auth();
     await c.request({ action: "subscribe", symbol: "TCS", exchange: "NSE", mode: 2 }, "subscribe");
     await c.waitFor((f) => f.type === "market_data");
-    const fresh = sim.expireToken();
-    await until(() => gw.pool.status()[0].state === "auth_failed", 5000, "auth_failed");
-    const info = await c.request({ action: "get_broker_info" }, "broker_info");
-    assert.equal(info.adapter_status, "auth_failed");
-    const r = await fetch(`http://127.0.0.1:${gw.proxy.addr.port}/api/v1/broker/token`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_KEY}` },
-      body: JSON.stringify({ accessToken: fresh }),
-    });
-    assert.equal(r.status, 200, await r.text());
-    await until(() => gw.pool.status()[0].state === "connected", 5000, "recovered");
+    const fresh = await expireAndRecover(gw, c, () => sim.expireToken());
     assert.equal(sim.handshakeHeaders().at(-1)!["authorization"], `Bearer ${fresh}`);
     const mark = c.frames.length;
     await c.waitFor((f) => f.type === "market_data" && f.symbol === "TCS", 5000, mark);

@@ -4,7 +4,7 @@
 // used in the next handshake's URL.
 
 import assert from "node:assert/strict";
-import { startGateway, TEST_KEY, TestClient, until } from "../helpers/gateway.ts";
+import { expireAndRecover, startGateway, TestClient, until } from "../helpers/gateway.ts";
 import {
   type DhanSimulator,
   SAMPLE_INSTRUMENTS,
@@ -114,15 +114,7 @@ Deno.test("dhan e2e: token expiry (807) → auth_failed; a fresh token over the 
     await c.auth();
     await c.request({ action: "subscribe", symbol: "TCS", exchange: "NSE", mode: 2 }, "subscribe");
     await c.waitFor((f) => f.type === "market_data");
-    const fresh = sim.expireToken();
-    await until(() => gw.pool.status()[0].state === "auth_failed", 5000, "auth_failed");
-    const r = await fetch(`http://127.0.0.1:${gw.proxy.addr.port}/api/v1/broker/token`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_KEY}` },
-      body: JSON.stringify({ accessToken: fresh }),
-    });
-    assert.equal(r.status, 200, await r.text());
-    await until(() => gw.pool.status()[0].state === "connected", 5000, "recovered");
+    const fresh = await expireAndRecover(gw, c, () => sim.expireToken());
     assert.equal(new URL(sim.handshakeUrls().at(-1)!).searchParams.get("token"), fresh);
     const mark = c.frames.length;
     await c.waitFor((f) => f.type === "market_data" && f.symbol === "TCS", 5000, mark);

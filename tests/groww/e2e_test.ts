@@ -4,7 +4,7 @@
 // the HTTP API → recovery.
 
 import assert from "node:assert/strict";
-import { startGateway, TEST_KEY, TestClient, until } from "../helpers/gateway.ts";
+import { expireAndRecover, startGateway, TestClient, until } from "../helpers/gateway.ts";
 import { assertConsistent, type BrokerView } from "../helpers/invariant.ts";
 import {
   type GrowwSimulator,
@@ -120,17 +120,7 @@ Deno.test("groww e2e: expired token → auth_failed; a fresh token over the HTTP
     await c.request({ action: "subscribe", symbol: "TCS", exchange: "NSE", mode: 2 }, "subscribe");
     await c.waitFor((f) => f.type === "market_data", 5000);
     const mints = sim.mints;
-    const fresh = sim.expireToken();
-    await until(() => gw.pool.status()[0].state === "auth_failed", 5000, "auth_failed");
-    const info = await c.request({ action: "get_broker_info" }, "broker_info");
-    assert.equal(info.adapter_status, "auth_failed");
-    const r = await fetch(`http://127.0.0.1:${gw.proxy.addr.port}/api/v1/broker/token`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_KEY}` },
-      body: JSON.stringify({ accessToken: fresh }),
-    });
-    assert.equal(r.status, 200, await r.text());
-    await until(() => gw.pool.status()[0].state === "connected", 5000, "recovered");
+    await expireAndRecover(gw, c, () => sim.expireToken());
     assert.ok(sim.mints > mints, "a new socket token was minted with the fresh access token");
     const mark = c.frames.length;
     sim.publish();

@@ -1,5 +1,6 @@
 // Test harness: a gateway on free loopback ports and WebSocket clients with bounded waits.
 
+import assert from "node:assert/strict";
 import { type Config, configSchema } from "../../lib/config/mod.ts";
 import { Gateway, type GatewayOptions } from "../../lib/gateway.ts";
 import { adapterOptionsFor, ADAPTERS } from "../../adapters/mod.ts";
@@ -150,6 +151,31 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timeout waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * The daily token expiry, end to end: `expire` makes the simulator refuse the current token (and
+ * returns the one it will accept); the gateway must report `auth_failed` in the pool and in
+ * `get_broker_info`, take the fresh token over `POST /api/v1/broker/token`, and connect again.
+ * Returns the fresh token for the broker's own checks (where it went in the handshake).
+ */
+export async function expireAndRecover(
+  gw: Gateway,
+  client: TestClient,
+  expire: () => string,
+): Promise<string> {
+  const fresh = expire();
+  await until(() => gw.pool.status()[0].state === "auth_failed", 5000, "auth_failed");
+  const info = await client.request({ action: "get_broker_info" }, "broker_info");
+  assert.equal(info.adapter_status, "auth_failed");
+  const r = await fetch(`http://127.0.0.1:${gw.proxy.addr.port}/api/v1/broker/token`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TEST_KEY}` },
+    body: JSON.stringify({ accessToken: fresh }),
+  });
+  assert.equal(r.status, 200, await r.text());
+  await until(() => gw.pool.status()[0].state === "connected", 5000, "recovered");
+  return fresh;
 }
 
 /**

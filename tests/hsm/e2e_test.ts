@@ -4,7 +4,7 @@
 // session end → auth_failed → a fresh token over the HTTP API.
 
 import assert from "node:assert/strict";
-import { startGateway, TEST_KEY, TestClient, until } from "../helpers/gateway.ts";
+import { expireAndRecover, startGateway, TestClient, until } from "../helpers/gateway.ts";
 import { assertConsistent, type BrokerView } from "../helpers/invariant.ts";
 import { startFyersSimulator } from "../../adapters/fyers/mod.ts";
 import { startKotakSimulator } from "../../adapters/kotak/mod.ts";
@@ -161,15 +161,7 @@ Deno.test("kotak e2e: Quote and Depth with the simulator's values over channels 
     assertConsistent(gw, view(sim.sim));
 
     // The daily session end: the socket closes, the old trade token is refused with `N`.
-    const fresh = sim.expireToken();
-    await until(() => gw.pool.status()[0].state === "auth_failed", 5000, "auth_failed");
-    const r = await fetch(`http://127.0.0.1:${gw.proxy.addr.port}/api/v1/broker/token`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_KEY}` },
-      body: JSON.stringify({ accessToken: fresh }),
-    });
-    assert.equal(r.status, 200, await r.text());
-    await until(() => gw.pool.status()[0].state === "connected", 5000, "recovered");
+    await expireAndRecover(gw, c, () => sim.expireToken());
     const mark = c.frames.length;
     await c.waitFor(isData("TCS", 2), 5000, mark);
     assert.ok(sim.sim.stats.rejectedConnects >= 1);

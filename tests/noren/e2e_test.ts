@@ -4,7 +4,7 @@
 // over the HTTP API, and the connection kept (nothing subscribed) when the last client leaves.
 
 import assert from "node:assert/strict";
-import { startGateway, TEST_KEY, TestClient, until } from "../helpers/gateway.ts";
+import { expireAndRecover, startGateway, TestClient, until } from "../helpers/gateway.ts";
 import { assertConsistent, type BrokerView } from "../helpers/invariant.ts";
 import {
   NOREN_BROKERS,
@@ -169,17 +169,7 @@ Deno.test("shoonya e2e: expired session → auth_failed; a fresh token over the 
     await c.auth();
     await c.request({ action: "subscribe", symbol: "TCS", exchange: "NSE", mode: 3 }, "subscribe");
     await c.waitFor(isData("TCS", 3));
-    const fresh = sim.expireToken();
-    await until(() => gw.pool.status()[0].state === "auth_failed", 5000, "auth_failed");
-    const info = await c.request({ action: "get_broker_info" }, "broker_info");
-    assert.equal(info.adapter_status, "auth_failed");
-    const r = await fetch(`http://127.0.0.1:${gw.proxy.addr.port}/api/v1/broker/token`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_KEY}` },
-      body: JSON.stringify({ accessToken: fresh }),
-    });
-    assert.equal(r.status, 200, await r.text());
-    await until(() => gw.pool.status()[0].state === "connected", 5000, "recovered");
+    await expireAndRecover(gw, c, () => sim.expireToken());
     const mark = c.frames.length;
     await c.waitFor(isData("TCS", 3), 5000, mark);
     assert.ok(sim.logins.rejected >= 1);

@@ -3,7 +3,7 @@
 // order counts), drop → resubscribe, expired token → auth_failed → fresh token over the HTTP API.
 
 import assert from "node:assert/strict";
-import { startGateway, TEST_KEY, TestClient, until } from "../helpers/gateway.ts";
+import { expireAndRecover, startGateway, TestClient, until } from "../helpers/gateway.ts";
 import { assertConsistent, type BrokerView } from "../helpers/invariant.ts";
 import {
   SIM_ACCESS_TOKEN,
@@ -122,17 +122,7 @@ Deno.test("upstox e2e: expired token → auth_failed; a fresh token over the HTT
     await c.auth();
     await c.request({ action: "subscribe", symbol: "TCS", exchange: "NSE", mode: 2 }, "subscribe");
     await c.waitFor((f) => f.type === "market_data", 5000);
-    const fresh = sim.expireToken();
-    await until(() => gw.pool.status()[0].state === "auth_failed", 5000, "auth_failed");
-    const info = await c.request({ action: "get_broker_info" }, "broker_info");
-    assert.equal(info.adapter_status, "auth_failed");
-    const r = await fetch(`http://127.0.0.1:${gw.proxy.addr.port}/api/v1/broker/token`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_KEY}` },
-      body: JSON.stringify({ accessToken: fresh }),
-    });
-    assert.equal(r.status, 200, await r.text());
-    await until(() => gw.pool.status()[0].state === "connected", 5000, "recovered");
+    const fresh = await expireAndRecover(gw, c, () => sim.expireToken());
     assert.equal(sim.authorizations.at(-1), `Bearer ${fresh}`);
     const mark = c.frames.length;
     await c.waitFor((f) => f.type === "market_data" && f.symbol === "TCS", 5000, mark);

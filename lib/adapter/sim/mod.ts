@@ -10,4 +10,4 @@ export {
   type SimServerOptions,
 } from "./server.ts";
 export { prng, type SimInstrumentSpec, type SimLevel, SimMarket, type SimQuote } from "./market.ts";
-export { runSimulatorCli, type SimulatorCli, simulatorFlags } from "./cli.ts";
+export { runSimulatorCli, type SimulatorCli, type SimulatorFlags, simulatorFlags } from "./cli.ts";
