@@ -360,14 +360,21 @@ export async function loadConfig(opts: {
     (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((x) => x.split(","))
       .map((x) => x.trim()).filter((x) => x !== "");
   const isNats = (u: string) => /^(nats|tls):\/\//.test(u);
-  const busValues = split(o.bus ?? e.TICKPLEX_BUS);
-  const zmq = busValues.filter((u) => !isNats(u));
+  // Flags win over the environment, each kind of bus on its own: `--bus nats://…` adds NATS and
+  // keeps a zeromq endpoint given in TICKPLEX_BUS, and the other way round.
+  const flagBus = split(o.bus);
+  const envBus = split(e.TICKPLEX_BUS);
+  const pick = (nats: boolean) => {
+    const f = flagBus.filter((u) => isNats(u) === nats);
+    return f.length > 0 ? f : envBus.filter((u) => isNats(u) === nats);
+  };
+  const zmq = pick(false);
   if (zmq.length > 1) {
     throw new ConfigError(`bus: one zeromq endpoint at most, got ${zmq.join(", ")}`);
   }
   set(merged, "bus", zmq[0]);
   const upstream = split(o.upstream);
-  const natsServers = upstream.length > 0 ? upstream : busValues.filter(isNats);
+  const natsServers = upstream.length > 0 ? upstream : pick(true);
   if (upstream.length > 0) merged.edge = true;
   if (natsServers.length > 0) {
     const file = raw.nats;

@@ -73,6 +73,12 @@ Deno.test("--bus splits NATS servers from the zeromq endpoint; --upstream makes 
   assert.equal(edge.edge, true);
   assert.deepEqual(edge.nats?.servers, ["tls://a:4222"]);
   assert.equal(edge.nats?.leaseMs, 15_000);
+  const mixed = await loadConfig({
+    env: { TICKPLEX_BUS: "tcp://127.0.0.1:5599" },
+    overrides: { bus: "nats://a:4222" },
+  });
+  assert.equal(mixed.config.bus, "tcp://127.0.0.1:5599", "the environment's zeromq endpoint stays");
+  assert.deepEqual(mixed.config.nats?.servers, ["nats://a:4222"]);
   await assert.rejects(load({ bus: ["tcp://127.0.0.1:1", "tcp://127.0.0.1:2"] }), ConfigError);
   await assert.rejects(load({ bus: "nats://has space:4222" }), ConfigError);
 });
