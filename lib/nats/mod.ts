@@ -12,9 +12,7 @@ export {
 } from "./upstream.ts";
 export {
   candleSubject,
-  checkPrefix,
   controlSubject,
-  DEFAULT_SUBJECT_PREFIX,
   escapeToken,
   type ParsedTickSubject,
   parseTickSubject,

@@ -4,9 +4,6 @@
 import { type CandleInterval, isCandleInterval } from "../candles/mod.ts";
 import { type Mode, MODE_TOPIC } from "../types.ts";
 
-/** The default first token of every tickplex subject. */
-export const DEFAULT_SUBJECT_PREFIX = "tickplex";
-
 const MODE_BY_NAME: Readonly<Record<string, Mode>> = { LTP: 1, QUOTE: 2, DEPTH: 3 };
 const HEX = "0123456789ABCDEF";
 const utf8 = new TextEncoder();
@@ -80,19 +77,6 @@ export function unescapeToken(token: string): string | null {
   } catch {
     return null;
   }
-}
-
-/**
- * Checks a subject prefix: one or more `.`-separated tokens of plain characters (no wildcards).
- * Returns the prefix or throws a RangeError.
- */
-export function checkPrefix(prefix: string): string {
-  for (const t of prefix.split(".")) {
-    let ok = t !== "";
-    for (let i = 0; ok && i < t.length; i++) ok = plain(t.charCodeAt(i));
-    if (!ok) throw new RangeError(`invalid NATS subject prefix "${prefix}"`);
-  }
-  return prefix;
 }
 
 /**
