@@ -18,6 +18,43 @@ import { controlSubject } from "./subject.ts";
 
 const log = getLogger(["tickplex", "nats", "leases"]);
 
+/** An instrument at a mode, as the registry lists what a consumer holds. */
+export interface HeldKey {
+  exchange: string;
+  symbol: string;
+  mode: Mode;
+}
+
+/**
+ * What a renew asks of the primary, by subscription key: every listed key is (re)acquired (a no-op
+ * for one already held), and every held key the edge no longer lists is released (its unsubscribe
+ * was lost). Listed twice counts once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const plan = planRenew(
+ *   [{ exchange: "NSE", symbol: "TCS", mode: 2, depth: 5 }],
+ *   [{ exchange: "NSE", symbol: "TCS", mode: 2 }, { exchange: "NSE", symbol: "INFY", mode: 1 }],
+ * );
+ * assert.deepEqual(plan.acquire.map(([key]) => key), ["NSE:TCS:2"]);
+ * assert.deepEqual(plan.release.map(([key]) => key), ["NSE:INFY:1"]);
+ * ```
+ */
+export function planRenew<H extends HeldKey>(
+  listed: readonly LeaseKey[],
+  held: readonly H[],
+): { acquire: [string, LeaseKey][]; release: [string, H][] } {
+  const wanted = new Map<string, LeaseKey>();
+  for (const k of listed) wanted.set(subscriptionKey(k.exchange, k.symbol, k.mode), k);
+  const release: [string, H][] = [];
+  for (const h of held) {
+    const key = subscriptionKey(h.exchange, h.symbol, h.mode);
+    if (!wanted.has(key)) release.push([key, h]);
+  }
+  return { acquire: [...wanted], release };
+}
+
 /** How often leases are checked for expiry. */
 const SWEEP_MS = 250;
 
@@ -184,21 +221,16 @@ export class LeaseHost {
     this.counters.requests++;
     const q = r.value;
     const edge = this.#touch(q.edge, q.leaseMs);
-    const listed = new Map<string, LeaseKey>();
-    for (const k of q.keys) listed.set(subscriptionKey(k.exchange, k.symbol, k.mode), k);
+    const plan = planRenew(q.keys, this.#registry.held(edge.consumer));
     const work: Promise<boolean>[] = [];
-    for (const [key, k] of listed) {
+    for (const [key, k] of plan.acquire) {
       work.push(this.#serial(edge, key, async () => (await this.#acquire(edge, k)).ok));
     }
-    // Keys the edge no longer lists were dropped by it (an unsubscribe that got lost).
-    for (const h of this.#registry.held(edge.consumer)) {
-      const key = subscriptionKey(h.exchange, h.symbol, h.mode);
-      if (!listed.has(key)) {
-        work.push(this.#serial(edge, key, async () => {
-          await this.#release(edge, h);
-          return true;
-        }));
-      }
+    for (const [key, h] of plan.release) {
+      work.push(this.#serial(edge, key, async () => {
+        await this.#release(edge, h);
+        return true;
+      }));
     }
     void Promise.all(work).then((oks) =>
       this.#reply(m, {
@@ -232,10 +264,7 @@ export class LeaseHost {
     }
   }
 
-  async #release(
-    edge: EdgeLease,
-    k: { exchange: string; symbol: string; mode: Mode },
-  ): Promise<void> {
+  async #release(edge: EdgeLease, k: HeldKey): Promise<void> {
     try {
       await this.#registry.release(edge.consumer, k.exchange, k.symbol, k.mode);
     } catch (err) {

@@ -3,7 +3,7 @@
 
 export { connectNats } from "./connect.ts";
 export { NatsBus, type NatsBusOptions } from "./bus.ts";
-export { LeaseHost, type LeaseHostOptions } from "./leases.ts";
+export { type HeldKey, LeaseHost, type LeaseHostOptions, planRenew } from "./leases.ts";
 export {
   NatsUpstream,
   type NatsUpstreamOptions,
