@@ -27,9 +27,14 @@ function binary(): string {
   return "nats-server";
 }
 
-/** Starts nats-server on 127.0.0.1 (extra args, e.g. `["--user", "u", "--pass", "p"]`). */
-export async function startNatsServer(extra: string[] = []): Promise<NatsServer> {
-  const port = freePort();
+/**
+ * Starts nats-server on 127.0.0.1 (extra args, e.g. `["--user", "u", "--pass", "p"]`), on a free
+ * port or on `port` (to restart one where its clients expect it).
+ */
+export async function startNatsServer(
+  extra: string[] = [],
+  port = freePort(),
+): Promise<NatsServer> {
   const child = new Deno.Command(binary(), {
     args: ["-a", "127.0.0.1", "-p", String(port), ...extra],
     stdout: "null",
