@@ -93,6 +93,8 @@ async function serve(args: string[]): Promise<number> {
   // Signal handlers go in before anything listens, so a SIGTERM during start-up still shuts down
   // cleanly (once start has finished) instead of killing the process mid-way.
   const signalled = Promise.withResolvers<string>();
+  const aborted = new AbortController();
+  void signalled.promise.then(() => aborted.abort());
   const sigint = () => signalled.resolve("SIGINT");
   const sigterm = () => signalled.resolve("SIGTERM");
   Deno.addSignalListener("SIGINT", sigint);
@@ -109,7 +111,8 @@ async function serve(args: string[]): Promise<number> {
   if (config.edge) {
     // No broker, no zeromq: an edge loads neither the adapters' workers nor native code.
     const { EdgeGateway } = await import("./lib/edge.ts");
-    const edge = await EdgeGateway.start({ config, envApiKey });
+    // An edge waits for its primary as long as it takes; a signal meanwhile ends the wait.
+    const edge = await EdgeGateway.start({ config, envApiKey, signal: aborted.signal });
     log.info("tickplex edge listening on ws://{host}:{port} (broker {broker} via NATS {nats})", {
       host: edge.proxy.addr.hostname,
       port: edge.proxy.addr.port,

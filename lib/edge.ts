@@ -25,6 +25,8 @@ export interface EdgeOptions {
   config: Config;
   /** `TICKPLEX_API_KEY`, accepted as an API key when set. */
   envApiKey?: string | null;
+  /** Gives up waiting for a primary (e.g. on SIGTERM before one answered). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -82,7 +84,7 @@ export class EdgeGateway {
     });
     let primary: PrimaryInfo;
     try {
-      primary = await upstream.start();
+      primary = await upstream.start(500, opts.signal);
     } catch (err) {
       await upstream.close();
       await connection.close();

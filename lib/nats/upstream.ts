@@ -134,9 +134,10 @@ export class NatsUpstream implements Upstream {
 
   /**
    * Starts renewing and listening for primaries' hellos; resolves once a primary has answered a
-   * renew (so the edge knows the broker it serves), retrying every `retryMs` meanwhile.
+   * renew (so the edge knows the broker it serves), retrying every `retryMs` meanwhile; rejects
+   * when `signal` aborts first.
    */
-  async start(retryMs = 500): Promise<PrimaryInfo> {
+  async start(retryMs = 500, signal?: AbortSignal): Promise<PrimaryInfo> {
     this.#hello = this.#nc.subscribe(controlSubject(this.#options.prefix, "hello"), {
       callback: (err, m) => {
         if (err !== null || !decodeControl(helloSchema, m.data).ok) return;
@@ -147,7 +148,9 @@ export class NatsUpstream implements Upstream {
     this.#watchStatus();
     let waited = 0;
     while (!(await this.renew())) {
-      if (this.#closed) throw new Error("edge closed while waiting for the primary");
+      if (this.#closed || signal?.aborted) {
+        throw new Error("edge stopped while waiting for the primary");
+      }
       if (waited % 10_000 < retryMs) {
         log.info("waiting for the primary on {prefix} ...", { prefix: this.#options.prefix });
       }
