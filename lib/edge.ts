@@ -4,20 +4,12 @@
 import { getLogger } from "./log.ts";
 import type { Config } from "./config/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
-import { clientAuth, type HttpRoutes, ProxyServer } from "./proxy/mod.ts";
+import { clientAuth, type HttpRoutes, ProxyServer, readTls } from "./proxy/mod.ts";
 import { connectNats, NatsUpstream, type PrimaryInfo } from "./nats/mod.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { PrometheusText } from "./metrics/mod.ts";
 
 const log = getLogger(["tickplex", "edge"]);
-
-async function readPem(path: string, field: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    throw new Error(`${field}: cannot read ${path}: ${e instanceof Error ? e.message : e}`);
-  }
-}
 
 /** How to start an edge. */
 export interface EdgeOptions {
@@ -93,12 +85,7 @@ export class EdgeGateway {
     const registry = new SubscriptionRegistry(upstream);
     let proxy: ProxyServer;
     try {
-      const tls = config.tls
-        ? {
-          cert: await readPem(config.tls.cert, "tls.cert"),
-          key: await readPem(config.tls.key, "tls.key"),
-        }
-        : {};
+      const tls = await readTls(config.tls);
       proxy = await ProxyServer.start({
         host: config.host,
         port: config.port,

@@ -6,7 +6,7 @@ import type { Config } from "./config/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
-import { clientAuth, HttpRoutes, ProxyServer } from "./proxy/mod.ts";
+import { clientAuth, HttpRoutes, ProxyServer, readTls } from "./proxy/mod.ts";
 import { BusPublisher } from "./bus/mod.ts";
 import type { Clock, Tick } from "./types.ts";
 import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
@@ -32,14 +32,6 @@ function jsonResponse(body: unknown, status = 200): Response {
     status,
     headers: { "content-type": "application/json" },
   });
-}
-
-async function readPem(path: string, field: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    throw new Error(`${field}: cannot read ${path}: ${e instanceof Error ? e.message : e}`);
-  }
 }
 
 /** How to start a gateway. */
@@ -209,12 +201,7 @@ export class Gateway {
     });
     let proxy: ProxyServer;
     try {
-      const tls = config.tls
-        ? {
-          cert: await readPem(config.tls.cert, "tls.cert"),
-          key: await readPem(config.tls.key, "tls.key"),
-        }
-        : {};
+      const tls = await readTls(config.tls);
       proxy = await ProxyServer.start({
         host: config.host,
         port: config.port,

@@ -305,3 +305,21 @@ export class HttpListener {
     });
   }
 }
+
+/**
+ * Reads the PEM files of the `tls` config block for {@link HttpListener.start}; `{}` without one.
+ * Throws naming the field and the file when one cannot be read.
+ */
+export async function readTls(
+  tls: { cert: string; key: string } | undefined,
+): Promise<{ cert?: string; key?: string }> {
+  if (tls === undefined) return {};
+  const read = async (path: string, field: string): Promise<string> => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (e) {
+      throw new Error(`${field}: cannot read ${path}: ${e instanceof Error ? e.message : e}`);
+    }
+  };
+  return { cert: await read(tls.cert, "tls.cert"), key: await read(tls.key, "tls.key") };
+}

@@ -10,6 +10,7 @@ export {
   loadOrCreateKeyFile,
 } from "./auth.ts";
 export { type ProxyDeps, ProxyServer } from "./server.ts";
+export { readTls } from "./listener.ts";
 export {
   type HttpMethod,
   HttpRoutes,
