@@ -91,3 +91,25 @@ Deno.test("nats connect: token and nkey seed file authenticate against a real se
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("nats connect: TLS with the configured CA; refused without it", async () => {
+  const { connectNats } = await import("../../lib/nats/mod.ts");
+  const data = new URL("../testdata/", import.meta.url).pathname;
+  const nats = await startNatsServer([
+    "--tls",
+    "--tlscert",
+    `${data}tls_cert.pem`,
+    "--tlskey",
+    `${data}tls_key.pem`,
+  ]);
+  const base = { subjectPrefix: "tickplex", leaseMs: 15_000, requestTimeoutMs: 5_000 };
+  const servers = [`tls://127.0.0.1:${nats.port}`];
+  try {
+    const nc = await connectNats({ ...base, servers, tls: { caFile: `${data}ca_cert.pem` } }, "t");
+    await nc.flush();
+    await nc.close();
+    await assert.rejects(connectNats({ ...base, servers }, "t"), /cannot connect/);
+  } finally {
+    await nats.stop();
+  }
+});
