@@ -46,7 +46,21 @@ export {
   overallState,
 } from "./lib/feed_state.ts";
 export * from "./lib/adapter/mod.ts";
-export { type Consumer, SubscriptionRegistry } from "./lib/subscriptions/registry.ts";
+export {
+  type Consumer,
+  type Revocation,
+  SubscriptionRegistry,
+} from "./lib/subscriptions/registry.ts";
+export {
+  type BudgetHolder,
+  BudgetLedger,
+  type BudgetReport,
+  CONSUMER_CLASSES,
+  type ConsumerClass,
+  type PollStats,
+  type PollStatsProvider,
+  SubscriptionBudget,
+} from "./lib/budget/mod.ts";
 export { adapterOptionsFor, ADAPTERS } from "./adapters/mod.ts";
 export {
   CONNECTION_LOST_REASON,

@@ -3,6 +3,7 @@
 
 import { getLogger } from "./log.ts";
 import type { Config } from "./config/mod.ts";
+import { SubscriptionBudget } from "./budget/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
@@ -80,6 +81,11 @@ export interface GatewayOptions {
 export class Gateway {
   readonly pool: ConnectionPool;
   readonly registry: SubscriptionRegistry;
+  /**
+   * The subscription budget: classes, the trading reserve, pre-emption, quotas. A poller reports
+   * its figures with `budget.setPollStats`.
+   */
+  readonly budget: SubscriptionBudget;
   readonly proxy: ProxyServer;
   readonly bus: BusPublisher;
   /** NATS (`--bus nats://…`): ticks published there too, and edges served; null without it. */
@@ -99,6 +105,7 @@ export class Gateway {
     parts: {
       pool: ConnectionPool;
       registry: SubscriptionRegistry;
+      budget: SubscriptionBudget;
       proxy: ProxyServer;
       bus: BusPublisher;
       nats: GatewayNats | null;
@@ -111,6 +118,7 @@ export class Gateway {
     this.marketData = parts.marketData;
     this.pool = parts.pool;
     this.registry = parts.registry;
+    this.budget = parts.budget;
     this.proxy = parts.proxy;
     this.bus = parts.bus;
     this.config = parts.config;
@@ -140,7 +148,7 @@ export class Gateway {
     const adapterOptions = opts.adapterOptions(config);
     const capabilities = descriptor.capabilities(adapterOptions);
 
-    const { auth, keyFile } = await clientAuth(config, opts.envApiKey);
+    const { auth, keyFile, credentials } = await clientAuth(config, opts.envApiKey);
 
     const bus = await BusPublisher.open({
       address: config.bus,
@@ -176,7 +184,13 @@ export class Gateway {
         ...opts.poolTuning,
       },
     );
-    const registry = new SubscriptionRegistry(pool);
+    // The budget's capacity is the pool's: every slot the registry admits is one the pool has.
+    const budget = new SubscriptionBudget(config.budget, {
+      connections: pool.maxConnections,
+      symbolsPerConnection: pool.maxSymbolsPerConnection,
+    });
+    for (const k of credentials) budget.ledger.register(k.holder);
+    const registry = new SubscriptionRegistry(pool, budget.ledger);
     const nats: GatewayNats | null = link === null ? null : {
       ...link,
       leases: new LeaseHost(link.connection, registry, {
@@ -211,6 +225,7 @@ export class Gateway {
         allowedOrigins: config.allowedOrigins,
         registry,
         auth,
+        budget,
         limits: config.limits,
         broker: config.broker.name,
         userId: config.broker.userId,
@@ -238,6 +253,7 @@ export class Gateway {
     const gw: Gateway = new Gateway({
       pool,
       registry,
+      budget,
       proxy,
       bus,
       nats,
@@ -254,12 +270,20 @@ export class Gateway {
       handler: (req, info) => gw.#tokenRoute(req, info),
     });
     gw.metricsProviders.push((out) => marketData.writeMetrics(out));
+    gw.routes.add({
+      path: "/api/v1/budget",
+      methods: ["GET"],
+      handler: async (req, info) =>
+        (await gw.authorize(req, info)) ?? jsonResponse(budget.report()),
+    });
+    gw.metricsProviders.push((out) => budget.writeMetrics(out));
     marketData.start();
     installDashboard({
       broker: config.broker.name,
       userId: config.broker.userId,
       pool,
       registry,
+      budget,
       proxy,
       marketData,
       tickListeners: gw.tickListeners,

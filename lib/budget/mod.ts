@@ -12,3 +12,20 @@ export {
   type Routing,
   routingSchema,
 } from "./classes.ts";
+export {
+  type Admission,
+  type BudgetHolder,
+  BudgetLedger,
+  DEFAULT_HOLDER,
+  type LedgerOptions,
+  type LedgerReport,
+  type Slot,
+} from "./ledger.ts";
+export {
+  type BudgetClassView,
+  type BudgetKeyView,
+  type BudgetReport,
+  type PollStats,
+  type PollStatsProvider,
+  SubscriptionBudget,
+} from "./budget.ts";

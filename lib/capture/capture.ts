@@ -131,7 +131,13 @@ export class CaptureManager {
   #owner(name: string): Owner {
     let o = this.#owners.get(name);
     if (o === undefined) {
-      o = { consumer: { id: `capture:${name}` }, held: new Map() };
+      o = {
+        consumer: {
+          id: `capture:${name}`,
+          holder: { name: `capture:${name}`, consumerClass: "capture", kind: "in_process" },
+        },
+        held: new Map(),
+      };
       this.#owners.set(name, o);
     }
     return o;

@@ -177,6 +177,22 @@ export const natsSchema = z.object({
   { message: "choose one of user/pass, token, nkeySeedFile" },
 );
 
+/** Names of the keys that do not come from `apiKeys`: `TICKPLEX_API_KEY` and the key file. */
+export const RESERVED_KEY_NAMES: readonly string[] = ["env", "key-file"];
+
+/**
+ * The name of a bare-string `apiKeys` entry: `key-<1-based position>`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(apiKeyName(0), "key-1");
+ * ```
+ */
+export function apiKeyName(index: number): string {
+  return `key-${index + 1}`;
+}
+
 /** The whole configuration. */
 export const configSchema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
@@ -190,7 +206,31 @@ export const configSchema = z.object({
    * API keys accepted from clients: `sha256:<64 hex>` digests (preferred — `tickplex hash-key`
    * prints one) or plaintext keys of at least 16 characters (hashed in memory at start).
    */
-  apiKeys: z.array(z.union([apiKeyText, apiKeyEntrySchema])).default([]),
+  apiKeys: z.array(z.union([apiKeyText, apiKeyEntrySchema])).superRefine((keys, ctx) => {
+    const seen = new Map<string, number>();
+    keys.forEach((k, i) => {
+      const name = typeof k === "string" ? apiKeyName(i) : k.name;
+      const first = seen.get(name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, ...(typeof k === "string" ? [] : ["name"])],
+          message: `the name '${name}' is already used by apiKeys.${first}` +
+            (typeof k === "string" ? " (a bare key is named key-<position>)" : "") +
+            "; API key names must be unique",
+        });
+      } else if (RESERVED_KEY_NAMES.includes(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "name"],
+          message: `'${name}' is reserved for the ${
+            name === "env" ? "TICKPLEX_API_KEY" : "key file"
+          } key; choose another name`,
+        });
+      }
+      seen.set(name, i);
+    });
+  }).default([]),
   /** TLS for :8765 (wss:// and https://): PEM file paths. */
   tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
   /**
@@ -249,10 +289,27 @@ export class ConfigError extends Error {
 
 /** Formats zod issues as `field.path: problem` lines. */
 export function describeIssues(error: z.ZodError, prefix = ""): string {
-  return error.issues.map((i) => {
+  return error.issues.flatMap((i) => explain(i, [])).map((i) => {
     const path = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
     return `${path || "(root)"}: ${i.message}`;
   }).join("\n");
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union that failed says only "Invalid input"; when exactly one of its shapes matched the
+ * value's type (e.g. the object form of an `apiKeys` entry), its own problems say more.
+ */
+function explain(i: Issue, base: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
+  const path = [...base, ...i.path];
+  if (i.code === "invalid_union" && i.errors.length > 0) {
+    const fitting = i.errors.filter((branch) =>
+      !branch.some((b) => b.code === "invalid_type" && b.path.length === 0)
+    );
+    if (fitting.length === 1) return fitting[0].flatMap((b) => explain(b, path));
+  }
+  return [{ path, message: i.message }];
 }
 
 /** Flags and environment that override the file. */

@@ -4,6 +4,7 @@
 export {
   type ApiKeyEntry,
   apiKeyEntrySchema,
+  apiKeyName,
   brokerSchema,
   type Config,
   ConfigError,
@@ -16,4 +17,5 @@ export {
   marketDataSchema,
   type NatsConfig,
   natsSchema,
+  RESERVED_KEY_NAMES,
 } from "./config.ts";

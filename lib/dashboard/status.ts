@@ -3,7 +3,8 @@
 
 import type { ConnectionStatus } from "../feed_state.ts";
 import type { GateEvent, HealthReport } from "../market_data/mod.ts";
-import type { SubscriptionRow } from "../subscriptions/mod.ts";
+import type { HoldingRow, SubscriptionRow } from "../subscriptions/mod.ts";
+import type { BudgetReport } from "../budget/mod.ts";
 import { type FeedState, instrumentKey } from "../types.ts";
 import type { DashboardStatus, StatusEvent, SubscriptionView } from "./status_types.ts";
 import { ThroughputHistory } from "./throughput.ts";
@@ -17,7 +18,10 @@ export interface StatusSources {
     streams(): { exchange: string; symbol: string; connection: number }[];
     readonly counters: { readonly ticksIn: number };
   };
-  registry: { list(): SubscriptionRow[] };
+  /** The registry; with `holdings`, rows also say which class and which keys hold them. */
+  registry: { list(): SubscriptionRow[]; holdings?(): HoldingRow[] };
+  /** The subscription budget, shown as the budget bar. */
+  budget?: { report(): BudgetReport };
   proxy: {
     readonly clientCount: number;
     readonly totals: { readonly framesOut: number; readonly ticksOut: number };
@@ -131,13 +135,16 @@ export class StatusCollector {
     for (const st of s.pool.streams()) {
       streaming.set(instrumentKey(st.exchange, st.symbol), st.connection);
     }
-    const subscriptions: SubscriptionView[] = s.registry.list().map((r) => ({
+    const rows: (SubscriptionRow & Partial<HoldingRow>)[] = s.registry.holdings?.() ??
+      s.registry.list();
+    const subscriptions: SubscriptionView[] = rows.map((r) => ({
       exchange: r.exchange,
       symbol: r.symbol,
       mode: r.mode,
       depth: r.depth,
       consumers: r.consumers,
       connection: streaming.get(instrumentKey(r.exchange, r.symbol)) ?? null,
+      ...(r.class !== undefined ? { class: r.class, holders: r.holders } : {}),
     }));
     subscriptions.sort(compareSubscriptions);
     return {
@@ -166,6 +173,7 @@ export class StatusCollector {
         frames_out: s.proxy.totals.framesOut,
         ticks_out: s.proxy.totals.ticksOut,
       },
+      ...(s.budget ? { budget: s.budget.report() } : {}),
     };
   }
 

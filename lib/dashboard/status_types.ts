@@ -2,6 +2,7 @@
 // builds it and the page that renders it (so both sides are type-checked against the same shape).
 
 import type { ConnectionReport, FeedState } from "../feed_state.ts";
+import type { BudgetReport } from "../budget/mod.ts";
 
 /** The trade-management safety gate of the MarketDataService. */
 export interface GateView {
@@ -32,6 +33,10 @@ export interface SubscriptionView {
   consumers: number;
   /** 1-based connection that streams the instrument, null while it is not streaming. */
   connection: number | null;
+  /** The class the instrument's streaming slot is charged to (the highest class holding it). */
+  class?: string;
+  /** Names of the API keys (and in-process owners) holding the key: which key holds what. */
+  holders?: string[];
 }
 
 /** Rates over one sampling interval ending at `t`. */
@@ -56,4 +61,6 @@ export interface DashboardStatus {
   subscriptions: SubscriptionView[];
   throughput: { interval_ms: number; window_ms: number; samples: ThroughputSample[] };
   totals: { ticks_in: number; frames_out: number; ticks_out: number };
+  /** The subscription budget (`GET /api/v1/budget`), when the gateway enforces one. */
+  budget?: BudgetReport;
 }

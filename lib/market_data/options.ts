@@ -2,6 +2,7 @@
 // defaults (from the one defaults table) applied when a field is omitted.
 
 import { z } from "zod";
+import { consumerClassSchema } from "../budget/mod.ts";
 import { MARKET_DATA_DEFAULTS as D } from "./defaults.ts";
 
 /** Constructor options as validated (the registry, feed and clock are checked separately). */
@@ -36,6 +37,7 @@ export const subscribeOptionsSchema = z.object({
   depth: z.number().int().min(1).max(50).default(5),
   holdWhilePaused: z.boolean().default(false),
   replayOnResume: z.boolean().default(false),
+  consumerClass: consumerClassSchema.default("trading"),
 }).refine((o) => !o.replayOnResume || o.holdWhilePaused, {
   message: "replayOnResume needs holdWhilePaused: a subscriber that is not held misses nothing",
 });

@@ -323,6 +323,9 @@ export class MarketDataService {
     if (typeof options.callback !== "function") {
       throw new TypeError("invalid subscribe options: callback must be a function");
     }
+    if (options.onRevoked !== undefined && typeof options.onRevoked !== "function") {
+      throw new TypeError("invalid subscribe options: onRevoked must be a function");
+    }
     const o = parsed.data;
     const seq = this.#nextSubscriber++;
     const sub = new Subscriber({
@@ -338,6 +341,8 @@ export class MarketDataService {
       queueLimit: this.#opts.queueLimit,
       replayLimit: this.#opts.replayLimit,
       totals: this.#totals,
+      consumerClass: o.consumerClass,
+      onRevoked: options.onRevoked,
     });
     await acquireAll(this.#registry, sub, o.depth);
     if (this.#closed) {

@@ -4,7 +4,8 @@
 
 import { setImmediate } from "node:timers";
 import { getLogger } from "../log.ts";
-import type { Consumer } from "../subscriptions/mod.ts";
+import type { Consumer, Revocation } from "../subscriptions/mod.ts";
+import type { ConsumerClass } from "../budget/mod.ts";
 import { instrumentKey, type Mode } from "../types.ts";
 import type {
   Instrument,
@@ -39,6 +40,10 @@ export interface SubscriberInit {
   queueLimit: number;
   replayLimit: number;
   totals: DispatchCounters;
+  /** Its class in the subscription budget (default `trading`). */
+  consumerClass?: ConsumerClass;
+  /** Told when the registry takes an instrument away (pre-emption). */
+  onRevoked?: (revocation: Revocation) => void;
 }
 
 const RANK: Readonly<Record<Priority, number>> = { CRITICAL: 0, HIGH: 1, NORMAL: 2, LOW: 3 };
@@ -136,7 +141,19 @@ export class Subscriber {
     this.hold = init.hold;
     this.replay = init.replay;
     this.inline = this.rank <= 1;
-    this.consumer = { id: init.id };
+    const onRevoked = init.onRevoked;
+    this.consumer = {
+      id: init.id,
+      holder: {
+        name: `service:${init.name}`,
+        consumerClass: init.consumerClass ?? "trading",
+        kind: "in_process",
+      },
+      revoke: (r) => {
+        log.warn("subscriber {name}: {message}", { name: init.name, message: r.message });
+        onRevoked?.(r);
+      },
+    };
     this.#callback = init.callback;
     this.#queueLimit = init.queueLimit;
     this.#replayLimit = init.replayLimit;

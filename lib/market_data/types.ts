@@ -3,7 +3,8 @@
 
 import type { ConnectionReport, ConnectionStatus } from "../feed_state.ts";
 import type { DepthData, LtpData, QuoteData, TickData } from "../project.ts";
-import type { Consumer } from "../subscriptions/mod.ts";
+import type { Consumer, Revocation } from "../subscriptions/mod.ts";
+import type { ConsumerClass } from "../budget/mod.ts";
 import type { Clock, FeedState, Mode, Outcome, Tick } from "../types.ts";
 
 /** Callback priority: CRITICAL (stoploss/target) > HIGH (alerts) > NORMAL (watchlists) > LOW. */
@@ -94,6 +95,16 @@ export interface SubscribeOptions {
    * it (at most `replayLimit`, oldest first, `replay: true`), then live ones.
    */
   replayOnResume?: boolean;
+  /**
+   * Its consumer class (default `trading`): decides whether its instruments may use the trading
+   * reserve, and whether they may be pre-empted (`display`).
+   */
+  consumerClass?: ConsumerClass;
+  /**
+   * Called when an instrument was taken away from it (a `display` subscriber pre-empted for a
+   * trading one): no more ticks of it arrive unless another consumer streams it again.
+   */
+  onRevoked?: (revocation: Revocation) => void;
 }
 
 /** Delivery counters of one subscriber. */

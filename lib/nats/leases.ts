@@ -4,6 +4,7 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { getLogger } from "../log.ts";
 import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
+import type { BudgetHolder } from "../budget/mod.ts";
 import { type Mode, type Outcome, subscriptionKey } from "../types.ts";
 import {
   CONTROL_VERSION,
@@ -54,6 +55,12 @@ export function planRenew<H extends HeldKey>(
   }
   return { acquire: [...wanted], release };
 }
+
+/**
+ * Whom the budget charges edges' keys to: one holder for all edges, class trading (an edge's own
+ * clients' classes and quotas are not known here; see docs/nats.md).
+ */
+const EDGES_HOLDER: BudgetHolder = { name: "edges", consumerClass: "trading", kind: "in_process" };
 
 /** How often leases are checked for expiry. */
 const SWEEP_MS = 250;
@@ -154,7 +161,7 @@ export class LeaseHost {
   #touch(id: string, leaseMs: number): EdgeLease {
     let e = this.#edges.get(id);
     if (e === undefined) {
-      e = { id, consumer: { id: `edge:${id}` }, expiresAt: 0 };
+      e = { id, consumer: { id: `edge:${id}`, holder: EDGES_HOLDER }, expiresAt: 0 };
       this.#edges.set(id, e);
       log.info("edge {id} connected", { id });
     }

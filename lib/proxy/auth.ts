@@ -2,6 +2,8 @@
 // failure rate limiting per address, and the first-start key file.
 
 import { addSecret, getLogger } from "../log.ts";
+import { apiKeyName, type Config } from "../config/mod.ts";
+import type { BudgetHolder } from "../budget/mod.ts";
 
 const log = getLogger(["tickplex", "auth"]);
 
@@ -27,9 +29,16 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** Result of a key check. */
+/** An accepted API key with whom it stands for (name, class, quota). */
+export interface ApiKeyCredential {
+  /** `sha256:<hex>` digest or plaintext. */
+  key: string;
+  holder: BudgetHolder;
+}
+
+/** Result of a key check: on success, the holder of the key that matched. */
 export type AuthResult =
-  | { ok: true }
+  | { ok: true; holder: BudgetHolder }
   | { ok: false; code: "AUTHENTICATION_ERROR" | "RATE_LIMITED"; message: string };
 
 /** Rate limiting of failed attempts. */
@@ -41,13 +50,20 @@ export interface AuthLimits {
 
 /**
  * Checks API keys. Only digests are held in memory; every check compares against every key so the
- * time taken does not depend on which key (if any) matched.
+ * time taken does not depend on which key (if any) matched. A bare string key is holder
+ * `key-<n>` (its 1-based position) of class `trading`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const auth = await ApiKeyAuth.create(["a-long-secret-key"], { maxFailures: 1, windowMs: 60_000 });
- * assert.deepEqual(await auth.check("a-long-secret-key", "127.0.0.1"), { ok: true });
+ * const auth = await ApiKeyAuth.create([
+ *   "a-long-secret-key",
+ *   { key: "the-dashboard-key", holder: { name: "wall", consumerClass: "display", kind: "api_key" } },
+ * ], { maxFailures: 1, windowMs: 60_000 });
+ * const ok = await auth.check("the-dashboard-key", "127.0.0.1");
+ * assert.ok(ok.ok && ok.holder.name === "wall" && ok.holder.consumerClass === "display");
+ * const first = await auth.check("a-long-secret-key", "127.0.0.1");
+ * assert.ok(first.ok && first.holder.name === "key-1" && first.holder.consumerClass === "trading");
  * assert.equal((await auth.check("wrong", "127.0.0.1")).ok, false);
  * const limited = await auth.check("wrong-again", "127.0.0.1");
  * assert.ok(!limited.ok && limited.code === "RATE_LIMITED");
@@ -55,14 +71,21 @@ export interface AuthLimits {
  */
 export class ApiKeyAuth {
   #digests: Uint8Array[];
+  #holders: BudgetHolder[];
   #limits: AuthLimits;
   #failures = new Map<string, { count: number; since: number }>();
   #clock: () => number;
   /** Failed attempts seen, and attempts refused by the rate limit. */
   readonly counters = { failures: 0, limited: 0 };
 
-  private constructor(digests: Uint8Array[], limits: AuthLimits, clock: () => number) {
+  private constructor(
+    digests: Uint8Array[],
+    holders: BudgetHolder[],
+    limits: AuthLimits,
+    clock: () => number,
+  ) {
     this.#digests = digests;
+    this.#holders = holders;
     this.#limits = limits;
     this.#clock = clock;
   }
@@ -72,15 +95,25 @@ export class ApiKeyAuth {
    * are hashed and not kept.
    */
   static async create(
-    keys: string[],
+    keys: (string | ApiKeyCredential)[],
     limits: AuthLimits,
     clock: () => number = Date.now,
   ): Promise<ApiKeyAuth> {
-    const digests = await Promise.all(keys.map((k) => {
-      const m = /^sha256:([0-9a-f]{64})$/.exec(k);
-      return m ? Promise.resolve(fromHex(m[1])) : digest(k);
+    const credentials = keys.map((k, i): ApiKeyCredential =>
+      typeof k === "string"
+        ? { key: k, holder: { name: `key-${i + 1}`, consumerClass: "trading", kind: "api_key" } }
+        : k
+    );
+    const digests = await Promise.all(credentials.map(({ key }) => {
+      const m = /^sha256:([0-9a-f]{64})$/.exec(key);
+      return m ? Promise.resolve(fromHex(m[1])) : digest(key);
     }));
-    return new ApiKeyAuth(digests, limits, clock);
+    return new ApiKeyAuth(digests, credentials.map((c) => c.holder), limits, clock);
+  }
+
+  /** Whom the configured keys stand for, in configuration order. */
+  get holders(): readonly BudgetHolder[] {
+    return this.#holders;
   }
 
   /** Number of configured keys. */
@@ -94,9 +127,13 @@ export class ApiKeyAuth {
       return { ok: false, code: "AUTHENTICATION_ERROR", message: "API key is required" };
     }
     const d = await digest(key);
-    let match = false;
-    for (const k of this.#digests) match = equalBytes(d, k) || match;
-    if (match) return { ok: true };
+    // Every key is compared, and the index picked without a branch on the outcome.
+    let match = -1;
+    for (let i = 0; i < this.#digests.length; i++) {
+      const equal = equalBytes(d, this.#digests[i]);
+      match = equal && match < 0 ? i : match;
+    }
+    if (match >= 0) return { ok: true, holder: this.#holders[match] };
     this.counters.failures++;
     const now = this.#clock();
     let f = this.#failures.get(address);
@@ -155,25 +192,42 @@ export async function loadOrCreateKeyFile(
 }
 
 /**
- * The client authentication of a gateway or edge from its configuration: the configured keys and
- * `TICKPLEX_API_KEY`, or else the key file (created on first start). `keyFile` is the file used,
- * or null when keys were configured.
+ * The client authentication of a gateway or edge from its configuration: each configured key with
+ * its holder (name, class, quota), `TICKPLEX_API_KEY` as holder `env`, or else the key file
+ * (created on first start) as holder `key-file` — both class trading. `keyFile` is the file used,
+ * or null when keys were configured; `credentials` lets the gateway register the holders with its
+ * budget.
  */
 export async function clientAuth(
-  config: {
-    apiKeys: (string | { key: string })[];
-    keyFile: string;
-    limits: { authFailuresPerMinute: number };
-  },
+  config: Pick<Config, "apiKeys" | "keyFile" | "limits">,
   envApiKey: string | null | undefined,
-): Promise<{ auth: ApiKeyAuth; keyFile: string | null }> {
-  // Classes and names of keys are the budget's business; authentication needs only the keys.
-  const keys = config.apiKeys.map((k) => typeof k === "string" ? k : k.key);
-  if (envApiKey) keys.push(envApiKey);
+): Promise<{ auth: ApiKeyAuth; keyFile: string | null; credentials: ApiKeyCredential[] }> {
+  const credentials: ApiKeyCredential[] = config.apiKeys.map((k, i) =>
+    typeof k === "string"
+      ? { key: k, holder: { name: apiKeyName(i), consumerClass: "trading", kind: "api_key" } }
+      : {
+        key: k.key,
+        holder: {
+          name: k.name,
+          consumerClass: k.class,
+          kind: "api_key",
+          ...(k.quota !== undefined ? { quota: k.quota } : {}),
+        },
+      }
+  );
+  if (envApiKey) {
+    credentials.push({
+      key: envApiKey,
+      holder: { name: "env", consumerClass: "trading", kind: "api_key" },
+    });
+  }
   let keyFile: string | null = null;
-  if (keys.length === 0) {
+  if (credentials.length === 0) {
     const { key, created } = await loadOrCreateKeyFile(config.keyFile);
-    keys.push(key);
+    credentials.push({
+      key,
+      holder: { name: "key-file", consumerClass: "trading", kind: "api_key" },
+    });
     keyFile = config.keyFile;
     log.info(
       created
@@ -182,10 +236,10 @@ export async function clientAuth(
       { path: Deno.realPathSync(config.keyFile) },
     );
   }
-  for (const k of keys) addSecret(k);
-  const auth = await ApiKeyAuth.create(keys, {
+  for (const k of credentials) addSecret(k.key);
+  const auth = await ApiKeyAuth.create(credentials, {
     maxFailures: config.limits.authFailuresPerMinute,
     windowMs: 60_000,
   });
-  return { auth, keyFile };
+  return { auth, keyFile, credentials };
 }

@@ -144,6 +144,8 @@ export class CandleFeed {
     this.#retainBars = options.retainBars ?? CANDLE_RETAIN_BARS;
     this.#consumer = {
       id: "candles",
+      // Shared by every candle client, so it is never a pre-emption victim (only display is).
+      holder: { name: "candles", consumerClass: "monitoring", kind: "in_process" },
       deliver: (tick: Tick) => this.#book.onTick(tick, this.#sink, this.#markDirty),
     };
   }

@@ -2,8 +2,9 @@
 // writes while it keeps up, newest-per-key rounds while it lags (see lag.ts), batched frames on
 // opt-in — plus its keep-alive.
 
-import type { Consumer, FrameCache } from "../subscriptions/mod.ts";
-import type { Mode, Tick } from "../types.ts";
+import type { BudgetHolder, ConsumerClass } from "../budget/mod.ts";
+import type { Consumer, FrameCache, Revocation } from "../subscriptions/mod.ts";
+import { type Mode, MODE_LABEL, subscriptionKey, type Tick } from "../types.ts";
 import { type LagLimits, LagMeter } from "./lag.ts";
 
 /** The subset of a server-side WebSocket the client needs (tests pass a fake). */
@@ -82,6 +83,10 @@ export class WsClient implements Consumer {
   readonly address: string;
   readonly socket: ClientSocket;
   authenticated = false;
+  /** The API key it authenticated with (name, class, quota); null before authentication. */
+  holder: BudgetHolder | null = null;
+  /** Its key's consumer class: decides its share of the streaming budget and its data path. */
+  consumerClass: ConsumerClass = "trading";
   batch = false;
   conflate = true;
   /** Keys this client holds, with the depth acked. */
@@ -153,6 +158,22 @@ export class WsClient implements Consumer {
     } catch {
       // closed under us; the close handler cleans up
     }
+  }
+
+  /**
+   * The registry took a key away (pre-emption): forget it and say so with a
+   * `subscription_revoked` frame, so the client never waits on a key that stopped.
+   */
+  revoke(r: Revocation): void {
+    this.subscriptions.delete(subscriptionKey(r.exchange, r.symbol, r.mode));
+    this.sendControl(JSON.stringify({
+      type: "subscription_revoked",
+      symbol: r.symbol,
+      exchange: r.exchange,
+      mode: MODE_LABEL[r.mode],
+      reason: r.reason,
+      message: r.message,
+    }));
   }
 
   #write(frame: string, ticks: number): void {

@@ -123,16 +123,7 @@ export class RequestHandlers {
           }, req),
         );
       case "get_broker_info":
-        return this.reply(
-          client,
-          withRequestId({
-            type: "broker_info",
-            status: "success",
-            broker: this.#deps.broker,
-            adapter_status: overallState(this.#deps.feedStatus()),
-            user_id: this.#deps.userId,
-          }, req),
-        );
+        return this.reply(client, withRequestId(this.#brokerInfo(client), req));
       case "get_subscriptions": {
         const subs = [...client.subscriptions.values()].map((s) => ({
           symbol: s.symbol,
@@ -163,6 +154,44 @@ export class RequestHandlers {
     }
   }
 
+  /**
+   * The `broker_info` frame: the broker, and (not in OpenAlgo) which key this client holds keys
+   * for and the budget they come out of.
+   */
+  #brokerInfo(client: WsClient): Record<string, unknown> {
+    const frame: Record<string, unknown> = {
+      type: "broker_info",
+      status: "success",
+      broker: this.#deps.broker,
+      adapter_status: overallState(this.#deps.feedStatus()),
+      user_id: this.#deps.userId,
+    };
+    const budget = this.#deps.budget;
+    const holder = client.holder;
+    if (holder) {
+      frame.api_key = {
+        name: holder.name,
+        class: holder.consumerClass,
+        quota: holder.quota ?? null,
+        held: budget?.ledger.heldBy(holder.name) ?? null,
+      };
+    }
+    if (budget) {
+      const r = budget.report();
+      frame.budget = {
+        capacity: r.capacity,
+        reserved: r.reserved,
+        used: r.used,
+        free: r.free,
+        classes: Object.fromEntries(
+          Object.entries(r.classes).map(([c, v]) => [c, v.slots]),
+        ),
+        polled: r.poll.keys,
+      };
+    }
+    return frame;
+  }
+
   async #authenticate(client: WsClient, req: Extract<Request, { action: "authenticate" }>) {
     const r = await this.#deps.auth.check(req.apiKey, client.address);
     if (!r.ok) {
@@ -174,6 +203,8 @@ export class RequestHandlers {
       });
     }
     client.authenticated = true;
+    client.holder = r.holder;
+    client.consumerClass = r.holder.consumerClass;
     client.batch = req.batch;
     client.conflate = req.conflate;
     this.reply(
@@ -267,6 +298,17 @@ export class RequestHandlers {
         { ...e, ok: false as const, code: "SERVER_ERROR", message: "Client closed" },
         broker,
       );
+    }
+    if (!this.#deps.registry.holds(client, e.exchange, e.symbol, mode)) {
+      // Pre-empted between the registry's answer and this one (its revocation frame went out).
+      return {
+        symbol: e.symbol,
+        exchange: e.exchange,
+        status: "error",
+        code: "MAX_CAPACITY_REACHED",
+        message: `${e.symbol} on ${e.exchange} was pre-empted for a trading subscription`,
+        broker,
+      };
     }
     client.subscriptions.set(key, {
       exchange: e.exchange,

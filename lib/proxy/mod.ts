@@ -3,6 +3,7 @@
 
 export {
   ApiKeyAuth,
+  type ApiKeyCredential,
   type AuthLimits,
   type AuthResult,
   clientAuth,

@@ -11,6 +11,7 @@ import { type MetricsSource, PrometheusText, renderMetrics } from "../metrics/mo
 import type { Limits } from "../config/mod.ts";
 import { type ConnectionStatus, overallState } from "../feed_state.ts";
 import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
+import type { SubscriptionBudget } from "../budget/mod.ts";
 import type { ApiKeyAuth } from "./auth.ts";
 import { DROP_REASONS, DropLog } from "./drops.ts";
 import { FanOut } from "./fanout.ts";
@@ -26,6 +27,8 @@ import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
 export interface ProxyDeps {
   registry: SubscriptionRegistry;
   auth: ApiKeyAuth;
+  /** The subscription budget, shown in `get_broker_info` (absent: no budget figures). */
+  budget?: SubscriptionBudget;
   limits: Limits;
   /** Browser origins allowed besides same-origin pages and clients without an Origin header. */
   allowedOrigins?: string[];

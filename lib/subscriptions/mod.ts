@@ -5,6 +5,8 @@ export {
   type AcquireInfo,
   type Consumer,
   type FrameCache,
+  type HoldingRow,
+  type Revocation,
   SubscriptionRegistry,
   type SubscriptionRow,
   type Upstream,

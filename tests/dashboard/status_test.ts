@@ -95,8 +95,9 @@ Deno.test("dashboard: GET /api/v1/status needs the API key and reports pool, gat
       pauses: 0,
     });
     assert.deepEqual(s.subscriptions, [
-      { exchange: "NSE", symbol: "RELIANCE", mode: 2, depth: 5, consumers: 2, connection: 1 },
-      { exchange: "NSE", symbol: "TCS", mode: 1, depth: 5, consumers: 1, connection: 1 },
+      // Which key holds what: the class each slot is charged to, and the holders by key name.
+      { ...row("RELIANCE", 2, 2), class: "trading", holders: ["key-1"] },
+      { ...row("TCS", 1, 1), class: "trading", holders: ["key-1"] },
     ]);
     assert.equal(s.throughput.interval_ms, 1000);
     assert.equal(s.throughput.window_ms, 300_000);
@@ -122,3 +123,7 @@ Deno.test("dashboard: GET /api/v1/status needs the API key and reports pool, gat
     await gw.stop();
   }
 });
+
+function row(symbol: string, mode: 1 | 2 | 3, consumers: number) {
+  return { exchange: "NSE", symbol, mode, depth: 5, consumers, connection: 1 };
+}

@@ -2,6 +2,7 @@
 // the feed WebSocket, the one-second status poll and the views.
 
 import type { DashboardStatus } from "../status_types.ts";
+import { BudgetView } from "./budget_view.ts";
 import { DepthView } from "./depth_view.ts";
 import { byId, Cell, type DomInput } from "./dom.ts";
 import { FeedClient, type FeedPhase, feedUrl } from "./feed.ts";
@@ -111,6 +112,7 @@ function main(): void {
   const frames = new FrameScheduler();
   const watchlist = new Watchlist(parseStoredWatchlist(load(WATCH_STORAGE)));
   const statusView = new StatusView(byId("feed"), byId("throughput"), byId("gate-pill"));
+  const budgetView = new BudgetView(byId("budget"));
   const subsView = new SubscriptionsView(byId("subscriptions"), frames);
   const depthView = new DepthView(byId("depth"), (item) => addItems([{ ...item, mode: 3 }]));
   const connPill = new Cell(byId("conn-pill"));
@@ -212,6 +214,7 @@ function main(): void {
       (s) => {
         statusNote.text("");
         statusView.render(s);
+        budgetView.render(s.budget);
         subsView.render(s.subscriptions);
       },
       (message) => askForKey(message),
