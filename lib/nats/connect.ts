@@ -3,7 +3,32 @@
 
 import { connect, type NatsConnection, nkeyAuthenticator } from "@nats-io/transport-node";
 import type { NatsConfig } from "../config/mod.ts";
-import { addSecret } from "../log.ts";
+import { addSecret, getLogger } from "../log.ts";
+
+const log = getLogger(["tickplex", "nats"]);
+
+let guarded = false;
+
+/**
+ * nats.js's Node transport drops its socket listeners when it closes a connection the server is
+ * tearing down (an authorization violation); on Deno the reset then surfaces as an uncaught `read
+ * ECONNRESET` from a socket nobody listens to any more, which would end the process. Such an error
+ * concerns a socket already given up, so it is logged and dropped; every other error stays fatal.
+ */
+function guardAbandonedSocketResets(): void {
+  if (guarded) return;
+  guarded = true;
+  globalThis.addEventListener("error", (event: ErrorEvent) => {
+    const err = event.error as { code?: unknown; syscall?: unknown; stack?: unknown } | null;
+    if (
+      err?.code === "ECONNRESET" && err.syscall === "read" &&
+      typeof err.stack === "string" && err.stack.includes("onStreamRead")
+    ) {
+      event.preventDefault();
+      log.debug("dropped a reset of an abandoned NATS socket");
+    }
+  });
+}
 
 /**
  * Connects to the configured NATS servers; rejects with a message naming them when none answers.
@@ -11,6 +36,7 @@ import { addSecret } from "../log.ts";
  * survived by everything built on the connection.
  */
 export async function connectNats(config: NatsConfig, name: string): Promise<NatsConnection> {
+  guardAbandonedSocketResets();
   let authenticator;
   if (config.nkeySeedFile !== undefined) {
     let seed: string;
