@@ -4,12 +4,16 @@
 import { getLogger } from "./log.ts";
 import type { Config } from "./config/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
+import { SubscriptionBudget } from "./budget/mod.ts";
 import { clientAuth, type HttpRoutes, ProxyServer, readTls } from "./proxy/mod.ts";
 import { connectNats, NatsUpstream, type PrimaryInfo } from "./nats/mod.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { PrometheusText } from "./metrics/mod.ts";
 
 const log = getLogger(["tickplex", "edge"]);
+
+/** Slots of an edge's budget: more than any broker login streams, so only quotas bind here. */
+const EDGE_NOMINAL_SLOTS = 1_000_000;
 
 /** How to start an edge. */
 export interface EdgeOptions {
@@ -66,7 +70,7 @@ export class EdgeGateway {
     const { config } = opts;
     const nats = config.nats;
     if (nats === undefined) throw new Error("nats.servers: an edge needs the primary's NATS");
-    const { auth, keyFile } = await clientAuth(config, opts.envApiKey);
+    const { auth, keyFile, credentials } = await clientAuth(config, opts.envApiKey);
     const connection = await connectNats(nats, "tickplex-edge");
     const upstream = new NatsUpstream(connection, {
       prefix: nats.subjectPrefix,
@@ -82,7 +86,11 @@ export class EdgeGateway {
       await connection.close();
       throw err;
     }
-    const registry = new SubscriptionRegistry(upstream);
+    // The edge's own budget enforces its API keys' quotas across its clients; its capacity is
+    // nominal, as the broker's slots are counted (and refused) at the primary.
+    const budget = new SubscriptionBudget(config.budget, EDGE_NOMINAL_SLOTS);
+    for (const c of credentials) budget.ledger.register(c.holder);
+    const registry = new SubscriptionRegistry(upstream, budget.ledger);
     let proxy: ProxyServer;
     try {
       const tls = await readTls(config.tls);
