@@ -105,6 +105,8 @@ export class NatsUpstream implements Upstream {
     invalid: 0,
     renewals: 0,
     renewFailures: 0,
+    /** NATS reconnects of this edge's connection. */
+    reconnects: 0,
     /** `seq` gaps seen, ticks fetched back from the stream, repeated envelopes dropped. */
     gaps: 0,
     recovered: 0,
@@ -431,6 +433,7 @@ export class NatsUpstream implements Upstream {
   async #watchStatus(): Promise<void> {
     for await (const s of this.#nc.status()) {
       if (s.type === "reconnect") {
+        this.counters.reconnects++;
         log.info("NATS reconnected: re-announcing {n} key(s)", { n: this.#held.size });
         void this.renew();
       } else if (s.type === "disconnect") {
