@@ -130,13 +130,18 @@ async function serve(args: string[]): Promise<number> {
       adapterOptions: adapterOptionsFor,
     });
     const addr = gw.proxy.addr;
-    log.info("tickplex listening on ws://{host}:{port} (broker {broker}, bus {bus}{nats})", {
-      host: addr.hostname,
-      port: addr.port,
-      broker: config.broker.name,
-      bus: gw.bus.endpoint,
-      nats: gw.nats === null ? "" : `, NATS ${gw.nats.connection.getServer()}`,
-    });
+    log.info(
+      "tickplex listening on ws://{host}:{port} (broker {broker}, bus {bus}, bus snapshots " +
+        "{snapshot}{nats})",
+      {
+        host: addr.hostname,
+        port: addr.port,
+        broker: config.broker.name,
+        bus: gw.bus.endpoint,
+        snapshot: gw.busSnapshot.endpoint,
+        nats: gw.nats === null ? "" : `, NATS ${gw.nats.connection.getServer()}`,
+      },
+    );
     const children = fanout > 0 ? startEdges(fanout, values.config, config, addr.port) : [];
     stop = async () => {
       await Promise.all(children.map((c) => c.stop()));

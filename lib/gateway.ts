@@ -7,8 +7,9 @@ import { SubscriptionBudget } from "./budget/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
+import { Poller, type QuoteSource, RegistryQuoteSource, RoutedRegistry } from "./poll/mod.ts";
 import { clientAuth, HttpRoutes, ProxyServer, readTls } from "./proxy/mod.ts";
-import { BusPublisher } from "./bus/mod.ts";
+import { BusPublisher, BusSnapshotServer, defaultSnapshotAddress } from "./bus/mod.ts";
 import type { Clock, Tick } from "./types.ts";
 import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
 import { MARKET_DATA_PATHS, MarketDataService } from "./market_data/mod.ts";
@@ -86,8 +87,16 @@ export class Gateway {
    * its figures with `budget.setPollStats`.
    */
   readonly budget: SubscriptionBudget;
+  /** Subscriptions routed to `poll`: served by the poller from the broker's REST quote API. */
+  readonly pollRegistry: SubscriptionRegistry;
+  /** Fetches the poll registry's keys within the broker's quote rate limit. */
+  readonly poller: Poller;
+  /** Stream-or-poll latest ticks for in-process features (the option chain). */
+  readonly quoteSource: QuoteSource;
   readonly proxy: ProxyServer;
   readonly bus: BusPublisher;
+  /** Answers bus readers' snapshot requests (docs/bus.md), beside the bus. */
+  readonly busSnapshot: BusSnapshotServer;
   /** NATS (`--bus nats://…`): ticks published there too, and edges served; null without it. */
   readonly nats: GatewayNats | null;
   /** The in-process market data service (cache, priority callbacks, safety gate). */
@@ -106,8 +115,11 @@ export class Gateway {
       pool: ConnectionPool;
       registry: SubscriptionRegistry;
       budget: SubscriptionBudget;
+      pollRegistry: SubscriptionRegistry;
+      poller: Poller;
       proxy: ProxyServer;
       bus: BusPublisher;
+      busSnapshot: BusSnapshotServer;
       nats: GatewayNats | null;
       marketData: MarketDataService;
       config: Config;
@@ -119,8 +131,12 @@ export class Gateway {
     this.pool = parts.pool;
     this.registry = parts.registry;
     this.budget = parts.budget;
+    this.pollRegistry = parts.pollRegistry;
+    this.poller = parts.poller;
+    this.quoteSource = new RegistryQuoteSource(parts.registry, parts.pollRegistry);
     this.proxy = parts.proxy;
     this.bus = parts.bus;
+    this.busSnapshot = parts.busSnapshot;
     this.config = parts.config;
     this.keyFile = parts.keyFile;
     this.#reaper = setInterval(() => {
@@ -200,9 +216,18 @@ export class Gateway {
         userId: config.broker.userId,
       }),
     };
+    // Poll routes: the poller is the upstream of its own registry; it leaves alone any instrument
+    // the stream carries at the mode it would poll (its subscribers get the streamed ticks).
+    const poller = new Poller(pool, {
+      intervalMs: config.budget.pollIntervalMs,
+      streamed: (exchange, symbol, mode) =>
+        registry.modesWithConsumers(exchange, symbol).some((m) => m >= mode),
+    });
+    const pollRegistry = new SubscriptionRegistry(poller);
     const md = config.marketData;
     const marketData = new MarketDataService({
-      registry,
+      // In-process subscribers are routed by their class like WebSocket clients.
+      registry: new RoutedRegistry(registry, pollRegistry, config.budget.routing),
       feed: pool,
       checkIntervalMs: md.checkIntervalMs,
       staleAfterMs: md.staleAfterMs,
@@ -214,7 +239,17 @@ export class Gateway {
       clock: opts.marketDataClock,
     });
     let proxy: ProxyServer;
+    let busSnapshot: BusSnapshotServer | null = null;
     try {
+      // Bus readers ask here for the latest tick of topics; the heartbeat announces the address.
+      busSnapshot = await BusSnapshotServer.open({
+        address: config.busSnapshot ?? defaultSnapshotAddress(bus.endpoint),
+        broker: config.broker.name,
+        session: bus.session,
+        curve: config.busCurve,
+        lookup: (e, s, m) => marketData.latestTick(e, s, m),
+      });
+      bus.snapshotEndpoint = busSnapshot.endpoint;
       const tls = await readTls(config.tls);
       proxy = await ProxyServer.start({
         host: config.host,
@@ -244,8 +279,10 @@ export class Gateway {
         ...(config.snapshotOnSubscribe
           ? { snapshot: (e, s, m) => marketData.latestTick(e, s, m) }
           : {}),
+        poll: { registry: pollRegistry, routing: config.budget.routing },
       });
     } catch (err) {
+      await busSnapshot?.close();
       await bus.close();
       await nats?.connection.close();
       throw err;
@@ -254,12 +291,31 @@ export class Gateway {
       pool,
       registry,
       budget,
+      pollRegistry,
+      poller,
       proxy,
       bus,
+      busSnapshot,
       nats,
       marketData,
       config,
       keyFile,
+    });
+    // Polled ticks are market data like streamed ones for the service (its cache, snapshots and
+    // poll-routed in-process subscribers; they count as data for its silence check — a dead
+    // stream is still caught by its connection state), then go to poll subscribers as poll frames.
+    poller.onticks = (ticks) => {
+      try {
+        marketData.onTicks(ticks);
+      } catch (err) {
+        log.error("market data service failed on polled ticks: {err}", { err });
+      }
+      proxy.onPollTicks(ticks);
+    };
+    gw.metricsProviders.push((out) => writePollMetrics(out, poller));
+    budget.setPollStats(() => {
+      const s = poller.stats();
+      return { keys: s.keys - s.reused, requestsPerSecond: s.requestsPerSecond };
     });
     gw.tickListeners.push((ticks) => marketData.onTicks(ticks));
     gw.statusListeners.push((index, state) => marketData.onFeedStatus(index, state));
@@ -313,6 +369,7 @@ export class Gateway {
       await gw.stop();
       throw err;
     }
+    poller.start();
     // Edges are answered once the pool can subscribe; the hello makes running edges re-announce.
     nats?.leases.start();
     return gw;
@@ -479,9 +536,11 @@ export class Gateway {
     this.#stopping ??= (async () => {
       clearInterval(this.#reaper);
       await this.proxy.close();
+      await this.poller.stop();
       await this.marketData.close();
       await this.nats?.leases.close();
       await this.pool.close();
+      await this.busSnapshot.close();
       await this.bus.close();
       if (this.nats !== null) {
         this.nats.bus.close();
@@ -493,4 +552,48 @@ export class Gateway {
     })();
     return this.#stopping;
   }
+}
+
+/** The poller's figures in /metrics (the same numbers `/api/v1/budget` reports). */
+function writePollMetrics(out: PrometheusText, poller: Poller): void {
+  const s = poller.stats();
+  out
+    .one("tickplex_poll_keys", "gauge", "Instruments with poll subscribers.", s.keys)
+    .one(
+      "tickplex_poll_keys_reused",
+      "gauge",
+      "Polled instruments served from the stream because someone streams them.",
+      s.reused,
+    )
+    .one(
+      "tickplex_poll_requests_per_second",
+      "gauge",
+      "REST quote requests per second over the last 10 s.",
+      s.requestsPerSecond,
+    )
+    .one(
+      "tickplex_poll_rate_limit",
+      "gauge",
+      "The broker's REST quote rate limit (requests per second).",
+      s.rateLimit,
+    )
+    .one("tickplex_poll_requests_total", "counter", "REST quote requests made.", s.requests)
+    .one(
+      "tickplex_poll_errors_total",
+      "counter",
+      "REST quote requests that failed (rate-limited ones included).",
+      s.errors,
+    )
+    .one(
+      "tickplex_poll_rate_limited_total",
+      "counter",
+      "REST quote requests the broker rate-limited (HTTP 429).",
+      s.rateLimited,
+    )
+    .one(
+      "tickplex_poll_cycle_ms",
+      "gauge",
+      "Duration of the last complete poll cycle.",
+      s.lastCycleMs,
+    );
 }

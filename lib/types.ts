@@ -147,6 +147,19 @@ export interface Capabilities {
   maxTokensPerFrame: number;
   /** Depth levels the broker can deliver per exchange; `*` is the default. */
   depthLevels: Record<string, number[]>;
+  /** The broker's REST multi-quote API, when the adapter implements it (the poller's path). */
+  quotes?: QuoteCapability;
+}
+
+/**
+ * What a broker's REST quote API allows: instruments per request (per mode, since LTP-only
+ * endpoints often take more) and requests per second over all its quote endpoints together.
+ */
+export interface QuoteCapability {
+  /** Most instruments in one request at each mode (Kite: LTP 1000, quote 500). */
+  maxInstruments: Readonly<Record<Mode, number>>;
+  /** Quote requests the broker allows per second (Kite: 1). */
+  requestsPerSecond: number;
 }
 
 /** Epoch milliseconds now. */

@@ -443,7 +443,7 @@ Deno.test("broker info reports the real adapter state; /health and /metrics answ
     const subs = await fetch(`${base}/api/v1/subscriptions`, {
       headers: { authorization: `Bearer ${TEST_KEY}` },
     });
-    assert.deepEqual(await subs.json(), { subscriptions: [] });
+    assert.deepEqual(await subs.json(), { subscriptions: [], polled: [] });
     const missing = await fetch(`${base}/nope`);
     assert.equal(missing.status, 404);
     await missing.body?.cancel();

@@ -379,6 +379,7 @@ Deno.test("options schema: defaults, bounds, and errors that name the field", ()
     maxConnections: 2,
     maxTokensPerFrame: 1000,
     depthLevels: { "*": [5] },
+    quotes: { maxInstruments: { 1: 500, 2: 500, 3: 500 }, requestsPerSecond: 2 },
   });
   assert.equal(paperAdapter.name, "paper");
   assert.ok(paperAdapter.workerUrl.href.endsWith("/adapters/paper/worker.ts"));

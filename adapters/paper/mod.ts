@@ -57,6 +57,10 @@ export const paperOptionsSchema = z.strictObject({
   stallAfterMs: z.number().int().min(0).max(3_600_000).default(5000),
   /** Fixed epoch ms the derivative expiries are derived from (default: the worker's start). */
   now: z.number().int().min(0).optional(),
+  /** Simulated REST quote API: requests per second before it answers "rate limited". */
+  quoteRequestsPerSecond: z.number().int().min(1).max(1000).default(2),
+  /** Simulated REST quote API: instruments per request (every mode). */
+  quoteBatchSize: z.number().int().min(1).max(5000).default(500),
 });
 
 /** Paper adapter options after defaults are applied. */
@@ -102,6 +106,14 @@ export function paperCapabilities(options: PaperOptions): Capabilities {
     maxConnections: options.maxConnections,
     maxTokensPerFrame: PAPER_MAX_TOKENS_PER_FRAME,
     depthLevels: { "*": [PAPER_DEPTH_LEVELS] },
+    quotes: {
+      maxInstruments: {
+        1: options.quoteBatchSize,
+        2: options.quoteBatchSize,
+        3: options.quoteBatchSize,
+      },
+      requestsPerSecond: options.quoteRequestsPerSecond,
+    },
   };
 }
 

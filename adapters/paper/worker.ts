@@ -10,6 +10,7 @@ import {
   isIndexExchange,
   type ItemResult,
   notSubscribed,
+  type QuoteResult,
   rejected,
   runAdapter,
   type StreamItem,
@@ -58,6 +59,10 @@ class PaperConnection implements AdapterHandlers {
   #stalled = false;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** When the last quote calls were taken (performance.now), for the simulated rate limit. */
+  #quoteTimes: number[] = [];
+  /** Quote calls answered with data. */
+  quoteRequests = 0;
 
   init(connection: number, options: unknown, out: AdapterOutput): void {
     const opts = parsePaperOptions(options);
@@ -140,6 +145,50 @@ class PaperConnection implements AdapterHandlers {
     });
     this.#startTimer();
     return Promise.resolve(results);
+  }
+
+  /**
+   * The simulated REST quote API: a tick per listed instrument from the market state now, at most
+   * `quoteBatchSize` per call and `quoteRequestsPerSecond` calls in any second (then "rate
+   * limited", as a broker's HTTP 429). Streams are untouched: quoting takes no slot.
+   */
+  quote(mode: Mode, items: Instrument[], check = false): Promise<QuoteResult> {
+    const market = this.#market!;
+    const o = this.#options!;
+    if (check) {
+      const missing = items.filter((i) => market.universe.get(i.exchange, i.symbol) === undefined)
+        .map((i) => ({ exchange: i.exchange, symbol: i.symbol }));
+      return Promise.resolve({ ok: true, ticks: [], missing });
+    }
+    const t = performance.now();
+    this.#quoteTimes = this.#quoteTimes.filter((q) => t - q < 1000);
+    if (this.#quoteTimes.length >= o.quoteRequestsPerSecond) {
+      const retryAfterMs = Math.ceil(1000 - (t - this.#quoteTimes[0]));
+      return Promise.resolve({
+        ok: false,
+        code: "RATE_LIMITED",
+        message: `paper quote API: more than ${o.quoteRequestsPerSecond} requests per second`,
+        retryAfterMs,
+      });
+    }
+    this.#quoteTimes.push(t);
+    this.quoteRequests++;
+    if (items.length > o.quoteBatchSize) {
+      return Promise.resolve({
+        ok: false,
+        code: "INVALID_PARAMETERS",
+        message: `paper quote API: at most ${o.quoteBatchSize} instruments per request`,
+      });
+    }
+    const now = Date.now();
+    const ticks: Tick[] = [];
+    const missing: Instrument[] = [];
+    for (const item of items) {
+      const inst = market.universe.get(item.exchange, item.symbol);
+      if (inst === undefined) missing.push({ exchange: item.exchange, symbol: item.symbol });
+      else ticks.push(market.nextTick(inst.exchange, inst.symbol, mode, now));
+    }
+    return Promise.resolve({ ok: true, ticks, missing });
   }
 
   token(_accessToken: string): void {

@@ -1,7 +1,8 @@
 // A local Kite Ticker server (Deno.serve on 127.0.0.1) speaking the Kite v3 dialect: query-string
 // auth with 403, JSON subscribe/unsubscribe/mode, default quote mode, multi-packet binary frames,
 // 1-byte heartbeats, per-connection and per-key limits, scripted faults and an inspectable view of
-// every connection's subscriptions. Used by the tests and by `deno task sim zerodha`.
+// every connection's subscriptions; plus Kite's REST market quotes with its rate limit (HTTP 429).
+// Used by the tests and by `deno task sim zerodha`.
 
 import { parseArgs } from "node:util";
 import {
@@ -19,7 +20,8 @@ import {
   SEGMENT,
   segmentOf,
 } from "./codec.ts";
-import { masterFromCsv } from "./instruments.ts";
+import { type KiteMaster, masterFromCsv } from "./instruments.ts";
+import { formatKiteTime, KITE_QUOTE_LIMITS } from "./rest.ts";
 import { prng } from "../../lib/adapter/sim/mod.ts";
 
 /** Credentials the simulator accepts unless told otherwise. */
@@ -48,6 +50,11 @@ export interface ZerodhaSimulatorOptions {
   instrumentsCsv?: string;
   /** PRNG seed for the random walk (default 1). */
   seed?: number;
+  /**
+   * REST quote requests (`/quote`, `/quote/ltp`, `/quote/ohlc` together) allowed in any one-second
+   * window before HTTP 429 (default Kite's 1).
+   */
+  quoteRequestsPerSecond?: number;
 }
 
 /** Market state of one token in wire units (see `KitePacket`). */
@@ -79,6 +86,14 @@ export interface SimStats {
   heartbeats: number;
   garbageFrames: number;
   limitErrors: number;
+  /** REST quote requests answered with data. */
+  quoteRequests: number;
+  /** Instruments asked for in those requests. */
+  quoteInstruments: number;
+  /** REST quote requests answered HTTP 429 (rate limit or scripted). */
+  quoteRateLimited: number;
+  /** Most quote requests that arrived (429s included) within any one-second window. */
+  maxQuoteRequestsPerSecond: number;
 }
 
 /** Kinds of garbage frame the simulator can send. */
@@ -99,6 +114,8 @@ export interface ZerodhaSimulatorFaults {
   /** Accepts subscriptions for `token` but never sends data for it. */
   silence(token: number): void;
   unsilence(token: number): void;
+  /** Answers the next `n` REST quote requests with HTTP 429 whatever the rate. */
+  rateLimitNextQuotes(n?: number): void;
 }
 
 /** A running simulator. */
@@ -108,6 +125,8 @@ export interface ZerodhaSimulator {
   port: number;
   /** `http://127.0.0.1:<port>/instruments` */
   instrumentsUrl: string;
+  /** `http://127.0.0.1:<port>`: the REST root (`/quote`, `/quote/ltp`, `/quote/ohlc`). */
+  apiUrl: string;
   apiKey: string;
   accessToken: string;
   faults: ZerodhaSimulatorFaults;
@@ -116,6 +135,8 @@ export interface ZerodhaSimulator {
   subscriptions(includeClosed?: boolean): SimConnectionView[];
   /** Every JSON request received, in order. */
   requests(): SimRequestRecord[];
+  /** The `i` parameters of every REST quote request answered with data, in order. */
+  quoteRequestLog(): string[][];
   /** Current state of a token (created on first use). */
   quote(token: number): TokenState;
   /** Overrides fields of a token's state (wire units); sent with the next frame. */
@@ -189,8 +210,32 @@ export function startZerodhaSimulator(
     heartbeats: 0,
     garbageFrames: 0,
     limitErrors: 0,
+    quoteRequests: 0,
+    quoteInstruments: 0,
+    quoteRateLimited: 0,
+    maxQuoteRequestsPerSecond: 0,
   };
   let reject403 = 0;
+  let reject429 = 0;
+  const quoteLimit = opts.quoteRequestsPerSecond ?? KITE_QUOTE_LIMITS.requestsPerSecond;
+  /** Arrival times (performance.now) of quote requests in the last second, and of accepted ones. */
+  let quoteArrivals: number[] = [];
+  let quoteAccepted: number[] = [];
+  const quoteLog: string[][] = [];
+  /** Tokens quoted over REST: the market steps them too, streamed or not. */
+  const quoted = new Set<number>();
+  /** `EXCHANGE:TRADINGSYMBOL` (Kite's names) → token, from the instruments CSV. */
+  let kiteKeys: Map<string, number> | null = null;
+  const tokenOfKey = (key: string): number | undefined => {
+    if (kiteKeys === null) {
+      kiteKeys = new Map();
+      const m: KiteMaster | null = opts.instrumentsCsv === undefined
+        ? null
+        : masterFromCsv(opts.instrumentsCsv);
+      for (const i of m?.all() ?? []) kiteKeys.set(`${i.kiteExchange}:${i.tradingSymbol}`, i.token);
+    }
+    return kiteKeys.get(key);
+  };
   let nextId = 1;
 
   const stateOf = (token: number): TokenState => {
@@ -357,9 +402,106 @@ export function startZerodhaSimulator(
     }
   };
 
+  const kiteError = (status: number, errorType: string, message: string): Response =>
+    Response.json({ status: "error", message, data: null, error_type: errorType }, { status });
+
+  /** One instrument of a quote answer, in Kite's REST shape (rupees, IST timestamps). */
+  const quoteEntry = (token: number, path: string): Record<string, unknown> => {
+    const st = stateOf(token);
+    const div = priceDivisor(token);
+    const rupees = (x: number | undefined) => (x ?? 0) / div;
+    const entry: Record<string, unknown> = {
+      instrument_token: token,
+      last_price: rupees(st.lastPrice),
+    };
+    if (path === "/quote/ltp") return entry;
+    const ohlc = {
+      open: rupees(st.open),
+      high: rupees(st.high),
+      low: rupees(st.low),
+      close: rupees(st.close),
+    };
+    if (path === "/quote/ohlc") return { ...entry, ohlc };
+    const level = (l: KiteDepthEntry) => ({
+      price: l.price / div,
+      quantity: l.quantity,
+      orders: l.orders,
+    });
+    const index = segmentOf(token) === SEGMENT.INDICES;
+    const zero = { price: 0, quantity: 0, orders: 0 };
+    return {
+      instrument_token: token,
+      timestamp: formatKiteTime((st.exchangeTimestamp ?? 0) * 1000),
+      last_trade_time: index ? null : formatKiteTime((st.lastTradeTime ?? 0) * 1000),
+      last_price: entry.last_price,
+      last_quantity: index ? 0 : st.lastQuantity ?? 0,
+      buy_quantity: index ? 0 : st.buyQuantity ?? 0,
+      sell_quantity: index ? 0 : st.sellQuantity ?? 0,
+      volume: index ? 0 : st.volume ?? 0,
+      average_price: index ? 0 : rupees(st.averagePrice),
+      oi: st.oi ?? 0,
+      oi_day_high: st.oiDayHigh ?? 0,
+      oi_day_low: st.oiDayLow ?? 0,
+      net_change: 0,
+      lower_circuit_limit: Math.round(rupees(st.close) * 0.9 * 20) / 20,
+      upper_circuit_limit: Math.round(rupees(st.close) * 1.1 * 20) / 20,
+      ohlc,
+      depth: index
+        ? { buy: Array(DEPTH_LEVELS).fill(zero), sell: Array(DEPTH_LEVELS).fill(zero) }
+        : { buy: st.depth!.buy.map(level), sell: st.depth!.sell.map(level) },
+    };
+  };
+
+  /** `GET /quote`, `/quote/ltp`, `/quote/ohlc`: Kite's market quotes with its rate limit. */
+  const onQuote = (req: Request, url: URL): Response => {
+    const t = performance.now();
+    quoteArrivals = quoteArrivals.filter((a) => t - a < 1000);
+    quoteArrivals.push(t);
+    stats.maxQuoteRequestsPerSecond = Math.max(
+      stats.maxQuoteRequestsPerSecond,
+      quoteArrivals.length,
+    );
+    if (req.headers.get("authorization") !== `token ${apiKey}:${accessToken}`) {
+      return kiteError(403, "TokenException", "Incorrect `api_key` or `access_token`.");
+    }
+    quoteAccepted = quoteAccepted.filter((a) => t - a < 1000);
+    if (reject429 > 0 || quoteAccepted.length >= quoteLimit) {
+      if (reject429 > 0) reject429--;
+      stats.quoteRateLimited++;
+      return kiteError(429, "NetworkException", "Too many requests");
+    }
+    quoteAccepted.push(t);
+    const keys = url.searchParams.getAll("i");
+    const max = url.pathname === "/quote"
+      ? KITE_QUOTE_LIMITS.maxInstruments[2]
+      : KITE_QUOTE_LIMITS.maxInstruments[1];
+    if (keys.length > max) {
+      return kiteError(400, "InputException", `Maximum of ${max} instruments allowed`);
+    }
+    stats.quoteRequests++;
+    stats.quoteInstruments += keys.length;
+    quoteLog.push(keys);
+    const data: Record<string, unknown> = {};
+    for (const key of keys) {
+      // Kite omits instruments it does not know from `data`.
+      const token = tokenOfKey(key);
+      if (token === undefined) continue;
+      quoted.add(token);
+      data[key] = quoteEntry(token, url.pathname);
+    }
+    return Response.json({ status: "success", data });
+  };
+
   const handler = (req: Request): Response => {
     const url = new URL(req.url);
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      if (
+        req.method === "GET" &&
+        (url.pathname === "/quote" || url.pathname === "/quote/ltp" ||
+          url.pathname === "/quote/ohlc")
+      ) {
+        return onQuote(req, url);
+      }
       if (url.pathname === "/instruments" && opts.instrumentsCsv !== undefined) {
         if (req.headers.get("authorization") !== `token ${apiKey}:${accessToken}`) {
           return new Response("Incorrect `api_key` or `access_token`.", { status: 403 });
@@ -429,6 +571,7 @@ export function startZerodhaSimulator(
   const tick = () => {
     const all = new Set<number>();
     for (const c of conns.values()) for (const t of c.tokens.keys()) all.add(t);
+    for (const t of quoted) all.add(t);
     for (const t of all) step(t);
     for (const c of conns.values()) sendData(c, c.tokens.keys());
   };
@@ -463,6 +606,7 @@ export function startZerodhaSimulator(
     url: `ws://127.0.0.1:${port}/`,
     port,
     instrumentsUrl: `http://127.0.0.1:${port}/instruments`,
+    apiUrl: `http://127.0.0.1:${port}`,
     get apiKey() {
       return apiKey;
     },
@@ -509,12 +653,16 @@ export function startZerodhaSimulator(
       unsilence(token) {
         silenced.delete(token);
       },
+      rateLimitNextQuotes(n = 1) {
+        reject429 += n;
+      },
     },
     subscriptions(includeClosed = false) {
       const open = [...conns.values()].map(view);
       return includeClosed ? [...closed.map(view), ...open].sort((a, b) => a.id - b.id) : open;
     },
     requests: () => [...requestLog],
+    quoteRequestLog: () => quoteLog.map((k) => [...k]),
     quote: (token) => ({ ...stateOf(token) }),
     setQuote(token, state) {
       Object.assign(stateOf(token), state);
@@ -586,7 +734,10 @@ export async function main(args: string[]): Promise<void> {
   console.log(`Kite simulator listening on ${sim.url}`);
   console.log(`  TICKPLEX_BROKER_API_KEY=${sim.apiKey}`);
   console.log(`  TICKPLEX_BROKER_ACCESS_TOKEN=${sim.accessToken}`);
-  if (instrumentsCsv !== undefined) console.log(`  instruments URL: ${sim.instrumentsUrl}`);
+  if (instrumentsCsv !== undefined) {
+    console.log(`  instruments URL: ${sim.instrumentsUrl}`);
+    console.log(`  REST quotes: ${sim.apiUrl}/quote (1 request/s, as Kite)`);
+  }
   console.log(
     `  deno task start --broker zerodha --feed-url ${sim.url.replace(/\/$/, "")}` +
       ` --instruments ${values.instruments ?? "adapters/zerodha/testdata/instruments.csv"}`,

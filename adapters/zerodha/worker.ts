@@ -24,6 +24,7 @@ import {
 } from "./codec.ts";
 import { type Instrument, loadKiteMaster } from "./instruments.ts";
 import { parseZerodhaOptions, zerodhaCapabilities, type ZerodhaOptions } from "./options.ts";
+import { fetchKiteQuotes } from "./rest.ts";
 
 /** Which counter moved: the reason a malformed frame is reported under. */
 const MALFORMED_COUNTERS = ["shortFrame", "overrun", "trailingBytes", "unknownLength"] as const;
@@ -100,4 +101,15 @@ runBroker<ZerodhaOptions, Instrument>({
   capabilities: zerodhaCapabilities,
   loadInstruments: (o, signal) => loadKiteMaster(o.instruments, o.apiKey, o.accessToken, signal),
   dialect: (options, context) => new KiteDialect(options, context),
+  quotes: (o, items, mode, signal) =>
+    fetchKiteQuotes(
+      o.apiUrl,
+      o,
+      mode,
+      items.map(({ ref, instrument }) => ({
+        kiteKey: `${instrument.kiteExchange}:${instrument.tradingSymbol}`,
+        target: { ...ref, index: instrument.kiteSegment === "INDICES" },
+      })),
+      signal,
+    ),
 });

@@ -1,8 +1,8 @@
 // A live broker adapter assembled from its parts: options, capabilities, an instrument master and
 // a dialect, driven by the kit's BrokerSession. A broker's worker.ts is one `runBroker(...)` call.
 
-import type { Capabilities } from "../types.ts";
-import type { AdapterHandlers, AdapterOutput } from "./contract.ts";
+import type { Capabilities, Mode } from "../types.ts";
+import type { AdapterHandlers, AdapterOutput, QuoteResult } from "./contract.ts";
 import type { Dialect, DialectContext } from "./dialect.ts";
 import type { BrokerInstrument, InstrumentMaster } from "./instruments.ts";
 import type { ItemResult, StreamItem } from "./messages.ts";
@@ -32,7 +32,27 @@ export interface BrokerSpec<O extends BrokerOptions, I extends BrokerInstrument>
   loadInstruments(options: O, signal: AbortSignal): Promise<InstrumentMaster<I>>;
   /** The dialect of one connection. `options()` is current (fresh tokens replace the old). */
   dialect(options: () => O, context: DialectContext<I>): Dialect<I>;
+  /**
+   * One REST multi-quote call (brokers whose capabilities declare `quotes`): `items` are resolved,
+   * at most the declared batch size; each tick is named by its item's `ref`. HTTP 429 answers
+   * `RATE_LIMITED`, rejected credentials `AUTHENTICATION_ERROR`; it never throws for bad bytes.
+   */
+  quotes?(
+    options: O,
+    items: readonly QuoteItem<I>[],
+    mode: Mode,
+    signal: AbortSignal,
+  ): Promise<QuoteResult>;
 }
+
+/** One instrument of a quote call: the name the caller used and the instrument it resolved to. */
+export interface QuoteItem<I extends BrokerInstrument> {
+  ref: { exchange: string; symbol: string };
+  instrument: I;
+}
+
+/** How long one quote call may take before it is abandoned. */
+const QUOTE_TIMEOUT_MS = 10_000;
 
 /**
  * The adapter handlers of a live broker (exported for in-process tests; workers call
@@ -100,6 +120,31 @@ export class BrokerAdapter<O extends BrokerOptions, I extends BrokerInstrument>
       items.map((i) => ({ ...i, mode: 1 as const, depth: 0 })),
       (resolved) => this.#session!.unsubscribe(resolved),
     );
+  }
+
+  async quote(
+    mode: Mode,
+    items: { exchange: string; symbol: string }[],
+    check = false,
+  ): Promise<QuoteResult> {
+    const quotes = this.#spec.quotes;
+    if (quotes === undefined) {
+      return { ok: false, code: "INVALID_ACTION", message: "this broker has no REST quote API" };
+    }
+    const missing: { exchange: string; symbol: string }[] = [];
+    const resolved: QuoteItem<I>[] = [];
+    for (const ref of items) {
+      const r = this.#master.resolve(ref.exchange, ref.symbol);
+      if (r.ok) {
+        resolved.push({
+          ref: { exchange: ref.exchange, symbol: ref.symbol },
+          instrument: r.instrument,
+        });
+      } else missing.push({ exchange: ref.exchange, symbol: ref.symbol });
+    }
+    if (check || resolved.length === 0) return { ok: true, ticks: [], missing };
+    const r = await quotes(this.#options, resolved, mode, AbortSignal.timeout(QUOTE_TIMEOUT_MS));
+    return r.ok ? { ok: true, ticks: r.ticks, missing: [...missing, ...r.missing] } : r;
   }
 
   token(accessToken: string): void {

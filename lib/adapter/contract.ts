@@ -1,7 +1,7 @@
 // The adapter contract: what the main isolate knows about a broker (its descriptor) and what the
 // worker runtime drives (its handlers). Every broker, simulated or real, implements both.
 
-import type { Capabilities, FeedState, Tick } from "../types.ts";
+import type { Capabilities, ErrorCode, FeedState, Mode, Tick } from "../types.ts";
 import type { FaultKind, ItemResult, StreamItem } from "./messages.ts";
 
 /** An environment variable that feeds one adapter option (credentials, client codes). */
@@ -63,9 +63,29 @@ export interface AdapterHandlers {
   subscribe(items: StreamItem[]): Promise<ItemResult[]>;
   unsubscribe(items: { exchange: string; symbol: string }[]): Promise<ItemResult[]>;
   setMode(items: StreamItem[]): Promise<ItemResult[]>;
+  /**
+   * One REST multi-quote call for `items` at `mode` (at most the capability's `maxInstruments`),
+   * answered with normalised ticks — the same shape as streamed ones. Only adapters that declare
+   * `quotes` in their capabilities implement it; the main isolate keeps to the rate limit. With
+   * `check` it only resolves the symbols: unknown ones in `missing`, no ticks, no broker call.
+   */
+  quote?(
+    mode: Mode,
+    items: { exchange: string; symbol: string }[],
+    check?: boolean,
+  ): Promise<QuoteResult>;
   /** A fresh access token (daily rollover, or after `auth_failed`). */
   token(accessToken: string): void;
   /** Scripted faults; simulated adapters only. */
   fault?(kind: FaultKind): void;
   close(): Promise<void>;
 }
+
+/**
+ * The answer to one quote call: ticks for what the broker quoted and the instruments it did not
+ * (unknown, expired), or a failure of the whole call. `RATE_LIMITED` (HTTP 429) carries the wait
+ * the broker asked for, when it said.
+ */
+export type QuoteResult =
+  | { ok: true; ticks: Tick[]; missing: { exchange: string; symbol: string }[] }
+  | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };

@@ -46,6 +46,15 @@ export const toWorkerSchema = z.discriminatedUnion("type", [
     items: z.array(instrumentSchema),
   }),
   z.object({ type: z.literal("set_mode"), id: z.number().int(), items: z.array(streamItemSchema) }),
+  /** One REST multi-quote call for `items` at `mode` (the poller's path; no streaming slot). */
+  z.object({
+    type: z.literal("quote"),
+    id: z.number().int(),
+    mode: modeSchema,
+    items: z.array(instrumentSchema).max(5000),
+    /** Only resolve the symbols (answer `missing`, no ticks, no broker call). */
+    check: z.boolean().optional(),
+  }),
   z.object({ type: z.literal("token"), accessToken: z.string().min(1) }),
   /** The main isolate consumed `n` tick batches (flow control, see tick_flow.ts). */
   z.object({ type: z.literal("credit"), n: z.number().int().min(1).max(1_000_000) }),
@@ -103,12 +112,29 @@ export const fromWorkerControlSchema = z.discriminatedUnion("type", [
     level: z.enum(["debug", "info", "warning", "error"]),
     message: z.string().max(4000),
   }),
+  /** A quote call failed as a whole; `RATE_LIMITED` carries how long to wait when known. */
+  z.object({
+    type: z.literal("quote_failed"),
+    id: z.number().int(),
+    code: errorCodeSchema,
+    message: z.string().max(2000),
+    retryAfterMs: z.number().int().min(0).max(3_600_000).optional(),
+  }),
 ]);
+
+/** The answer to a `quote` request: its ticks, and the instruments the broker did not quote. */
+export interface QuotesMessage {
+  type: "quotes";
+  id: number;
+  ticks: Tick[];
+  missing: { exchange: string; symbol: string }[];
+}
 
 /** Everything a worker may send. */
 export type FromWorker =
   | z.infer<typeof fromWorkerControlSchema>
-  | { type: "ticks"; ticks: Tick[] };
+  | { type: "ticks"; ticks: Tick[] }
+  | QuotesMessage;
 
 // ---- tick codec -------------------------------------------------------------------------------
 
@@ -176,6 +202,12 @@ export function parseTick(v: unknown): Tick | string {
   return tick as unknown as Tick;
 }
 
+/** The non-tick fields of a `quotes` message (its ticks go through {@link parseTick}). */
+const quotesEnvelopeSchema = z.object({
+  id: z.number().int(),
+  missing: z.array(instrumentSchema).max(5000),
+});
+
 /** Result of parsing a worker message: the message, or an error naming what was wrong. */
 export type ParsedFromWorker =
   | { ok: true; message: FromWorker; rejectedTicks: number; firstTickError?: string }
@@ -186,7 +218,8 @@ export type ParsedFromWorker =
  * so one bad tick never drops its neighbours.
  */
 export function parseFromWorker(v: unknown): ParsedFromWorker {
-  if (typeof v === "object" && v !== null && (v as { type?: unknown }).type === "ticks") {
+  const type = typeof v === "object" && v !== null ? (v as { type?: unknown }).type : undefined;
+  if (type === "ticks" || type === "quotes") {
     const raw = (v as { ticks?: unknown }).ticks;
     if (!Array.isArray(raw)) return { ok: false, error: "ticks: not an array" };
     const ticks: Tick[] = [];
@@ -199,7 +232,24 @@ export function parseFromWorker(v: unknown): ParsedFromWorker {
         firstTickError ??= p;
       } else ticks.push(p);
     }
-    return { ok: true, message: { type: "ticks", ticks }, rejectedTicks: rejected, firstTickError };
+    if (type === "ticks") {
+      return {
+        ok: true,
+        message: { type: "ticks", ticks },
+        rejectedTicks: rejected,
+        firstTickError,
+      };
+    }
+    const rest = quotesEnvelopeSchema.safeParse(v);
+    if (!rest.success) {
+      return { ok: false, error: rest.error.issues.map((i) => i.message).join("; ") };
+    }
+    return {
+      ok: true,
+      message: { type: "quotes", id: rest.data.id, ticks, missing: rest.data.missing },
+      rejectedTicks: rejected,
+      firstTickError,
+    };
   }
   const r = fromWorkerControlSchema.safeParse(v);
   if (!r.success) return { ok: false, error: r.error.issues.map((i) => i.message).join("; ") };

@@ -7,6 +7,7 @@ export type {
   AdapterOutput,
   BrokerDescriptor,
   CredentialVar,
+  QuoteResult,
   SimulatorMain,
 } from "./contract.ts";
 export { AuthError } from "./errors.ts";
@@ -18,6 +19,7 @@ export {
   parseFromWorker,
   parseTick,
   parseToWorker,
+  type QuotesMessage,
   type StreamItem,
   type ToWorker,
 } from "./messages.ts";
@@ -71,5 +73,11 @@ export {
   type TransportMessage,
   type Wanted,
 } from "./dialect.ts";
-export { BrokerAdapter, type BrokerOptions, type BrokerSpec, runBroker } from "./broker.ts";
+export {
+  BrokerAdapter,
+  type BrokerOptions,
+  type BrokerSpec,
+  type QuoteItem,
+  runBroker,
+} from "./broker.ts";
 export { BrokerSession, openWebSocket, type SessionConfig, type SessionItem } from "./session.ts";

@@ -3,7 +3,7 @@
 
 import type { AdapterHandlers, AdapterOutput } from "./contract.ts";
 import { AuthError } from "./errors.ts";
-import { type FromWorker, parseToWorker } from "./messages.ts";
+import { type FromWorker, parseToWorker, type ToWorker } from "./messages.ts";
 import { TickFlow } from "./tick_flow.ts";
 
 /** Tick batches a worker may have unconsumed by the main isolate before it conflates. */
@@ -98,6 +98,11 @@ export function runAdapter(handlers: AdapterHandlers): void {
       flow.credit(msg.n);
       return;
     }
+    if (msg.type === "quote") {
+      // A REST call runs beside the ordered stream requests: a slow quote never holds a subscribe.
+      void answerQuote(handlers, initialised, msg, post);
+      return;
+    }
     chain = chain.then(async () => {
       try {
         switch (msg.type) {
@@ -158,4 +163,34 @@ export function runAdapter(handlers: AdapterHandlers): void {
       }
     });
   };
+}
+
+/** Runs one quote request and posts `quotes` or `quote_failed`; never throws. */
+async function answerQuote(
+  handlers: AdapterHandlers,
+  initialised: boolean,
+  msg: Extract<ToWorker, { type: "quote" }>,
+  post: (m: FromWorker) => void,
+): Promise<void> {
+  const fail = (code: "BROKER_ERROR" | "INVALID_ACTION", message: string) =>
+    post({ type: "quote_failed", id: msg.id, code, message: message.slice(0, 2000) });
+  if (handlers.quote === undefined) {
+    return fail("INVALID_ACTION", "this adapter has no REST quote API");
+  }
+  if (!initialised) return fail("BROKER_ERROR", "adapter not initialised");
+  try {
+    const r = await handlers.quote(msg.mode, msg.items, msg.check === true);
+    if (r.ok) post({ type: "quotes", id: msg.id, ticks: r.ticks, missing: r.missing });
+    else {
+      post({
+        type: "quote_failed",
+        id: msg.id,
+        code: r.code,
+        message: r.message.slice(0, 2000),
+        ...(r.retryAfterMs !== undefined ? { retryAfterMs: Math.round(r.retryAfterMs) } : {}),
+      });
+    }
+  } catch (err) {
+    fail("BROKER_ERROR", String(err instanceof Error ? err.message : err));
+  }
 }

@@ -1,6 +1,6 @@
 // The tickplex bus: a versioned zeromq PUB/SUB API. Topics are `EXCHANGE_SYMBOL_MODE` (ticks, the v1
 // envelope, docs/bus-envelope.schema.json) and `EXCHANGE_SYMBOL_CANDLE_<INTERVAL>` (closed bars,
-// docs/bus-candle.schema.json).
+// docs/bus-candle.schema.json); beside the PUB, a ROUTER answering snapshot requests (snapshot.ts).
 
 export {
   classifyTopic,
@@ -52,3 +52,18 @@ export {
   type BusReaderOptions,
 } from "./reader.ts";
 export { DEFAULT_TOPIC_IDLE_MS, TopicSequences } from "./sequences.ts";
+export {
+  answerSnapshot,
+  BusSnapshotServer,
+  type BusSnapshotServerOptions,
+  defaultSnapshotAddress,
+  MAX_SNAPSHOT_TOPICS,
+  SnapshotClient,
+  type SnapshotClientOptions,
+  type SnapshotItem,
+  snapshotItemSchema,
+  type SnapshotReply,
+  snapshotReplySchema,
+  type SnapshotRequest,
+  snapshotRequestSchema,
+} from "./snapshot.ts";

@@ -133,6 +133,8 @@ export class BusPublisher {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | null = null;
   #released = Promise.withResolvers<void>();
+  /** The snapshot endpoint announced in heartbeats (see snapshot.ts), once set. */
+  snapshotEndpoint: string | null = null;
 
   private constructor(socket: Publisher, endpoint: string, options: BusPublisherOptions) {
     this.#socket = socket;
@@ -362,6 +364,7 @@ export class BusPublisher {
       session: this.session,
       broker: this.broker,
       published: this.#clock(),
+      ...(this.snapshotEndpoint === null ? {} : { snapshot: this.snapshotEndpoint }),
     });
     // Only into an idle queue: a busy bus proves the publisher is alive by itself.
     if (this.#queue.length > 0) return;

@@ -10,6 +10,7 @@ import {
   decodeEnvelope,
 } from "./envelope.ts";
 import { formatCandleTopic, HEARTBEAT_TOPIC, parseCandleTopic } from "./topic.ts";
+import { SnapshotClient, type SnapshotItem } from "./snapshot.ts";
 
 const HEARTBEAT_BYTES = new TextEncoder().encode(HEARTBEAT_TOPIC);
 /** Silence (no message, no heartbeat) after which the reader reconnects with a fresh socket. */
@@ -101,6 +102,11 @@ export interface BusReaderOptions {
   curve?: BusCurveClientKeys;
   /** Reconnect with a fresh socket after this long without any message or heartbeat (3500). */
   silenceMs?: number;
+  /**
+   * The gateway's snapshot endpoint for {@link BusReader.snapshot}; default: the one its
+   * heartbeat announces (learnt while the reader is iterated).
+   */
+  snapshotAddress?: string;
 }
 
 /** Messages received back to back before the loop yields to the event loop (timers, I/O). */
@@ -117,6 +123,18 @@ interface SessionState {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The `snapshot` endpoint a heartbeat payload announces, or null (absent or unreadable). */
+function announcedSnapshot(payload: Uint8Array): string | null {
+  try {
+    const value = JSON.parse(utf8.decode(payload)) as { snapshot?: unknown };
+    return typeof value?.snapshot === "string" && value.snapshot.length <= 512
+      ? value.snapshot
+      : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Reads the bus. Iterate it (once) for {@link BusEvent}s, or {@link ticks} for ticks only.
@@ -175,6 +193,9 @@ export class BusReader implements AsyncIterable<BusEvent> {
   #missed = 0;
   #outOfOrder = 0;
   #topicRestarts = 0;
+  /** The snapshot endpoint the publisher's heartbeat announced, if any. */
+  #announced: string | null = null;
+  #snapshots: SnapshotClient | null = null;
 
   private constructor(socket: Subscriber, options: BusReaderOptions) {
     this.#socket = socket;
@@ -297,12 +318,62 @@ export class BusReader implements AsyncIterable<BusEvent> {
     return this.#closed;
   }
 
+  /**
+   * Asks the gateway for the latest tick of each topic (`EXCHANGE_SYMBOL_MODE`), over its snapshot
+   * socket (docs/bus.md): one item per topic in request order, `data` null when the gateway has no
+   * tick for it. The address is `snapshotAddress`, else the one the heartbeat announced (so iterate
+   * the reader, or pass the address). Rejects with the reply's code and message on a bad request,
+   * and after `timeoutMs` (default 5000) without a reply.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BusSnapshotServer } from "./snapshot.ts";
+   * import { baseTick } from "../types.ts";
+   * // The gateway runs the server beside its PUB socket; a stand-in here.
+   * const server = await BusSnapshotServer.open({
+   *   address: "tcp://127.0.0.1:*", broker: "paper", session: "s1",
+   *   lookup: (e, s, m) => s === "TCS" ? baseTick(e, s, m, 3500, null, 1) : null,
+   * });
+   * using reader = BusReader.connect({
+   *   address: "tcp://127.0.0.1:5555", snapshotAddress: server.endpoint,
+   * });
+   * const [tcs, infy] = await reader.snapshot(["NSE_TCS_LTP", "NSE_INFY_LTP"]);
+   * assert.equal(tcs.data?.ltp, 3500);
+   * assert.equal(infy.data, null);
+   * reader.close();
+   * await server.close();
+   * ```
+   */
+  async snapshot(topics: readonly string[], timeoutMs = 5000): Promise<SnapshotItem[]> {
+    if (this.#closed) throw new Error("bus: the reader is closed");
+    const address = this.#options.snapshotAddress ?? this.#announced;
+    if (address === null) {
+      throw new Error(
+        "bus: no snapshot address yet: pass snapshotAddress, or iterate the reader until a " +
+          "heartbeat announces it",
+      );
+    }
+    this.#snapshots ??= new SnapshotClient({ address, curve: this.#options.curve });
+    const reply = await this.#snapshots.request(topics, timeoutMs);
+    if (reply.status === "error") {
+      throw new Error(`bus snapshot: ${reply.code}: ${reply.message}`);
+    }
+    return reply.snapshots;
+  }
+
+  /** The snapshot endpoint announced by the publisher's heartbeat, or null before one arrived. */
+  get announcedSnapshot(): string | null {
+    return this.#announced;
+  }
+
   /** Closes the socket; a pending iteration ends cleanly. Idempotent. */
   close(): void {
     this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#closed = true;
     clearInterval(this.#silenceTimer);
     this.#socket.close();
+    this.#snapshots?.close();
   }
 
   /** Same as {@link close}, for `using`. */
@@ -344,6 +415,7 @@ export class BusReader implements AsyncIterable<BusEvent> {
         this.#lastSeen = Date.now();
         if (frames.length === 2 && isHeartbeat(frames[0])) {
           this.#heartbeats++;
+          this.#announced = announcedSnapshot(frames[1]) ?? this.#announced;
           continue;
         }
         this.#received++;

@@ -238,6 +238,14 @@ export const configSchema = z.object({
    * without an Origin header (scripts, SDKs) and same-origin pages are always allowed.
    */
   allowedOrigins: z.array(z.string().url()).default([]),
+  /**
+   * Where bus readers request snapshots (a zeromq ROUTER, docs/bus.md). Default: the bus host on a
+   * free port (announced in the bus heartbeat), or `<bus>-snapshot` for ipc/inproc.
+   */
+  busSnapshot: z.string().regex(
+    /^(tcp|ipc|inproc):\/\/.+/,
+    "must be a zeromq endpoint like tcp://127.0.0.1:5556",
+  ).optional(),
   /** CURVE server keys (Z85); required when the bus binds a non-loopback address. */
   busCurve: z.object({ publicKey: z.string().length(40), secretKey: z.string().length(40) })
     .strict().optional(),

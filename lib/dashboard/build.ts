@@ -30,7 +30,8 @@ function path(url: URL): string {
  */
 export async function bundlePage(): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--platform", "browser", "--format", "esm", ENTRY],
+    // Minified: the chart library is most of the script, and the page is served uncompressed.
+    args: ["bundle", "--platform", "browser", "--format", "esm", "--minify", ENTRY],
     cwd: path(ROOT),
     env: { NO_COLOR: "1" },
     stdin: "null",
@@ -45,9 +46,10 @@ export async function bundlePage(): Promise<string> {
 }
 
 /**
- * SHA-256 (hex) over the page's sources: every file in page/ except tests, and the status types
- * the page shares with the server (with the connection types they name). It changes whenever the bundle's inputs do, whatever the
- * bundler version.
+ * SHA-256 (hex) over the page's sources: every file in page/ except tests, the status types the
+ * page shares with the server (with the connection types they name) and the candle intervals. It
+ * changes whenever the bundle's inputs do, whatever the bundler version (and the version of
+ * lightweight-charts, pinned in deno.json).
  *
  * @example
  * ```ts
@@ -62,7 +64,7 @@ export async function pageSourceDigest(): Promise<string> {
   for await (const e of Deno.readDir(PAGE)) {
     if (e.isFile && !e.name.endsWith("_test.ts")) files.push(`lib/dashboard/page/${e.name}`);
   }
-  files.push("lib/dashboard/status_types.ts", "lib/feed_state.ts");
+  files.push("lib/dashboard/status_types.ts", "lib/feed_state.ts", "lib/candles/session.ts");
   files.sort();
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];

@@ -87,7 +87,7 @@ export function installHistory(host: HistoryHost, settings: HistorySettings): ()
       let result;
       try {
         result = await historyCandles(q, {
-          recorded: (e, s, from, to) => reader.read(e, s, from, to),
+          recorded: (e, s, from, to, onTick) => reader.read(e, s, from, to, onTick),
           memory: host.memory,
           clock,
         });

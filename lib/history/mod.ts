@@ -10,8 +10,8 @@ export {
   parseTime,
 } from "./params.ts";
 export {
+  type RecordedScan,
   RecordedTickReader,
-  type RecordedTicks,
   type RecordingLocation,
   recordingLocation,
 } from "./recorded.ts";

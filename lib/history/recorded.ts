@@ -51,10 +51,10 @@ export function recordingLocation(recordings: string, parquet?: string): Recordi
   return { db: `${path}/ticks.duckdb`, parquet: parquet ?? `${path}/parquet` };
 }
 
-/** What one read found. */
-export interface RecordedTicks {
-  /** The instrument's ticks, in recorded arrival order (one mode, see {@link RecordedTickReader}). */
-  ticks: Tick[];
+/** What one read went through. */
+export interface RecordedScan {
+  /** Ticks handed to the callback. */
+  ticks: number;
   /** Sources read (`parquet`, `duckdb`). */
   sources: string[];
   /** Sources that exist but could not be read, with why. */
@@ -62,8 +62,6 @@ export interface RecordedTicks {
 }
 
 const DAY_MS = 86_400_000;
-/** Modes in order of preference: Quote rows carry the cumulative volume, as the live feed uses. */
-const MODE_PREFERENCE = ["QUOTE", "DEPTH", "LTP"] as const;
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -111,8 +109,8 @@ function micros(ms: number): string {
  * import { RecordedTickReader } from "./recorded.ts";
  * // Nothing recorded there: no ticks, no error.
  * const reader = new RecordedTickReader({ db: "no/such/ticks.duckdb", parquet: "no/such/parquet" });
- * const r = await reader.read("NSE", "TCS", 0, 1);
- * assert.deepEqual(r, { ticks: [], sources: [], skipped: [] });
+ * const r = await reader.read("NSE", "TCS", 0, 1, (tick) => console.log(tick.ltp));
+ * assert.deepEqual(r, { ticks: 0, sources: [], skipped: [] });
  * await reader.close();
  * ```
  */
@@ -129,17 +127,32 @@ export class RecordedTickReader {
   }
 
   /**
-   * Ticks of (exchange, symbol) whose exchange time (`ltt`, else `timestamp`) is in [from, to),
-   * in the order the recorder stored them. Each tick is recorded once per mode topic, so one mode
-   * is kept: Quote when recorded, else Depth, else LTP (no volume).
+   * Hands `onTick` each tick of (exchange, symbol) whose exchange time (`ltt`, else `timestamp`)
+   * is in [from, to), in the order the recorder stored them, streamed a DuckDB chunk (2048 rows)
+   * at a time so a long range never sits in memory. The tick object is reused: it is valid only
+   * during the call. Every mode's rows are read: a tick is recorded once per mode topic, and its
+   * copies fold into the same bar (same price and time; only Quote and Depth rows carry the
+   * cumulative volume), so a day recorded partly at LTP keeps its prices.
    */
-  read(exchange: string, symbol: string, from: number, to: number): Promise<RecordedTicks> {
-    const run = this.#tail.then(() => this.#read(exchange, symbol, from, to));
+  read(
+    exchange: string,
+    symbol: string,
+    from: number,
+    to: number,
+    onTick: (tick: Tick) => void,
+  ): Promise<RecordedScan> {
+    const run = this.#tail.then(() => this.#read(exchange, symbol, from, to, onTick));
     this.#tail = run.catch(() => {});
     return run;
   }
 
-  async #read(exchange: string, symbol: string, from: number, to: number): Promise<RecordedTicks> {
+  async #read(
+    exchange: string,
+    symbol: string,
+    from: number,
+    to: number,
+    onTick: (tick: Tick) => void,
+  ): Promise<RecordedScan> {
     const sources: string[] = [];
     const skipped: string[] = [];
     const { rec, connection } = await this.#open();
@@ -151,8 +164,8 @@ export class RecordedTickReader {
       to + DAY_MS,
     );
     const hasDb = this.location.db !== null && await isFile(this.location.db);
-    if (files.length === 0 && !hasDb) return { ticks: [], sources, skipped };
-    const cols = `ingest_seq, mode, ltt, "timestamp", ltp, volume`;
+    if (files.length === 0 && !hasDb) return { ticks: 0, sources, skipped };
+    const cols = `ingest_seq, ltt, "timestamp", ltp, volume`;
     const parts: string[] = [];
     if (files.length > 0) {
       parts.push(
@@ -185,39 +198,34 @@ export class RecordedTickReader {
       }
     }
     try {
-      if (parts.length === 0) return { ticks: [], sources, skipped };
+      if (parts.length === 0) return { ticks: 0, sources, skipped };
       const t = `coalesce(ltt, "timestamp")`;
-      const reader = await connection.runAndReadAll(
-        `SELECT mode, epoch_us(ltt)::DOUBLE / 1000 AS ltt, epoch_us("timestamp")::DOUBLE / 1000,
-                ltp, volume
-         FROM (${parts.join(" UNION ALL ")})
-         WHERE ${t} >= ${micros(from)} AND ${t} < ${micros(to)}
-         ORDER BY ingest_seq`,
+      const rows = `FROM (${parts.join(" UNION ALL ")})
+         WHERE ${t} >= ${micros(from)} AND ${t} < ${micros(to)}`;
+      const result = await connection.stream(
+        `SELECT epoch_us(ltt)::DOUBLE / 1000, epoch_us("timestamp")::DOUBLE / 1000, ltp, volume
+         ${rows} ORDER BY ingest_seq`,
       );
-      const [modes, ltts, stamps, ltps, volumes] = reader.getColumns() as [
-        string[],
-        (number | null)[],
-        number[],
-        number[],
-        (number | null)[],
-      ];
-      const present = new Set(modes);
-      const mode = MODE_PREFERENCE.find((m) => present.has(m));
-      const ticks: Tick[] = [];
-      for (let i = 0; i < modes.length; i++) {
-        if (modes[i] !== mode) continue;
-        const tick = baseTick(
-          exchange,
-          symbol,
-          mode === "LTP" ? 1 : 2,
-          ltps[i],
-          ltts[i],
-          stamps[i],
-        );
-        tick.volume = volumes[i];
-        ticks.push(tick);
+      const tick = baseTick(exchange, symbol, 2, 0, null, 0);
+      let count = 0;
+      for (let chunk = await result.fetchChunk(); chunk; chunk = await result.fetchChunk()) {
+        if (chunk.rowCount === 0) break;
+        const [ltts, stamps, ltps, volumes] = chunk.getColumns() as [
+          (number | null)[],
+          number[],
+          number[],
+          (number | null)[],
+        ];
+        for (let i = 0; i < ltps.length; i++) {
+          tick.ltp = ltps[i];
+          tick.ltt = ltts[i];
+          tick.timestamp = stamps[i];
+          tick.volume = volumes[i];
+          onTick(tick);
+        }
+        count += ltps.length;
       }
-      return { ticks, sources, skipped };
+      return { ticks: count, sources, skipped };
     } finally {
       if (attached) await connection.run("DETACH DATABASE IF EXISTS rec").catch(() => {});
     }

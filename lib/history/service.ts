@@ -1,6 +1,6 @@
 // Bars for the history endpoint: the recorded ticks folded by the same CandleSeries the live feed
-// uses (lib/candles buildCandles), then the live series' own bars from where its memory starts,
-// so a chart that backfills here and then follows `subscribe_candles` sees one series.
+// uses (as lib/candles buildCandles does), then the live series' own bars from where its memory
+// starts, so a chart that backfills here and then follows `subscribe_candles` sees one series.
 //
 // The seam rule: let M be the start of the oldest bar the live series holds in memory. Bars before
 // M are built from the recorded ticks with exchange time before M (the clock advanced to M, so the
@@ -12,16 +12,17 @@
 import {
   barEnd,
   barStart,
-  buildCandles,
   type Candle,
   type CandleInterval,
+  CandleSeries,
   DEFAULT_GRACE_MS,
   IST_OFFSET_MS,
   istDay,
   sessionOf,
   sessionWindow,
 } from "../candles/mod.ts";
-import type { RecordedTicks } from "./recorded.ts";
+import type { Tick } from "../types.ts";
+import type { RecordedScan } from "./recorded.ts";
 import type { CandlesQuery } from "./params.ts";
 
 /** The live series' bars in memory: retained closed bars and the forming one. */
@@ -32,8 +33,17 @@ export interface MemoryBars {
 
 /** What the service reads from. */
 export interface HistorySources {
-  /** Recorded ticks of an instrument with exchange time in [from, to). */
-  recorded(exchange: string, symbol: string, from: number, to: number): Promise<RecordedTicks>;
+  /**
+   * Hands `onTick` the recorded ticks of an instrument with exchange time in [from, to), in
+   * recorded order (see {@link import("./recorded.ts").RecordedTickReader.read}).
+   */
+  recorded(
+    exchange: string,
+    symbol: string,
+    from: number,
+    to: number,
+    onTick: (tick: Tick) => void,
+  ): Promise<RecordedScan>;
   /** The live series of (exchange, symbol, interval), if one is open. */
   memory(exchange: string, symbol: string, interval: CandleInterval): MemoryBars | null;
   /** Epoch ms now. */
@@ -81,9 +91,11 @@ function barEndAt(exchange: string, interval: CandleInterval, time: number): num
  *   exchange: "NSE", symbol: "TCS", interval: "1m", format: "json",
  *   from: Date.parse("2026-11-30T09:15+05:30"), to: Date.parse("2026-11-30T15:30+05:30"),
  * }, {
- *   recorded: (_e, _s, from, to) => Promise.resolve({
- *     ticks: ticks.filter((t) => t.ltt! >= from && t.ltt! < to), sources: ["duckdb"], skipped: [],
- *   }),
+ *   recorded: (_e, _s, from, to, onTick) => {
+ *     const inRange = ticks.filter((t) => t.ltt! >= from && t.ltt! < to);
+ *     inRange.forEach(onTick);
+ *     return Promise.resolve({ ticks: inRange.length, sources: ["duckdb"], skipped: [] });
+ *   },
  *   memory: () => ({ closed: [], forming: live }),
  *   clock: () => Date.parse("2026-11-30T09:17:30+05:30"),
  * });
@@ -109,22 +121,29 @@ export async function historyCandles(
   const upper = Math.min(barEndAt(q.exchange, q.interval, q.to - 1), memStart);
   if (q.from < upper) {
     const dayStart = istDay(q.from) * DAY_MS - IST_OFFSET_MS;
-    const rec = await sources.recorded(q.exchange, q.symbol, dayStart, upper);
+    // The live path's CandleSeries, fed straight from the stream (what buildCandles does with a
+    // finished sequence); only bars in range are kept, so a long range holds no ticks in memory.
+    const series = new CandleSeries(q.exchange, q.symbol, q.interval, { graceMs: 0 });
+    const keep = (c: Candle): void => {
+      if (c.time >= q.from && c.time < q.to && c.time < memStart) out.push(c);
+    };
+    const rec = await sources.recorded(
+      q.exchange,
+      q.symbol,
+      dayStart,
+      upper,
+      (tick) => series.onTick(tick, keep),
+    );
     used.push(...rec.sources);
     skipped = rec.skipped;
     // The live series closes a bar `grace` after its end; a memory start proves the bar before it
     // is over.
-    const until = memStart <= upper
-      ? memStart
-      : Math.min(upper, sources.clock() - DEFAULT_GRACE_MS);
-    const built = buildCandles(rec.ticks, q.exchange, q.symbol, q.interval, {
-      graceMs: 0,
-      until,
-    });
-    const bars = built.forming ? [...built.closed, built.forming] : built.closed;
-    for (const c of bars) {
-      if (c.time >= q.from && c.time < q.to && c.time < memStart) out.push(c);
-    }
+    series.advance(
+      memStart <= upper ? memStart : Math.min(upper, sources.clock() - DEFAULT_GRACE_MS),
+      keep,
+    );
+    const forming = series.forming();
+    if (forming) keep(forming);
   }
   const recordedBars = out.length;
   for (const c of memBars) if (c.time >= q.from && c.time < q.to) out.push(c);

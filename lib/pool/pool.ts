@@ -17,6 +17,7 @@ import {
 import {
   type ItemResult,
   parseFromWorker,
+  type QuoteResult,
   type StreamItem,
   type ToWorker,
 } from "../adapter/mod.ts";
@@ -112,6 +113,8 @@ interface Conn {
   ticks: number;
   generation: number;
   closed: boolean;
+  /** Quote calls in flight on this worker: id → their answer. */
+  quotes: Map<number, (r: QuoteResult) => void>;
 }
 
 /**
@@ -336,6 +339,67 @@ export class ConnectionPool {
     return { ok: true, action: "tracking" };
   }
 
+  /**
+   * One REST multi-quote call through a live adapter worker (the credentials stay there). The
+   * caller keeps to the broker's batch size and rate (see `capabilities.quotes`); this only
+   * carries the call. Fails with `INVALID_ACTION` when the adapter has no quote API. `check`
+   * only resolves the symbols in the worker (unknown ones come back in `missing`; no broker call).
+   */
+  quote(
+    mode: Mode,
+    items: { exchange: string; symbol: string }[],
+    check = false,
+  ): Promise<QuoteResult> {
+    if (this.capabilities.quotes === undefined) {
+      return Promise.resolve({
+        ok: false,
+        code: "INVALID_ACTION",
+        message: `${this.capabilities.broker} has no REST quote API`,
+      });
+    }
+    if (this.#closed) {
+      return Promise.resolve({
+        ok: false,
+        code: "BROKER_ERROR",
+        message: "Gateway is shutting down",
+      });
+    }
+    const conn = this.#conns.find((c) => c.link !== null && c.state === "connected") ??
+      this.#conns.find((c) => c.link !== null);
+    if (!conn?.link) {
+      return Promise.resolve({
+        ok: false,
+        code: "BROKER_ERROR",
+        message: "no broker connection is running",
+      });
+    }
+    const id = this.#nextId++;
+    const link = conn.link;
+    return new Promise<QuoteResult>((resolve) => {
+      const timer = setTimeout(() => {
+        if (conn.quotes.delete(id)) {
+          resolve({
+            ok: false,
+            code: "BROKER_ERROR",
+            message: `quote call not answered within ${this.#options.requestTimeoutMs} ms`,
+          });
+        }
+      }, this.#options.requestTimeoutMs);
+      conn.quotes.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      link.send({ type: "quote", id, mode, items, ...(check ? { check } : {}) });
+    });
+  }
+
+  /** Fails every quote call in flight on `conn` (its worker died or was replaced). */
+  #failQuotes(conn: Conn, message: string): void {
+    const pending = [...conn.quotes.values()];
+    conn.quotes.clear();
+    for (const answer of pending) answer({ ok: false, code: "BROKER_ERROR", message });
+  }
+
   /** Sends a fresh access token to every adapter (daily token rollover). */
   updateToken(accessToken: string): void {
     // Workers started later (new connections, restarts) must get the fresh token too.
@@ -404,6 +468,7 @@ export class ConnectionPool {
     for (const c of this.#conns) {
       clearTimeout(c.slowRestart);
       c.requests.failAll("gateway is shutting down");
+      this.#failQuotes(c, "gateway is shutting down");
       c.link?.terminate();
       c.link = null;
       this.#setState(c, "disconnected");
@@ -453,6 +518,7 @@ export class ConnectionPool {
       ticks: 0,
       generation: 0,
       closed: false,
+      quotes: new Map(),
     };
     conn.requests = new RequestBatcher(
       {
@@ -558,6 +624,31 @@ export class ConnectionPool {
         this.onticks?.(msg.ticks, conn.index);
         return;
       }
+      case "quotes": {
+        if (parsed.rejectedTicks > 0) {
+          this.counters.ticksRejected += parsed.rejectedTicks;
+          log.warn("adapter {index} quoted {n} invalid ticks (first bad field: {field})", {
+            index: conn.index,
+            n: parsed.rejectedTicks,
+            field: parsed.firstTickError,
+          });
+        }
+        const answer = conn.quotes.get(msg.id);
+        conn.quotes.delete(msg.id);
+        answer?.({ ok: true, ticks: msg.ticks, missing: msg.missing });
+        return;
+      }
+      case "quote_failed": {
+        const answer = conn.quotes.get(msg.id);
+        conn.quotes.delete(msg.id);
+        answer?.({
+          ok: false,
+          code: msg.code,
+          message: msg.message,
+          ...(msg.retryAfterMs !== undefined ? { retryAfterMs: msg.retryAfterMs } : {}),
+        });
+        return;
+      }
       case "ready":
         onReady();
         return;
@@ -567,6 +658,7 @@ export class ConnectionPool {
         conn.link?.terminate();
         conn.link = null;
         conn.requests.failAll(`adapter failed to initialise: ${msg.message}`);
+        this.#failQuotes(conn, `adapter failed to initialise: ${msg.message}`);
         if (msg.auth) {
           // Retrying rejected credentials fast helps nobody: wait for a token (or the slow retry).
           this.#setState(conn, "auth_failed", msg.message);
@@ -627,6 +719,7 @@ export class ConnectionPool {
     conn.generation++;
     conn.link = null;
     conn.requests.failAll(`adapter worker died: ${reason}`);
+    this.#failQuotes(conn, `adapter worker died: ${reason}`);
     for (const s of conn.symbols.values()) s.streaming = false;
     this.#setState(conn, "disconnected", reason);
     log.error("adapter worker {index} died ({reason}); restarting", { index: conn.index, reason });
@@ -680,6 +773,7 @@ export class ConnectionPool {
     conn.link?.terminate();
     conn.link = null;
     conn.requests.failAll(`adapter restarted: ${reason}`);
+    this.#failQuotes(conn, `adapter restarted: ${reason}`);
     for (const s of conn.symbols.values()) s.streaming = false;
     conn.restarts++;
     this.counters.restarts++;

@@ -2,7 +2,7 @@
 // writes while it keeps up, newest-per-key rounds while it lags (see lag.ts), batched frames on
 // opt-in — plus its keep-alive.
 
-import type { BudgetHolder, ConsumerClass } from "../budget/mod.ts";
+import type { BudgetHolder, ConsumerClass, DataRoute } from "../budget/mod.ts";
 import type { Consumer, FrameCache, Revocation } from "../subscriptions/mod.ts";
 import { type Mode, MODE_LABEL, subscriptionKey, type Tick } from "../types.ts";
 import { type LagLimits, LagMeter } from "./lag.ts";
@@ -89,10 +89,10 @@ export class WsClient implements Consumer {
   consumerClass: ConsumerClass = "trading";
   batch = false;
   conflate = true;
-  /** Keys this client holds, with the depth acked. */
+  /** Keys this client holds, with the depth acked and (when polled) the route. */
   readonly subscriptions = new Map<
     string,
-    { exchange: string; symbol: string; mode: Mode; depth: number }
+    { exchange: string; symbol: string; mode: Mode; depth: number; route?: DataRoute }
   >();
   /** Messages received, frames sent, ticks conflated away. */
   readonly counters = { received: 0, framesSent: 0, ticksSent: 0, conflated: 0 };

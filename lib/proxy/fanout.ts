@@ -4,8 +4,8 @@
 
 import { setImmediate } from "node:timers";
 import { getLogger } from "../log.ts";
-import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
-import { instrumentKey, type Tick } from "../types.ts";
+import type { Consumer, SubscriptionRegistry } from "../subscriptions/mod.ts";
+import { instrumentKey, type Mode, type Tick } from "../types.ts";
 import type { SendScheduler, WsClient } from "./client.ts";
 import { TickFrames } from "./frames.ts";
 
@@ -58,6 +58,9 @@ export class FanOut implements SendScheduler {
   #batchTimer: ReturnType<typeof setTimeout> | null = null;
   #perMode: boolean;
 
+  /** Poll subscribers: fed by {@link onPollTicks}, and by the stream where it carries their key. */
+  #pollRegistry: SubscriptionRegistry | null;
+
   /**
    * `ticksPerMode`: ticks arrive once per mode (an edge fed by the bus, which carries one envelope
    * per mode), so each goes to the consumers of exactly its mode, not to every mode below it.
@@ -66,12 +69,61 @@ export class FanOut implements SendScheduler {
     registry: SubscriptionRegistry,
     broker: string,
     batchIntervalMs: number,
+    pollRegistry?: SubscriptionRegistry,
     ticksPerMode = false,
   ) {
     this.#registry = registry;
     this.#brokerJson = JSON.stringify(broker);
     this.#batchIntervalMs = batchIntervalMs;
     this.#perMode = ticksPerMode;
+    this.#pollRegistry = pollRegistry ?? null;
+  }
+
+  /**
+   * Delivers ticks from the broker's REST quote API to poll subscribers as `"source":"poll"`
+   * frames. A mode the stream carries for someone is skipped: those subscribers get the streamed
+   * ticks (the poller does not fetch such keys; this covers the moment a stream starts).
+   */
+  onPollTicks(ticks: Tick[]): void {
+    const poll = this.#pollRegistry;
+    if (poll === null) return;
+    const registry = this.#registry;
+    let fanned = 0;
+    for (const tick of ticks) {
+      const modes = poll.consumersOf(tick.exchange, tick.symbol);
+      if (!modes) continue;
+      const streamed = registry.modesWithConsumers(tick.exchange, tick.symbol);
+      const top = streamed.length > 0 ? Math.max(...streamed) : 0;
+      const frames = new TickFrames(tick, this.#brokerJson, true);
+      for (const [mode, entry] of modes) {
+        if (mode > tick.mode || mode <= top) continue;
+        fanned += this.#deliver(entry.consumers, tick, mode, frames);
+      }
+    }
+    this.counters.ticksFannedOut += fanned;
+    if (this.#due.size > 0) this.flushDue();
+    if (this.#batchDue.size > 0) this.#flushBatches();
+    this.#uncork();
+  }
+
+  #deliver(
+    consumers: Iterable<{ id: string; deliver?: Consumer["deliver"] }>,
+    tick: Tick,
+    mode: Mode,
+    frames: TickFrames,
+  ): number {
+    let n = 0;
+    for (const c of consumers) {
+      if (c.deliver) {
+        try {
+          c.deliver(tick, mode, frames);
+          n++;
+        } catch (err) {
+          log.error("delivery to {id} failed: {err}", { id: c.id, err });
+        }
+      }
+    }
+    return n;
   }
 
   /**
@@ -142,24 +194,29 @@ export class FanOut implements SendScheduler {
   #fanOut(ticks: Tick[]): number {
     const registry = this.#registry;
     const perMode = this.#perMode;
+    // Looked up per tick only while someone holds a polled key.
+    const poll = this.#pollRegistry !== null && this.#pollRegistry.consumerCount > 0
+      ? this.#pollRegistry
+      : null;
     let fanned = 0;
     let i = 0;
     for (; i < ticks.length && fanned < FANOUT_SLICE; i++) {
       const tick = ticks[i];
       const modes = registry.consumersOf(tick.exchange, tick.symbol);
-      if (!modes) continue;
+      // Poll subscribers of a streamed instrument are served from the stream (reuse).
+      const polled = poll?.consumersOf(tick.exchange, tick.symbol);
+      if (!modes && !polled) continue;
       const frames = new TickFrames(tick, this.#brokerJson);
-      for (const [mode, entry] of modes) {
-        if (perMode ? mode !== tick.mode : mode > tick.mode) continue;
-        for (const c of entry.consumers) {
-          if (c.deliver) {
-            try {
-              c.deliver(tick, mode, frames);
-              fanned++;
-            } catch (err) {
-              log.error("delivery to {id} failed: {err}", { id: c.id, err });
-            }
-          }
+      if (modes) {
+        for (const [mode, entry] of modes) {
+          if (perMode ? mode !== tick.mode : mode > tick.mode) continue;
+          fanned += this.#deliver(entry.consumers, tick, mode, frames);
+        }
+      }
+      if (polled) {
+        for (const [mode, entry] of polled) {
+          if (mode > tick.mode) continue;
+          fanned += this.#deliver(entry.consumers, tick, mode, frames);
         }
       }
     }

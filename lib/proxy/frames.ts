@@ -16,10 +16,16 @@ export class TickFrames implements FrameCache {
   /** The instrument key, built at most once per tick whatever the modes asked. */
   #instrument: string | undefined;
 
-  /** `brokerJson` is the JSON string of the broker name, serialised once per gateway. */
-  constructor(tick: Tick, brokerJson: string) {
+  #tail: string;
+
+  /**
+   * `brokerJson` is the JSON string of the broker name, serialised once per gateway; `polled`
+   * marks a tick from the broker's REST quote API (`"source":"poll"` in every frame).
+   */
+  constructor(tick: Tick, brokerJson: string, polled = false) {
     this.#tick = tick;
     this.#brokerJson = brokerJson;
+    this.#tail = polled ? ',"source":"poll"}' : "}";
   }
 
   #body(mode: Mode): string {
@@ -29,7 +35,7 @@ export class TickFrames implements FrameCache {
       b = `"symbol":${JSON.stringify(t.symbol)},"exchange":${JSON.stringify(t.exchange)},` +
         `"mode":${mode},"data":${
           JSON.stringify(projectTick(t, mode))
-        },"broker":${this.#brokerJson}}`;
+        },"broker":${this.#brokerJson}${this.#tail}`;
       this.#bodies[mode] = b;
     }
     return b;

@@ -14,6 +14,8 @@ import {
   type Request,
 } from "./protocol.ts";
 import type { ProxyDeps } from "./server.ts";
+import type { DataRoute } from "../budget/mod.ts";
+import type { SubscriptionRegistry } from "../subscriptions/mod.ts";
 
 /**
  * The request handlers.
@@ -130,6 +132,7 @@ export class RequestHandlers {
           exchange: s.exchange,
           mode: MODE_LABEL[s.mode],
           depth: s.depth,
+          ...(s.route === "poll" ? { source: "poll" } : {}),
         }));
         return this.reply(
           client,
@@ -270,19 +273,23 @@ export class RequestHandlers {
         broker,
       };
     }
+    // The client's class picks the data path: `poll` takes no streaming slot.
+    const route = this.#routeOf(client);
+    const registry = this.#registryFor(route);
     // Reserve the slot before awaiting so one request cannot overshoot the per-client limit.
     client.subscriptions.set(key, {
       exchange: e.exchange,
       symbol: e.symbol,
       mode,
       depth,
+      ...(route === "poll" ? { route } : {}),
     });
-    const r = await this.#deps.registry.acquire(client, e.exchange, e.symbol, mode, depth);
+    const r = await registry.acquire(client, e.exchange, e.symbol, mode, depth);
     if (!r.ok || client.closed) {
       client.subscriptions.delete(key);
       if (r.ok) {
         // The client left while we waited: give the key back.
-        void this.#deps.registry.release(client, e.exchange, e.symbol, mode);
+        void registry.release(client, e.exchange, e.symbol, mode);
       }
       if (!r.ok) {
         return {
@@ -299,7 +306,7 @@ export class RequestHandlers {
         broker,
       );
     }
-    if (!this.#deps.registry.holds(client, e.exchange, e.symbol, mode)) {
+    if (!registry.holds(client, e.exchange, e.symbol, mode)) {
       // Pre-empted between the registry's answer and this one (its revocation frame went out).
       return {
         symbol: e.symbol,
@@ -315,8 +322,23 @@ export class RequestHandlers {
       symbol: e.symbol,
       mode,
       depth: r.depth,
+      ...(route === "poll" ? { route } : {}),
     });
-    return success(e, mode, r.depth, broker);
+    const ack = success(e, mode, r.depth, broker);
+    if (route === "poll") ack.source = "poll";
+    return ack;
+  }
+
+  /** The data route of a client's subscriptions: its class in the routing table. */
+  #routeOf(client: WsClient): DataRoute {
+    const poll = this.#deps.poll;
+    return poll === undefined ? "stream" : poll.routing[client.consumerClass];
+  }
+
+  #registryFor(route: DataRoute | undefined): SubscriptionRegistry {
+    return route === "poll" && this.#deps.poll !== undefined
+      ? this.#deps.poll.registry
+      : this.#deps.registry;
   }
 
   async #unsubscribe(client: WsClient, req: Extract<Request, { action: "unsubscribe" }>) {
@@ -352,7 +374,8 @@ export class RequestHandlers {
       const errors: string[] = [];
       let code = "BROKER_ERROR";
       for (const m of modes) {
-        const r = await this.#deps.registry.release(client, e.exchange, e.symbol, m);
+        const held = client.subscriptions.get(subscriptionKey(e.exchange, e.symbol, m));
+        const r = await this.#registryFor(held?.route).release(client, e.exchange, e.symbol, m);
         // Released from the client's view even if the upstream release must be retried later.
         client.subscriptions.delete(subscriptionKey(e.exchange, e.symbol, m));
         if (!r.ok && r.code !== "NOT_SUBSCRIBED") {
@@ -398,7 +421,10 @@ export class RequestHandlers {
     const broker = this.#deps.broker;
     const held = [...client.subscriptions.values()];
     client.subscriptions.clear();
-    await this.#deps.registry.releaseAll(client);
+    await Promise.all([
+      this.#deps.registry.releaseAll(client),
+      this.#deps.poll?.registry.releaseAll(client),
+    ]);
     // One entry per instrument, listing every mode released for it, lowest first.
     const byInstrument = new Map<string, { symbol: string; exchange: string; modes: Mode[] }>();
     for (const s of held) {

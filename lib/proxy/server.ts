@@ -22,6 +22,7 @@ import { HttpListener } from "./listener.ts";
 import { HttpRoutes, type RequestInfo } from "./routes.ts";
 import type { Mode, Tick } from "../types.ts";
 import { CandleFeed, type CandleFeedOptions } from "./candles.ts";
+import type { Routing } from "../budget/mod.ts";
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
@@ -51,6 +52,11 @@ export interface ProxyDeps {
    * of exactly its mode instead of every mode up to it.
    */
   ticksPerMode?: boolean;
+  /**
+   * Stream-or-poll routing: a client's class picks `routing[class]`; `poll` subscriptions go to
+   * `registry` here (the poller's, no streaming slot). Absent: everything streams.
+   */
+  poll?: { registry: SubscriptionRegistry; routing: Routing };
 }
 
 /**
@@ -106,6 +112,7 @@ export class ProxyServer {
       deps.registry,
       deps.broker,
       limits.batchIntervalMs,
+      deps.poll?.registry,
       deps.ticksPerMode ?? false,
     );
     this.#candles = new CandleFeed(
@@ -150,7 +157,10 @@ export class ProxyServer {
       handler: async (req, info) => {
         const denied = await this.authorizeHttp(req, info.address);
         if (denied) return denied;
-        return json({ subscriptions: this.#deps.registry.list() });
+        return json({
+          subscriptions: this.#deps.registry.list(),
+          polled: this.#deps.poll?.registry.list() ?? [],
+        });
       },
     });
   }
@@ -227,6 +237,11 @@ export class ProxyServer {
   /** Delivers ticks to every client holding their keys (see {@link FanOut.onTicks}). */
   onTicks(ticks: Tick[]): void {
     this.#fanout.onTicks(ticks);
+  }
+
+  /** Delivers REST-polled ticks to poll subscribers, as `"source":"poll"` frames. */
+  onPollTicks(ticks: Tick[]): void {
+    this.#fanout.onPollTicks(ticks);
   }
 
   // ---- HTTP ---------------------------------------------------------------------------------

@@ -289,7 +289,11 @@ export class ClientSessions {
     client.subscriptions.clear();
     // Wait for in-flight requests so a subscribe that lands after the close is released too.
     const released = client.chain.then(() =>
-      Promise.all([this.#deps.registry.releaseAll(client), this.#candles.forget(client)])
+      Promise.all([
+        this.#deps.registry.releaseAll(client),
+        this.#deps.poll?.registry.releaseAll(client),
+        this.#candles.forget(client),
+      ])
     ).then(() => {}, (err) => {
       log.error("releasing {id}'s subscriptions failed: {err}", { id: client.id, err });
     });

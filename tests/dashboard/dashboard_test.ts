@@ -3,148 +3,24 @@
 // 1000-symbol watchlist that must keep the page responsive. Skips only when Chromium is absent.
 
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "./playwright.ts";
-import { startGateway, TEST_KEY, TestClient } from "../helpers/gateway.ts";
+import {
+  addSymbols,
+  type Browser,
+  gateIs,
+  login,
+  MEASURE_FRAMES,
+  noChromium,
+  openBrowser,
+  poll,
+  PRICE,
+  priceChanges,
+  priceOf,
+  stopAll,
+  WAIT,
+  watchErrors,
+} from "./browser.ts";
+import { startGateway, TestClient } from "../helpers/gateway.ts";
 import type { Gateway } from "../../lib/gateway.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-function chromiumInstalled(): boolean {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-}
-
-const noChromium = !chromiumInstalled();
-if (noChromium) {
-  console.warn(
-    `SKIPPING the dashboard browser tests: ${CHROMIUM} is not installed ` +
-      "(apt-get install -y chromium; .ci/run installs it).",
-  );
-}
-
-/** Bounded wait for anything in the page (playwright's own waits, with our deadline). */
-/** Bound of every wait: liveness only, generous for a machine running several suites at once. */
-const WAIT = { timeout: 30_000 };
-
-async function openBrowser(): Promise<Browser> {
-  return await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    timeout: 30_000,
-  });
-}
-
-/** Collects page errors and console errors (CSP violations are reported there). */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(`console: ${m.text()}`);
-  });
-  return errors;
-}
-
-async function login(page: Page, port: number): Promise<void> {
-  await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: "load", timeout: 30_000 });
-  await page.locator("#login").waitFor({ state: "visible", ...WAIT });
-  await page.fill("#key-input", TEST_KEY);
-  await page.click("#login-form button[type=submit]");
-  await page.locator("#login").waitFor({ state: "hidden", ...WAIT });
-  await page.locator("#conn-text", { hasText: "Live" }).waitFor(WAIT);
-}
-
-async function addSymbols(page: Page, exchange: string, symbols: string, mode: 1 | 2 | 3) {
-  await page.selectOption("#add-exchange", exchange);
-  await page.selectOption("#add-mode", String(mode));
-  await page.fill("#add-symbol", symbols);
-  await page.click("#add-form button[type=submit]");
-}
-
-/** Polls `probe` until it returns a value (not undefined), for at most `timeoutMs`. */
-async function poll<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = WAIT.timeout,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timeout after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const PRICE = /^\d[\d,]*\.\d{2}$/;
-
-/** The LTP cell's text once it shows a price. */
-async function priceOf(page: Page, key: string): Promise<string> {
-  const cell = page.locator(`#watch-rows [data-key="${key}"] .ltp`);
-  return await poll(`a price for ${key}`, async () => {
-    const t = await cell.textContent({ timeout: 1000 }).catch(() => null);
-    return t !== null && PRICE.test(t) ? t : undefined;
-  });
-}
-
-async function priceChanges(page: Page, key: string): Promise<void> {
-  const first = await priceOf(page, key);
-  await poll(`the price of ${key} to change from ${first}`, async () => {
-    const t = await priceOf(page, key);
-    return t !== first ? t : undefined;
-  });
-}
-
-async function gateIs(page: Page, text: "SAFE" | "PAUSED", timeout = 30_000): Promise<void> {
-  await page.locator(`#feed [data-part=gate-state]`, { hasText: new RegExp(`^${text}$`) })
-    .waitFor({ timeout });
-}
-
-/**
- * Page-side script (a string: it runs in the browser, not in Deno): counts animation frames and
- * long tasks for 3 s and resolves with the frame count, the longest gap between frames (ms) and
- * the number of long tasks.
- */
-const MEASURE_FRAMES = `new Promise((resolve) => {
-  let frames = 0, maxGap = 0, last = performance.now(), longTasks = 0;
-  const obs = new PerformanceObserver((l) => { longTasks += l.getEntries().length; });
-  try { obs.observe({ type: "longtask" }); } catch { /* not supported: counted as 0 */ }
-  const end = last + 3000;
-  const step = (t) => {
-    frames++;
-    maxGap = Math.max(maxGap, t - last);
-    last = t;
-    if (t < end) requestAnimationFrame(step);
-    else {
-      obs.disconnect();
-      resolve({ frames, maxGap: Math.round(maxGap), longTasks });
-    }
-  };
-  requestAnimationFrame(step);
-})`;
-
-async function stopAll(browser: Browser | null, gw: Gateway | null, client?: TestClient | null) {
-  try {
-    await client?.close();
-  } finally {
-    try {
-      await browser?.close();
-    } finally {
-      await gw?.stop();
-    }
-  }
-}
 
 Deno.test({
   name:
@@ -225,7 +101,7 @@ Deno.test({
     await page.screenshot({ path: shot, fullPage: true, timeout: 10_000 });
     console.log(`dashboard screenshot: ${shot}`);
 
-    assert.deepEqual(errors, [], "no script errors or CSP violations in the page");
+    assert.deepEqual(errors.errors, [], "no script errors or CSP violations in the page");
   } finally {
     await stopAll(browser, gw, other);
   }
@@ -286,7 +162,7 @@ Deno.test({
     const shot = `${await Deno.makeTempDir({ prefix: "tickplex-dashboard-" })}/dashboard-1000.png`;
     await page.screenshot({ path: shot, timeout: 10_000 });
     console.log(`dashboard screenshot (1000 symbols): ${shot}`);
-    assert.deepEqual(errors, []);
+    assert.deepEqual(errors.errors, []);
   } finally {
     await stopAll(browser, gw);
   }

@@ -9,6 +9,7 @@ import { freePort, startGateway, TestClient, until } from "../helpers/gateway.ts
 import { ROOT } from "../helpers/process.ts";
 import { TickStore } from "../../lib/recorder/store.ts";
 import { rollToParquet } from "../../lib/recorder/roll.ts";
+import { historyCandles, RecordedTickReader } from "../../lib/history/mod.ts";
 import { prepareReplay } from "../../lib/recorder/replay_export.ts";
 import { buildCandles, type Candle } from "../../lib/candles/mod.ts";
 import { baseTick } from "../../lib/types.ts";
@@ -332,6 +333,10 @@ Deno.test("candles history: rolled Parquet days and the DuckDB file read togethe
     assert.equal(whole.headers.get("x-tickplex-sources"), "duckdb");
     const baseline = (await whole.json()).data.candles as Candle[];
     assert.equal(baseline.length, 375);
+    // A symbol the recording does not hold: no bars, not an error.
+    const other = await getCandles(gw, query.replace("SBIN", "TCS"));
+    assert.equal(other.status, 200);
+    assert.deepEqual((await other.json()).data.candles, []);
 
     // The recorder rolls what was published before 09:30 to Parquet: the union is the same day.
     const store = await TickStore.open(db);
@@ -367,6 +372,91 @@ Deno.test("candles history: rolled Parquet days and the DuckDB file read togethe
     assert.equal(after.headers.get("x-tickplex-sources"), "parquet,duckdb");
     assert.deepEqual((await after.json()).data.candles, baseline);
   } finally {
+    await gw.stop();
+  }
+});
+
+Deno.test("candles history: every recorded mode is read — copies fold into one bar, LTP-only stretches keep their prices", async () => {
+  await using dir = await tempDir();
+  const day = syntheticDay(8);
+  const both = `${dir.path}/both.duckdb`;
+  const quoteThenLtp = `${dir.path}/quote_then_ltp.duckdb`;
+  await recordDay(both, day);
+  await recordDay(quoteThenLtp, day, ist("09:35:00"));
+  const q = {
+    exchange: "NSE",
+    symbol: "SBIN",
+    interval: "1m" as const,
+    from: ist("09:15:00"),
+    to: ist("15:30:00"),
+    format: "json" as const,
+  };
+  const bars = async (db: string): Promise<Candle[]> => {
+    const reader = new RecordedTickReader({ db, parquet: null });
+    try {
+      return (await historyCandles(q, {
+        recorded: (e, s, from, to, onTick) => reader.read(e, s, from, to, onTick),
+        memory: () => null,
+        clock: () => ist("16:00:00"),
+      })).candles;
+    } finally {
+      await reader.close();
+    }
+  };
+  // Each trade is in `both` twice (its Quote and LTP rows): the bars are those of the trades once.
+  const expected = buildCandles(ticksOf(day), "NSE", "SBIN", "1m", {
+    graceMs: 0,
+    until: ist("15:30:00"),
+  }).closed;
+  assert.deepEqual(await bars(both), expected);
+  // After 09:35 only LTP rows: prices as before, no volume (LTP rows carry none).
+  const mixed = await bars(quoteThenLtp);
+  const split = ist("09:35:00");
+  assert.deepEqual(mixed.filter((c) => c.time < split), expected.filter((c) => c.time < split));
+  assert.deepEqual(
+    mixed.filter((c) => c.time >= split).map(({ volume: _, ...ohlc }) => ohlc),
+    expected.filter((c) => c.time >= split).map(({ volume: _, ...ohlc }) => ohlc),
+  );
+  assert.ok(mixed.filter((c) => c.time > split).every((c) => c.volume === 0));
+});
+
+Deno.test("candles history: with no recording, the live series alone answers, forming bar last", async () => {
+  await using dir = await tempDir();
+  const day = syntheticDay(31);
+  const replayed = `${dir.path}/live.duckdb`;
+  await recordDay(replayed, day);
+  await prepareReplay({ db: replayed });
+  const gw = await startGateway({
+    broker: { name: "replay", options: { recording: replayed, speed: "max", startDelayMs: 500 } },
+    history: { recordings: `${dir.path}/no-recording-here` },
+  }, { candleClock: () => ist("09:45:30") });
+  const client = await TestClient.connect(gw);
+  try {
+    await client.auth();
+    await subscribeCandles(client, "3m");
+    const last = day.at(-1)!;
+    await until(
+      () => gw.proxy.candles.bars("NSE", "SBIN", "3m")?.forming?.close === last.ltp,
+      30_000,
+      "the replayed day",
+    );
+    await client.waitFor((f) =>
+      f.type === "candle" && (f.data as Candle).closed &&
+      (f.data as Candle).time === ist("09:42:00")
+    );
+    const res = await getCandles(gw, "exchange=NSE&symbol=SBIN&interval=3m&from=2024-06-03T09:00");
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("x-tickplex-sources"), "memory");
+    const bars = (await res.json()).data.candles as Candle[];
+    // Every closed bar as it was sent, then the forming 09:45 bar.
+    assert.deepEqual(bars.slice(0, -1), candleFrames(client, "3m", true));
+    assert.equal(bars.length, 11, "09:15 … 09:45 in 3m bars");
+    assert.deepEqual(
+      { time: bars.at(-1)!.time, close: bars.at(-1)!.close, closed: bars.at(-1)!.closed },
+      { time: ist("09:45:00"), close: last.ltp, closed: false },
+    );
+  } finally {
+    await client.close();
     await gw.stop();
   }
 });

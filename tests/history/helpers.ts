@@ -48,9 +48,14 @@ export function syntheticDay(seed = 11): DayTick[] {
 
 /**
  * Writes ticks as the recorder stores them: each trade once on `NSE_SBIN_QUOTE` and once on
- * `NSE_SBIN_LTP` (no volume there), in arrival order.
+ * `NSE_SBIN_LTP` (no volume there), in arrival order; from `ltpOnlyFrom` (exchange time) on, only
+ * the LTP copy, as when the only Quote subscriber left.
  */
-export async function recordDay(db: string, ticks: readonly DayTick[]): Promise<void> {
+export async function recordDay(
+  db: string,
+  ticks: readonly DayTick[],
+  ltpOnlyFrom = Infinity,
+): Promise<void> {
   const store = await TickStore.open(db);
   const rows: PendingTick[] = [];
   let ingestSeq = store.nextIngestSeq;
@@ -58,31 +63,33 @@ export async function recordDay(db: string, ticks: readonly DayTick[]): Promise<
     const published = t.at + 20;
     const common = { v: 1, seq: i, session: "s1", broker: "zerodha", exchange: "NSE", published };
     const ltp = { symbol: "SBIN", exchange: "NSE", ltp: t.ltp, ltt: t.at, timestamp: t.at + 5 };
-    rows.push({
-      ingestSeq: ingestSeq++,
-      received: published + 1,
-      topic: "NSE_SBIN_QUOTE",
-      envelope: {
-        ...common,
-        symbol: "SBIN",
-        mode: "QUOTE",
-        data: {
-          ...ltp,
-          open: 818,
-          high: 830,
-          low: 810,
-          close: 815,
-          volume: t.volume,
-          last_trade_quantity: 10,
-          avg_trade_price: 820.5,
-          total_buy_quantity: 5000,
-          total_sell_quantity: 4000,
-          oi: null,
-          change: 5,
-          change_percent: 0.6,
-        },
-      } as BusEnvelope,
-    });
+    if (t.at < ltpOnlyFrom) {
+      rows.push({
+        ingestSeq: ingestSeq++,
+        received: published + 1,
+        topic: "NSE_SBIN_QUOTE",
+        envelope: {
+          ...common,
+          symbol: "SBIN",
+          mode: "QUOTE",
+          data: {
+            ...ltp,
+            open: 818,
+            high: 830,
+            low: 810,
+            close: 815,
+            volume: t.volume,
+            last_trade_quantity: 10,
+            avg_trade_price: 820.5,
+            total_buy_quantity: 5000,
+            total_sell_quantity: 4000,
+            oi: null,
+            change: 5,
+            change_percent: 0.6,
+          },
+        } as BusEnvelope,
+      });
+    }
     rows.push({
       ingestSeq: ingestSeq++,
       received: published + 1,

@@ -218,6 +218,8 @@ Deno.test("descriptor: capabilities from options", () => {
     maxConnections: 3,
     maxTokensPerFrame: 200,
     depthLevels: { "*": [5] },
+    // Kite's REST market quotes: 500 per /quote, 1000 per /quote/ltp, one request per second.
+    quotes: { maxInstruments: { 1: 1000, 2: 500, 3: 500 }, requestsPerSecond: 1 },
   });
   const local = zerodhaAdapter.capabilities({
     ...base,
@@ -233,7 +235,17 @@ Deno.test("descriptor: capabilities from options", () => {
   assert.deepEqual(
     zerodhaAdapter.capabilities({ ...base, instrumentsUrl: "http://127.0.0.1:9101/instruments" })
       .hosts,
-    ["ws.kite.trade:443", "127.0.0.1:9101"],
+    ["ws.kite.trade:443", "api.kite.trade:443", "127.0.0.1:9101"],
+  );
+  // The quotes go to the feed's host when the feed is not Kite's, unless told otherwise.
+  assert.deepEqual(
+    zerodhaAdapter.capabilities({
+      ...base,
+      feedUrl: "ws://127.0.0.1:9101",
+      apiUrl: "http://127.0.0.1:9102",
+      instrumentsPath: "/tmp/i.csv",
+    }).hosts,
+    ["127.0.0.1:9101", "127.0.0.1:9102"],
   );
   assert.throws(
     () => zerodhaAdapter.capabilities({ ...base, maxConnections: 4 }),

@@ -1,113 +1,215 @@
-// The throughput chart: ticks/s in and frames/s out over the last minutes, drawn on a canvas
-// sized for the device pixel ratio. Redrawn once per status poll.
+// The dashboard's charts, drawn with TradingView Lightweight Charts (bundled into the page): one
+// theme and one exchange-time axis for both, the throughput lines and the candle chart.
 
+import {
+  type ChartOptions,
+  ColorType,
+  createChart,
+  type DeepPartial,
+  type IChartApi,
+  LineSeries,
+  TickMarkType,
+  type Time,
+  type UTCTimestamp,
+} from "lightweight-charts";
+import type { CandleInterval } from "../../candles/session.ts";
 import type { ThroughputSample } from "../status_types.ts";
+import type { DomElement } from "./dom.ts";
 import { formatRate } from "./format.ts";
-import { type Canvas2D, type DomCanvas, pixelRatio } from "./dom.ts";
-import { type Box, chartSpan, niceCeiling, polyline, spanLabel } from "./chart_scale.ts";
 
-/** Line colours; the legend in index.html uses the same ones (style.css). */
-const TICKS_COLOR = "#4aa3ff";
-const FRAMES_COLOR = "#f5a524";
-const GRID_COLOR = "rgba(255,255,255,0.08)";
-const LABEL_COLOR = "#8b95a7";
+/** Colours of the page (style.css uses the same ones). */
+export const CHART_COLORS = {
+  text: "#8b95a7",
+  grid: "rgba(255,255,255,0.06)",
+  border: "#243044",
+  up: "#22c55e",
+  down: "#ef4444",
+  ticks: "#4aa3ff",
+  frames: "#f5a524",
+} as const;
 
-/**
- * Draws `samples` into `canvas`, the newest at the right edge (`now`), spanning the history
- * there is (at least a minute, at most `windowMs`).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import type { Canvas2D, DomCanvas } from "./dom.ts";
- * // A canvas that records the lines drawn (the page passes its <canvas>).
- * const points: [number, number][] = [];
- * const ctx = new Proxy({}, {
- *   get: (_t, name) => name === "lineTo" ? (x: number, y: number) => points.push([x, y]) : () => {},
- *   set: () => true,
- * }) as Canvas2D;
- * const canvas = { clientWidth: 600, clientHeight: 100, width: 0, height: 0, getContext: () => ctx } as unknown as DomCanvas;
- * const now = 1_700_000_000_000;
- * const samples = [0, 1, 2].map((i) => ({ t: now - (2 - i) * 1000, ticks_in: 100 * i, frames_out: 10 }));
- * // In the page: drawThroughput(canvas, status.throughput.samples, status.server_time, 300_000)
- * drawThroughput(canvas, samples, now, 300_000);
- * assert.equal(canvas.width, 600, "sized to the element (device pixel ratio 1 here)");
- * assert.ok(points.length >= 4, "two series, each a line through the samples");
- * ```
- */
-export function drawThroughput(
-  canvas: DomCanvas,
-  samples: readonly ThroughputSample[],
-  now: number,
-  windowMs: number,
-): void {
-  const dpr = pixelRatio();
-  const cssW = canvas.clientWidth, cssH = canvas.clientHeight;
-  if (cssW === 0 || cssH === 0) return;
-  const w = Math.round(cssW * dpr), hgt = Math.round(cssH * dpr);
-  if (canvas.width !== w || canvas.height !== hgt) {
-    canvas.width = w;
-    canvas.height = hgt;
+/** Exchange time: Indian exchanges keep IST (no daylight saving). The candle chart's axis. */
+export const EXCHANGE_ZONE = "Asia/Kolkata";
+
+/** Time labels of a chart in one time zone (undefined: the browser's, as the event log uses). */
+export class TimeLabels {
+  readonly #axis: Record<
+    "s" | "m" | "day" | "month" | "year" | "full" | "minute" | "date",
+    Intl.DateTimeFormat
+  >;
+
+  constructor(zone: string | undefined) {
+    const fmt = (o: Intl.DateTimeFormatOptions) =>
+      new Intl.DateTimeFormat("en-IN", { timeZone: zone, hourCycle: "h23", ...o });
+    this.#axis = {
+      s: fmt({ hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+      m: fmt({ hour: "2-digit", minute: "2-digit" }),
+      day: fmt({ day: "numeric", month: "short" }),
+      month: fmt({ month: "short" }),
+      year: fmt({ year: "numeric" }),
+      full: fmt({
+        day: "numeric",
+        month: "short",
+        year: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+      }),
+      minute: fmt({
+        day: "numeric",
+        month: "short",
+        year: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+      }),
+      date: fmt({ weekday: "short", day: "numeric", month: "short", year: "numeric" }),
+    };
   }
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, cssW, cssH);
 
-  let peak = 0;
-  for (const s of samples) peak = Math.max(peak, s.ticks_in, s.frames_out);
-  const max = niceCeiling(peak * 1.1);
-  const box: Box = { x: 44, y: 8, w: cssW - 52, h: cssH - 26 };
-  const span = chartSpan(samples[0]?.t, now, windowMs);
-  const t0 = now - span;
-
-  ctx.font = "11px system-ui, sans-serif";
-  ctx.textBaseline = "middle";
-  ctx.lineWidth = 1;
-  for (const f of [0, 0.5, 1]) {
-    const y = Math.round(box.y + box.h - f * box.h) + 0.5;
-    ctx.strokeStyle = GRID_COLOR;
-    ctx.beginPath();
-    ctx.moveTo(box.x, y);
-    ctx.lineTo(box.x + box.w, y);
-    ctx.stroke();
-    ctx.fillStyle = LABEL_COLOR;
-    ctx.textAlign = "right";
-    ctx.fillText(`${formatRate(max * f)}/s`, box.x - 6, y);
+  /**
+   * Axis label of a time at the detail the library asks for.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TickMarkType } from "lightweight-charts";
+   * const ist = new TimeLabels(EXCHANGE_ZONE);
+   * const t = chartTime(Date.parse("2026-11-30T09:15:05+05:30"));
+   * assert.equal(ist.axis(t, TickMarkType.TimeWithSeconds), "09:15:05");
+   * assert.equal(ist.axis(t, TickMarkType.Time), "09:15");
+   * ```
+   */
+  axis(time: Time, type: TickMarkType): string {
+    const d = new Date(epochMs(time));
+    const f = this.#axis;
+    switch (type) {
+      case TickMarkType.Year:
+        return f.year.format(d);
+      case TickMarkType.Month:
+        return f.month.format(d);
+      case TickMarkType.DayOfMonth:
+        return f.day.format(d);
+      case TickMarkType.Time:
+        return f.m.format(d);
+      default:
+        return f.s.format(d);
+    }
   }
-  ctx.textAlign = "left";
-  ctx.textBaseline = "alphabetic";
-  ctx.fillText(spanLabel(span), box.x, cssH - 4);
-  ctx.textAlign = "right";
-  ctx.fillText("now", box.x + box.w, cssH - 4);
 
-  const series = (pick: (s: ThroughputSample) => number) =>
-    polyline(samples.map((s) => ({ t: s.t, v: pick(s) })), box, t0, now, max);
-  drawLine(ctx, series((s) => s.ticks_in), TICKS_COLOR, box, true);
-  drawLine(ctx, series((s) => s.frames_out), FRAMES_COLOR, box, false);
+  /** A time in full (the crosshair label and the legend): `30 Nov 26, 09:15:05`. */
+  full(epoch: number): string {
+    return this.#axis.full.format(new Date(epoch));
+  }
+
+  /**
+   * A bar's start at the detail its interval has: seconds for `1s`, the date alone for `1d`, else
+   * to the minute.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const ist = new TimeLabels(EXCHANGE_ZONE);
+   * const t = Date.parse("2026-11-27T09:15:00+05:30");
+   * assert.match(ist.bar(t, "5m"), /27 Nov 26.*09:15$/);
+   * assert.match(ist.bar(t, "1d"), /^Fri, 27 Nov,? 2026$/);
+   * ```
+   */
+  bar(epoch: number, interval: CandleInterval): string {
+    const f = interval === "1s"
+      ? this.#axis.full
+      : interval === "1d"
+      ? this.#axis.date
+      : this.#axis.minute;
+    return f.format(new Date(epoch));
+  }
 }
 
-function drawLine(
-  ctx: Canvas2D,
-  pts: number[],
-  color: string,
-  box: Box,
-  fill: boolean,
-): void {
-  if (pts.length < 4) return;
-  ctx.beginPath();
-  ctx.moveTo(pts[0], pts[1]);
-  for (let i = 2; i < pts.length; i += 2) ctx.lineTo(pts[i], pts[i + 1]);
-  ctx.strokeStyle = color;
-  ctx.lineWidth = 1.5;
-  ctx.lineJoin = "round";
-  ctx.stroke();
-  if (!fill) return;
-  ctx.lineTo(pts[pts.length - 2], box.y + box.h);
-  ctx.lineTo(pts[0], box.y + box.h);
-  ctx.closePath();
-  ctx.globalAlpha = 0.15;
-  ctx.fillStyle = color;
-  ctx.fill();
-  ctx.globalAlpha = 1;
+/** Epoch ms → the library's time (whole UTC seconds). */
+export function chartTime(epochMs: number): UTCTimestamp {
+  return Math.floor(epochMs / 1000) as UTCTimestamp;
+}
+
+/** The library's time → epoch ms (the page only gives it UTC seconds). */
+export function epochMs(time: Time): number {
+  return typeof time === "number" ? time * 1000 : 0;
+}
+
+/**
+ * A chart in `container`, sized to it, in the page's theme, with time labels from `labels`. The
+ * library's own
+ * attribution logo is off: it injects an inline style sheet the page's CSP forbids; the page shows
+ * the attribution text and link instead (index.html).
+ */
+export function createPanelChart(
+  container: DomElement,
+  labels: TimeLabels,
+  options: DeepPartial<ChartOptions> = {},
+): IChartApi {
+  // The library's typings name the DOM's HTMLElement, which Deno's lib does not have (dom.ts).
+  return createChart(container as unknown as Parameters<typeof createChart>[0], {
+    autoSize: true,
+    layout: {
+      background: { type: ColorType.Solid, color: "transparent" },
+      textColor: CHART_COLORS.text,
+      fontSize: 11,
+      fontFamily: "system-ui, sans-serif",
+      attributionLogo: false,
+    },
+    grid: { vertLines: { color: CHART_COLORS.grid }, horzLines: { color: CHART_COLORS.grid } },
+    rightPriceScale: { borderColor: CHART_COLORS.border },
+    timeScale: {
+      borderColor: CHART_COLORS.border,
+      timeVisible: true,
+      secondsVisible: true,
+      tickMarkFormatter: (time: Time, type: TickMarkType) => labels.axis(time, type),
+    },
+    localization: { timeFormatter: (time: Time) => labels.full(epochMs(time)) },
+    ...options,
+  });
+}
+
+/** One point per whole second (the library's time unit); the last sample of a second wins. */
+export function perSecond(
+  samples: readonly ThroughputSample[],
+  pick: (s: ThroughputSample) => number,
+): { time: UTCTimestamp; value: number }[] {
+  const out: { time: UTCTimestamp; value: number }[] = [];
+  for (const s of samples) {
+    const time = chartTime(s.t);
+    const last = out.at(-1);
+    if (last && time < last.time) continue;
+    if (last && time === last.time) last.value = pick(s);
+    else out.push({ time, value: pick(s) });
+  }
+  return out;
+}
+
+/** The throughput chart: ticks/s in and frames/s out over the status history. */
+export class ThroughputChart {
+  readonly #chart: IChartApi;
+  readonly #ticks;
+  readonly #frames;
+
+  constructor(container: DomElement) {
+    // Gateway activity, read beside the event log: the browser's time zone, as the log shows.
+    this.#chart = createPanelChart(container, new TimeLabels(undefined), {
+      handleScroll: false,
+      handleScale: false,
+      crosshair: { horzLine: { visible: false } },
+    });
+    const common = {
+      lineWidth: 2 as const,
+      priceLineVisible: false,
+      priceFormat: { type: "custom" as const, formatter: (v: number) => `${formatRate(v)}/s` },
+    };
+    this.#ticks = this.#chart.addSeries(LineSeries, { ...common, color: CHART_COLORS.ticks });
+    this.#frames = this.#chart.addSeries(LineSeries, { ...common, color: CHART_COLORS.frames });
+  }
+
+  /** Shows the samples (oldest first), fitted to the width. */
+  show(samples: readonly ThroughputSample[]): void {
+    this.#ticks.setData(perSecond(samples, (s) => s.ticks_in));
+    this.#frames.setData(perSecond(samples, (s) => s.frames_out));
+    this.#chart.timeScale().fitContent();
+  }
 }

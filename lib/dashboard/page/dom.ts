@@ -53,34 +53,6 @@ export interface DomButton extends DomElement {
   type: string;
 }
 
-/** The 2D canvas context, as far as the chart draws. */
-export interface Canvas2D {
-  font: string;
-  textAlign: "left" | "right" | "center" | "start" | "end";
-  textBaseline: "top" | "middle" | "alphabetic" | "bottom" | "hanging" | "ideographic";
-  lineWidth: number;
-  lineJoin: "round" | "bevel" | "miter";
-  strokeStyle: string;
-  fillStyle: string;
-  globalAlpha: number;
-  setTransform(a: number, b: number, c: number, d: number, e: number, f: number): void;
-  clearRect(x: number, y: number, w: number, h: number): void;
-  beginPath(): void;
-  moveTo(x: number, y: number): void;
-  lineTo(x: number, y: number): void;
-  closePath(): void;
-  stroke(): void;
-  fill(): void;
-  fillText(text: string, x: number, y: number): void;
-}
-
-/** `<canvas>`. */
-export interface DomCanvas extends DomElement {
-  width: number;
-  height: number;
-  getContext(kind: "2d"): Canvas2D | null;
-}
-
 /** The browser globals the page needs beyond Deno's lib. */
 interface BrowserGlobals {
   document: {
@@ -88,7 +60,6 @@ interface BrowserGlobals {
     createElement(tag: string): DomElement;
   };
   requestAnimationFrame(callback: (time: number) => void): number;
-  devicePixelRatio?: number;
   ResizeObserver: new (callback: () => void) => { observe(target: DomElement): void };
 }
 
@@ -106,11 +77,6 @@ export function requestFrame(callback: (time: number) => void): void {
 /** Calls `callback` whenever `el` changes size. */
 export function onResize(el: DomElement, callback: () => void): void {
   new (browser().ResizeObserver)(callback).observe(el);
-}
-
-/** Device pixels per CSS pixel. */
-export function pixelRatio(): number {
-  return browser().devicePixelRatio || 1;
 }
 
 /** The element with `id`; throws when the page is missing it (a bug in index.html). */

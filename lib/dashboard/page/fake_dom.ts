@@ -2,7 +2,7 @@
 // elements keep text, classes, children and attributes, and `[data-part="…"]` lookups find or
 // create the part. Not part of the bundle (main.ts does not import it).
 
-import type { Canvas2D, DomClassList, DomElement } from "./dom.ts";
+import type { DomClassList, DomElement } from "./dom.ts";
 
 /** A fake element: a {@link DomElement} whose children and attributes can be inspected. */
 export interface FakeElement extends DomElement {
@@ -10,23 +10,16 @@ export interface FakeElement extends DomElement {
   readonly children: FakeElement[];
   readonly attributes: Map<string, string>;
   parent: FakeElement | null;
-  /** Canvas elements: a 2D context that draws nothing. */
-  getContext(kind: "2d"): Canvas2D | null;
-  width: number;
-  height: number;
   value: string;
   type: string;
 }
 
 /** Options of {@link installFakeDom}. */
 export interface FakeDomOptions {
-  /** Size every element reports (a scroller's viewport, a canvas' box). Default 800 × 600. */
+  /** Size every element reports (a scroller's viewport). Default 800 × 600. */
   clientWidth?: number;
   clientHeight?: number;
 }
-
-const noop2d = (): Canvas2D =>
-  new Proxy({} as Canvas2D, { get: (_t, name) => name === "measureText" ? () => ({}) : () => {} });
 
 /** Creates a detached fake element. */
 export function fakeElement(tag = "div", size: FakeDomOptions = {}): FakeElement {
@@ -57,8 +50,6 @@ export function fakeElement(tag = "div", size: FakeDomOptions = {}): FakeElement
     scrollTop: 0,
     clientWidth: size.clientWidth ?? 800,
     clientHeight: size.clientHeight ?? 600,
-    width: 0,
-    height: 0,
     value: "",
     type: "",
     children,
@@ -89,7 +80,7 @@ export function fakeElement(tag = "div", size: FakeDomOptions = {}): FakeElement
     querySelector(selector: string): DomElement | null {
       let p = parts.get(selector);
       if (p === undefined) {
-        p = fakeElement(/chart/.test(selector) ? "canvas" : "div", size);
+        p = fakeElement("div", size);
         parts.set(selector, p);
         p.parent = el;
         children.push(p);
@@ -98,7 +89,6 @@ export function fakeElement(tag = "div", size: FakeDomOptions = {}): FakeElement
     },
     setAttribute: (name: string, value: string) => void attributes.set(name, value),
     focus: () => {},
-    getContext: (): Canvas2D | null => tag === "canvas" ? noop2d() : null,
   }) as unknown as FakeElement;
   Object.defineProperty(el, "className", {
     get: () => [...classes].join(" "),

@@ -2,12 +2,17 @@
 // to match it; authenticates with batched frames, (re)subscribes the watchlist, reconnects with
 // backoff, and hands typed messages to the page.
 
+import type { CandleInterval } from "../../candles/session.ts";
 import {
   authFrame,
+  type CandleUpdate,
+  type Instrument,
   type MarketTick,
   parseServerMessage,
+  subscribeCandlesFrame,
   type SubscribeEntryResult,
   subscribeFrame,
+  unsubscribeCandlesFrame,
   unsubscribeFrame,
 } from "./protocol.ts";
 import type { WatchItem } from "./watchlist.ts";
@@ -26,6 +31,12 @@ export interface FeedHandlers {
   onTicks(ticks: MarketTick[]): void;
   onSubscribed(entries: SubscribeEntryResult[]): void;
   onError(code: string, message: string): void;
+  /** Authenticated and the watchlist subscribed: candle subscriptions are (re)made now. */
+  onLive?(): void;
+  /** A forming or closed bar of a candle subscription. */
+  onCandle?(candle: CandleUpdate): void;
+  /** The reply to a `subscribe_candles`. */
+  onCandlesSubscribed?(interval: string, entries: SubscribeEntryResult[]): void;
 }
 
 /** The WebSocket URL of the page's own gateway. */
@@ -118,6 +129,16 @@ export class FeedClient {
     }
   }
 
+  /** Subscribes one instrument's bars at `interval` when live (else {@link FeedHandlers.onLive}). */
+  subscribeCandles(item: Instrument, interval: CandleInterval): void {
+    if (this.#live) this.#ws?.send(subscribeCandlesFrame(item, interval));
+  }
+
+  /** Releases one instrument's bars at `interval` when live (a new connection holds none). */
+  unsubscribeCandles(item: Instrument, interval: CandleInterval): void {
+    if (this.#live) this.#ws?.send(unsubscribeCandlesFrame(item, interval));
+  }
+
   #open(): void {
     this.#h.onPhase("connecting", "");
     let ws: WebSocket;
@@ -149,6 +170,13 @@ export class FeedClient {
           this.#attempt = 0;
           this.#h.onPhase("live", m.broker);
           this.subscribe(this.#watched());
+          this.#h.onLive?.();
+          return;
+        case "candle":
+          this.#h.onCandle?.(m.candle);
+          return;
+        case "subscribe_candles":
+          this.#h.onCandlesSubscribed?.(m.interval, m.entries);
           return;
         case "subscribe":
           this.#h.onSubscribed(m.entries);

@@ -1,12 +1,16 @@
 // Entry point of the dashboard page: asks for the API key once (kept in local storage), then runs
 // the feed WebSocket, the one-second status poll and the views.
 
+import { isCandleInterval } from "../../candles/session.ts";
 import type { DashboardStatus } from "../status_types.ts";
 import { BudgetView } from "./budget_view.ts";
+import { CandleChartView, DEFAULT_INTERVAL } from "./candle_chart.ts";
+import { ThroughputChart } from "./chart.ts";
 import { DepthView } from "./depth_view.ts";
-import { byId, Cell, type DomInput } from "./dom.ts";
+import { byId, Cell, type DomInput, part } from "./dom.ts";
 import { FeedClient, type FeedPhase, feedUrl } from "./feed.ts";
 import { FrameScheduler } from "./frame.ts";
+import { fetchHistory } from "./history.ts";
 import { StatusView } from "./status_view.ts";
 import { SubscriptionsView } from "./subscriptions_view.ts";
 import {
@@ -21,6 +25,7 @@ import { WatchlistView } from "./watchlist_view.ts";
 
 const KEY_STORAGE = "tickplex.dashboard.apiKey";
 const WATCH_STORAGE = "tickplex.dashboard.watchlist";
+const INTERVAL_STORAGE = "tickplex.dashboard.interval";
 const STATUS_URL = "/api/v1/status";
 const POLL_MS = 1000;
 
@@ -111,7 +116,13 @@ function isStatus(v: unknown): v is DashboardStatus {
 function main(): void {
   const frames = new FrameScheduler();
   const watchlist = new Watchlist(parseStoredWatchlist(load(WATCH_STORAGE)));
-  const statusView = new StatusView(byId("feed"), byId("throughput"), byId("gate-pill"));
+  const throughput = byId("throughput");
+  const statusView = new StatusView(
+    byId("feed"),
+    throughput,
+    byId("gate-pill"),
+    new ThroughputChart(part(throughput, "chart")),
+  );
   const budgetView = new BudgetView(byId("budget"));
   const subsView = new SubscriptionsView(byId("subscriptions"), frames);
   const depthView = new DepthView(byId("depth"), (item) => addItems([{ ...item, mode: 3 }]));
@@ -127,6 +138,27 @@ function main(): void {
   let selected: string | null = null;
   let feed: FeedClient | null = null;
   let poller: StatusPoller | null = null;
+  let apiKey = "";
+  // A gateway without the history endpoint answers 404 once; the page then stops asking (each
+  // failed request is a console line in the browser) until it is reloaded.
+  let historyAbsent = false;
+
+  const storedInterval = load(INTERVAL_STORAGE);
+  const chart = new CandleChartView(byId("chart"), {
+    subscribe: (item, interval) => {
+      save(INTERVAL_STORAGE, interval);
+      feed?.subscribeCandles(item, interval);
+    },
+    unsubscribe: (item, interval) => feed?.unsubscribeCandles(item, interval),
+    history: async (item, interval, signal) => {
+      if (historyAbsent) return { kind: "unavailable", noEndpoint: true };
+      const r = await fetchHistory(apiKey, item, interval, Date.now(), signal);
+      if (r.kind === "unavailable" && r.noEndpoint) historyAbsent = true;
+      return r;
+    },
+  }, isCandleInterval(storedInterval) ? storedInterval : DEFAULT_INTERVAL);
+  // Read by the browser tests (tests/dashboard): what the chart library holds, not pixels.
+  (globalThis as { tickplex?: unknown }).tickplex = { chart: () => chart.snapshot() };
 
   const view = new WatchlistView(
     byId("watch-rows"),
@@ -179,6 +211,7 @@ function main(): void {
     selected = key;
     view.select(key);
     depthView.show(key ? watchlist.get(key) ?? null : null, key ? view.latest(key) : null);
+    chart.show(key ? watchlist.get(key) ?? null : null);
   }
 
   const showPhase = (phase: FeedPhase, detail: string) => {
@@ -195,6 +228,7 @@ function main(): void {
 
   function connect(key: string): void {
     disconnect();
+    apiKey = key;
     feed = new FeedClient(feedUrl(), key, () => watchlist.items(), {
       onPhase: showPhase,
       onAuth: (ok, _broker, message) => {
@@ -207,6 +241,9 @@ function main(): void {
         }
       },
       onError: (_code, message) => addMessage.text(message),
+      onLive: () => chart.restart(),
+      onCandle: (c) => chart.onCandle(c),
+      onCandlesSubscribed: (interval, entries) => chart.onSubscribed(interval, entries),
     });
     feed.start();
     poller = new StatusPoller(

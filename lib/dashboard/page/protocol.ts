@@ -1,6 +1,8 @@
 // The page's side of the client protocol (pure): the frames it sends, and the replies and market
 // data it reads, turned into typed values at the boundary.
 
+import type { Candle } from "../../candles/series.ts";
+import { type CandleInterval, isCandleInterval } from "../../candles/session.ts";
 import { isMode, type Mode, type WatchItem } from "./watchlist.ts";
 
 /** One price level of a depth ladder. */
@@ -36,11 +38,28 @@ export interface SubscribeEntryResult {
   message: string;
 }
 
+/** A `candle` frame: a forming or closed bar of one instrument's series. */
+export interface CandleUpdate {
+  exchange: string;
+  symbol: string;
+  interval: CandleInterval;
+  /** The bar (the gateway's own {@link Candle} type: the page reads the same shape). */
+  bar: Candle;
+}
+
+/** An instrument of a candle request. */
+export interface Instrument {
+  exchange: string;
+  symbol: string;
+}
+
 /** A reply the page acts on. */
 export type ServerMessage =
   | { kind: "auth"; ok: boolean; broker: string; message: string; code: string }
   | { kind: "subscribe"; entries: SubscribeEntryResult[]; message: string }
   | { kind: "ticks"; ticks: MarketTick[] }
+  | { kind: "candle"; candle: CandleUpdate }
+  | { kind: "subscribe_candles"; interval: string; entries: SubscribeEntryResult[] }
   | { kind: "error"; code: string; message: string }
   | { kind: "other" };
 
@@ -63,6 +82,24 @@ export function unsubscribeFrame(items: readonly WatchItem[]): string {
   return JSON.stringify({
     action: "unsubscribe",
     symbols: items.map((i) => ({ symbol: i.symbol, exchange: i.exchange, mode: i.mode })),
+  });
+}
+
+/** A `subscribe_candles` request: one instrument's bars at `interval`. */
+export function subscribeCandlesFrame(item: Instrument, interval: CandleInterval): string {
+  return JSON.stringify({
+    action: "subscribe_candles",
+    symbols: [{ symbol: item.symbol, exchange: item.exchange }],
+    interval,
+  });
+}
+
+/** An `unsubscribe_candles` request for one instrument's bars at `interval`. */
+export function unsubscribeCandlesFrame(item: Instrument, interval: CandleInterval): string {
+  return JSON.stringify({
+    action: "unsubscribe_candles",
+    symbols: [{ symbol: item.symbol, exchange: item.exchange }],
+    interval,
   });
 }
 
@@ -115,6 +152,46 @@ export function parseTick(v: unknown): MarketTick | null {
 }
 
 /**
+ * A bar object (of a `candle` frame or a history response) → a bar; null when a price is missing
+ * or the bar is inconsistent (high below low), so a chart never receives one it cannot draw.
+ * A missing volume reads as 0; a missing `closed` as forming.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bar = { time: 1_700_000_000_000, open: 10, high: 12, low: 9, close: 11, volume: 5, closed: true };
+ * assert.deepEqual(parseCandle(bar), bar);
+ * assert.equal(parseCandle({ ...bar, high: 8 }), null);
+ * ```
+ */
+export function parseCandle(v: unknown): Candle | null {
+  if (!isObj(v)) return null;
+  const time = num(v.time), open = num(v.open), high = num(v.high), low = num(v.low);
+  const close = num(v.close);
+  if (time === null || open === null || high === null || low === null || close === null) {
+    return null;
+  }
+  if (!Number.isInteger(time) || time < 0 || high < low) return null;
+  if (open > high || open < low || close > high || close < low) return null;
+  return { time, open, high, low, close, volume: num(v.volume) ?? 0, closed: v.closed === true };
+}
+
+function entries(v: unknown): SubscribeEntryResult[] {
+  const out: SubscribeEntryResult[] = [];
+  if (!Array.isArray(v)) return out;
+  for (const e of v) {
+    if (!isObj(e)) continue;
+    out.push({
+      exchange: str(e.exchange),
+      symbol: str(e.symbol),
+      ok: e.status === "success",
+      message: str(e.message),
+    });
+  }
+  return out;
+}
+
+/**
  * Reads one text frame from the gateway. Unknown or malformed frames are `other`, never thrown.
  *
  * @example
@@ -154,20 +231,19 @@ export function parseServerMessage(text: string): ServerMessage {
         message: str(v.message),
         code: str(v.code),
       };
-    case "subscribe": {
-      const entries: SubscribeEntryResult[] = [];
-      if (Array.isArray(v.subscriptions)) {
-        for (const e of v.subscriptions) {
-          if (!isObj(e)) continue;
-          entries.push({
-            exchange: str(e.exchange),
-            symbol: str(e.symbol),
-            ok: e.status === "success",
-            message: str(e.message),
-          });
-        }
-      }
-      return { kind: "subscribe", entries, message: str(v.message) };
+    case "subscribe":
+      return { kind: "subscribe", entries: entries(v.subscriptions), message: str(v.message) };
+    case "subscribe_candles":
+      return {
+        kind: "subscribe_candles",
+        interval: str(v.interval),
+        entries: entries(v.subscriptions),
+      };
+    case "candle": {
+      const exchange = str(v.exchange), symbol = str(v.symbol);
+      const bar = parseCandle(v.data);
+      if (!exchange || !symbol || !isCandleInterval(v.interval) || !bar) return { kind: "other" };
+      return { kind: "candle", candle: { exchange, symbol, interval: v.interval, bar } };
     }
     default:
       if (v.status === "error") {

@@ -2,9 +2,8 @@
 // poll. Connection cards are keyed by index and updated in place.
 
 import type { ConnectionReport } from "../../feed_state.ts";
-import type { DashboardStatus, StatusEvent } from "../status_types.ts";
-import { drawThroughput } from "./chart.ts";
-import { Cell, type DomCanvas, type DomElement, h, onResize, part } from "./dom.ts";
+import type { DashboardStatus, StatusEvent, ThroughputSample } from "../status_types.ts";
+import { Cell, type DomElement, h, part } from "./dom.ts";
 import { formatAge, formatClock, formatQuantity, formatRate } from "./format.ts";
 
 /** Events listed, newest first. */
@@ -19,6 +18,11 @@ interface ConnCard {
   reconnects: Cell;
   age: Cell;
   detail: Cell;
+}
+
+/** Draws the throughput history (oldest sample first). */
+export interface ThroughputPlot {
+  show(samples: readonly ThroughputSample[]): void;
 }
 
 /**
@@ -60,15 +64,22 @@ export class StatusView {
   #pillText: Cell;
   #events: DomElement;
   #lastEvent = "";
-  #canvas: DomCanvas;
+  #plot: ThroughputPlot | null;
   #ticksIn: Cell;
   #framesOut: Cell;
   #clients: Cell;
   #totals: Cell;
-  #lastStatus: DashboardStatus | null = null;
 
-  /** `feed` holds the feed parts, `throughput` the chart parts, `pill` the header gate badge. */
-  constructor(feed: DomElement, throughput: DomElement, pill: DomElement) {
+  /**
+   * `feed` holds the feed parts, `throughput` the figures, `pill` the header gate badge; `plot`
+   * draws the throughput history (the page's {@link ThroughputChart}; none in Deno tests).
+   */
+  constructor(
+    feed: DomElement,
+    throughput: DomElement,
+    pill: DomElement,
+    plot: ThroughputPlot | null = null,
+  ) {
     this.#broker = new Cell(part(feed, "broker"));
     this.#feedState = new Cell(part(feed, "feed-state"));
     this.#conns = part(feed, "connections");
@@ -78,18 +89,15 @@ export class StatusView {
     this.#events = part(feed, "events");
     this.#pill = new Cell(pill);
     this.#pillText = new Cell(part(pill, "text"));
-    this.#canvas = part<DomCanvas>(throughput, "chart");
+    this.#plot = plot;
     this.#ticksIn = new Cell(part(throughput, "ticks-in"));
     this.#framesOut = new Cell(part(throughput, "frames-out"));
     this.#clients = new Cell(part(throughput, "clients"));
     this.#totals = new Cell(part(throughput, "totals"));
-    // Redraw at the new size when the layout changes (the chart is drawn in device pixels).
-    onResize(this.#canvas, () => this.#drawChart());
   }
 
   /** Shows one status document. */
   render(s: DashboardStatus): void {
-    this.#lastStatus = s;
     this.#broker.text(s.broker);
     this.#feedState.text(s.feed_state.replace("_", " "));
     this.#feedState.cls(`state state-${s.feed_state}`);
@@ -125,13 +133,7 @@ export class StatusView {
         formatQuantity(s.totals.frames_out)
       } frames out`,
     );
-    this.#drawChart();
-  }
-
-  #drawChart(): void {
-    const s = this.#lastStatus;
-    if (!s) return;
-    drawThroughput(this.#canvas, s.throughput.samples, s.server_time, s.throughput.window_ms);
+    this.#plot?.show(s.throughput.samples);
   }
 
   #renderConnections(conns: readonly ConnectionReport[]): void {
