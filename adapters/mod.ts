@@ -18,7 +18,7 @@ import {
 import { paperAdapter } from "./paper/mod.ts";
 import { replayAdapter } from "./replay/mod.ts";
 import { upstoxAdapter } from "./upstox/descriptor.ts";
-import { zerodhaAdapter } from "./zerodha/mod.ts";
+import { zerodhaAdapter } from "./zerodha/descriptor.ts";
 
 /** Every broker adapter, in the order `--help` lists them. */
 export const BROKERS: readonly BrokerDescriptor[] = [

@@ -11,7 +11,7 @@ import {
   parseOptions,
   sessionTimingShape,
   wsUrl,
-} from "../../lib/adapter/mod.ts";
+} from "../../lib/adapter/options.ts";
 import type { Capabilities } from "../../lib/types.ts";
 import { KITE_INSTRUMENTS_URL } from "./instruments.ts";
 import { KITE_API_URL, KITE_QUOTE_LIMITS } from "./rest.ts";

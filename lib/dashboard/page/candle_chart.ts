@@ -9,8 +9,7 @@ import {
   type MouseEventParams,
   type Time,
 } from "lightweight-charts";
-import type { Candle } from "../../candles/series.ts";
-import { CANDLE_INTERVALS, type CandleInterval } from "../../candles/session.ts";
+import { type Candle, CANDLE_INTERVALS, type CandleInterval } from "../../candles/mod.ts";
 import { ChartCandles } from "./chart_candles.ts";
 import {
   CHART_COLORS,

@@ -12,7 +12,7 @@ import {
   type Time,
   type UTCTimestamp,
 } from "lightweight-charts";
-import type { CandleInterval } from "../../candles/session.ts";
+import type { CandleInterval } from "../../candles/mod.ts";
 import type { ThroughputSample } from "../status_types.ts";
 import type { DomElement } from "./dom.ts";
 import { formatRate } from "./format.ts";

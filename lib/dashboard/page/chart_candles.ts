@@ -1,7 +1,7 @@
 // The bars a candle chart shows (pure): backfilled history and live bars merged into one series
 // keyed by bar start, so the seam between them can hold neither a gap nor a duplicated bar.
 
-import type { Candle } from "../../candles/series.ts";
+import type { Candle } from "../../candles/mod.ts";
 
 /** Bars kept per chart; older ones are dropped (a chart shows a few hundred at most). */
 export const MAX_BARS = 5000;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ChartCandles } from "./chart_candles.ts";
-import type { Candle } from "../../candles/series.ts";
+import type { Candle } from "../../candles/mod.ts";
 
 const bar = (time: number, close: number, closed = true): Candle => ({
   time,

@@ -2,7 +2,7 @@
 // to match it; authenticates with batched frames, (re)subscribes the watchlist, reconnects with
 // backoff, and hands typed messages to the page.
 
-import type { CandleInterval } from "../../candles/session.ts";
+import type { CandleInterval } from "../../candles/mod.ts";
 import {
   authFrame,
   type CandleUpdate,

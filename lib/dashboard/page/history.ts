@@ -1,8 +1,7 @@
 // The chart's backfill: bars from `GET /api/v1/candles`, read at the boundary into typed bars. A
 // gateway without the endpoint (404) is an ordinary outcome, not an error: the chart starts live.
 
-import type { CandleInterval } from "../../candles/session.ts";
-import type { Candle } from "../../candles/series.ts";
+import type { Candle, CandleInterval } from "../../candles/mod.ts";
 import { type Instrument, parseCandle } from "./protocol.ts";
 
 /** Path of the history endpoint. */

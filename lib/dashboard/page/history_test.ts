@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HttpRoutes } from "../../proxy/routes.ts";
+import { HttpRoutes } from "../../proxy/mod.ts";
 import { fetchHistory } from "./history.ts";
 
 const TCS = { exchange: "NSE", symbol: "TCS" };

@@ -1,7 +1,7 @@
 // Entry point of the dashboard page: asks for the API key once (kept in local storage), then runs
 // the feed WebSocket, the one-second status poll and the views.
 
-import { isCandleInterval } from "../../candles/session.ts";
+import { isCandleInterval } from "../../candles/mod.ts";
 import type { DashboardStatus } from "../status_types.ts";
 import { BudgetView } from "./budget_view.ts";
 import { CandleChartView, DEFAULT_INTERVAL } from "./candle_chart.ts";

@@ -1,8 +1,7 @@
 // The page's side of the client protocol (pure): the frames it sends, and the replies and market
 // data it reads, turned into typed values at the boundary.
 
-import type { Candle } from "../../candles/series.ts";
-import { type CandleInterval, isCandleInterval } from "../../candles/session.ts";
+import { type Candle, type CandleInterval, isCandleInterval } from "../../candles/mod.ts";
 import { isMode, type Mode, type WatchItem } from "./watchlist.ts";
 
 /** One price level of a depth ladder. */
