@@ -21,8 +21,23 @@ export {
   type TickData,
 } from "./lib/project.ts";
 export * from "./lib/bus/mod.ts";
-export { type Config, ConfigError, configSchema, loadConfig } from "./lib/config/mod.ts";
-export { Gateway, type GatewayOptions } from "./lib/gateway.ts";
+export {
+  type Config,
+  ConfigError,
+  configSchema,
+  loadConfig,
+  type NatsConfig,
+} from "./lib/config/mod.ts";
+export { Gateway, type GatewayNats, type GatewayOptions } from "./lib/gateway.ts";
+export { EdgeGateway, type EdgeOptions } from "./lib/edge.ts";
+export {
+  escapeToken,
+  NatsBus,
+  NatsUpstream,
+  parseTickSubject,
+  tickSubject,
+  unescapeToken,
+} from "./lib/nats/mod.ts";
 export { ConnectionPool, type PoolLink, workerLinkFactory } from "./lib/pool/mod.ts";
 export {
   type ConnectionReport,

@@ -2,14 +2,13 @@
 // proxy fan-out, bus), with the registry on the control path, and shuts them down in order.
 
 import { getLogger } from "./log.ts";
-import { apiKeyName, type Config } from "./config/mod.ts";
+import type { Config } from "./config/mod.ts";
 import { SubscriptionBudget } from "./budget/mod.ts";
-import type { ApiKeyCredential } from "./proxy/mod.ts";
 import type { BrokerDescriptor } from "./adapter/mod.ts";
 import { ConnectionPool, type LinkFactory, workerLinkFactory } from "./pool/mod.ts";
 import { SubscriptionRegistry } from "./subscriptions/mod.ts";
 import { Poller, type QuoteSource, RegistryQuoteSource, RoutedRegistry } from "./poll/mod.ts";
-import { ApiKeyAuth, HttpRoutes, loadOrCreateKeyFile, ProxyServer } from "./proxy/mod.ts";
+import { clientAuth, HttpRoutes, ProxyServer, readTls } from "./proxy/mod.ts";
 import { BusPublisher, BusSnapshotServer, defaultSnapshotAddress } from "./bus/mod.ts";
 import type { Clock, Tick } from "./types.ts";
 import type { MetricsSource, PrometheusText, Sample } from "./metrics/mod.ts";
@@ -18,6 +17,15 @@ import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./capture/mod.ts";
 import { installHistory } from "./history/mod.ts";
 import { addSecret } from "./log.ts";
+import { connectNats, ensureStream, LeaseHost, NatsBus } from "./nats/mod.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+/** The NATS side of a primary gateway: the bus publisher and the edges' leases on one connection. */
+export interface GatewayNats {
+  readonly connection: NatsConnection;
+  readonly bus: NatsBus;
+  readonly leases: LeaseHost;
+}
 
 const log = getLogger(["tickplex", "gateway"]);
 
@@ -26,14 +34,6 @@ function jsonResponse(body: unknown, status = 200): Response {
     status,
     headers: { "content-type": "application/json" },
   });
-}
-
-async function readPem(path: string, field: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    throw new Error(`${field}: cannot read ${path}: ${e instanceof Error ? e.message : e}`);
-  }
 }
 
 /** How to start a gateway. */
@@ -97,6 +97,8 @@ export class Gateway {
   readonly bus: BusPublisher;
   /** Answers bus readers' snapshot requests (docs/bus.md), beside the bus. */
   readonly busSnapshot: BusSnapshotServer;
+  /** NATS (`--bus nats://…`): ticks published there too, and edges served; null without it. */
+  readonly nats: GatewayNats | null;
   /** The in-process market data service (cache, priority callbacks, safety gate). */
   readonly marketData: MarketDataService;
   readonly config: Config;
@@ -118,11 +120,13 @@ export class Gateway {
       proxy: ProxyServer;
       bus: BusPublisher;
       busSnapshot: BusSnapshotServer;
+      nats: GatewayNats | null;
       marketData: MarketDataService;
       config: Config;
       keyFile: string | null;
     },
   ) {
+    this.nats = parts.nats;
     this.marketData = parts.marketData;
     this.pool = parts.pool;
     this.registry = parts.registry;
@@ -143,6 +147,9 @@ export class Gateway {
   /** Starts every component; on failure, closes what was started and throws a clear error. */
   static async start(opts: GatewayOptions): Promise<Gateway> {
     const { config } = opts;
+    if (config.edge) {
+      throw new Error("edge: an edge runs as EdgeGateway (lib/edge.ts), not Gateway");
+    }
     const descriptor = opts.adapters[config.broker.name];
     if (!descriptor) {
       throw new Error(
@@ -157,47 +164,7 @@ export class Gateway {
     const adapterOptions = opts.adapterOptions(config);
     const capabilities = descriptor.capabilities(adapterOptions);
 
-    // Each key stands for a holder of the budget: its name, class and quota. Keys from the
-    // environment and the key file are class trading (how every key behaved before classes).
-    const keys: ApiKeyCredential[] = config.apiKeys.map((k, i) =>
-      typeof k === "string"
-        ? { key: k, holder: { name: apiKeyName(i), consumerClass: "trading", kind: "api_key" } }
-        : {
-          key: k.key,
-          holder: {
-            name: k.name,
-            consumerClass: k.class,
-            kind: "api_key",
-            ...(k.quota !== undefined ? { quota: k.quota } : {}),
-          },
-        }
-    );
-    if (opts.envApiKey) {
-      keys.push({
-        key: opts.envApiKey,
-        holder: { name: "env", consumerClass: "trading", kind: "api_key" },
-      });
-    }
-    let keyFile: string | null = null;
-    if (keys.length === 0) {
-      const { key, created } = await loadOrCreateKeyFile(config.keyFile);
-      keys.push({
-        key,
-        holder: { name: "key-file", consumerClass: "trading", kind: "api_key" },
-      });
-      keyFile = config.keyFile;
-      log.info(
-        created
-          ? "no API key configured: generated one and stored it in {path} (permissions 0600)"
-          : "using the API key stored in {path}",
-        { path: Deno.realPathSync(config.keyFile) },
-      );
-    }
-    for (const k of keys) addSecret(k.key);
-    const auth = await ApiKeyAuth.create(keys, {
-      maxFailures: config.limits.authFailuresPerMinute,
-      windowMs: 60_000,
-    });
+    const { auth, keyFile, credentials } = await clientAuth(config, opts.envApiKey);
 
     const bus = await BusPublisher.open({
       address: config.bus,
@@ -206,6 +173,23 @@ export class Gateway {
       onDrop: (r) =>
         log.warn("bus dropped {n} messages ({reason})", { n: r.recent, reason: r.reason }),
     });
+    let link: { connection: NatsConnection; bus: NatsBus } | null = null;
+    if (config.nats !== undefined) {
+      try {
+        const connection = await connectNats(config.nats, "tickplex-gateway");
+        const prefix = config.nats.subjectPrefix;
+        if (config.nats.jetstream !== undefined) {
+          await ensureStream(connection, prefix, config.nats.jetstream).catch(async (err) => {
+            await connection.close();
+            throw err;
+          });
+        }
+        link = { connection, bus: new NatsBus(connection, { prefix, broker: config.broker.name }) };
+      } catch (err) {
+        await bus.close();
+        throw err;
+      }
+    }
     const pool = new ConnectionPool(
       capabilities,
       opts.linkFactory ?? workerLinkFactory(descriptor),
@@ -221,8 +205,17 @@ export class Gateway {
       connections: pool.maxConnections,
       symbolsPerConnection: pool.maxSymbolsPerConnection,
     });
-    for (const k of keys) budget.ledger.register(k.holder);
+    for (const k of credentials) budget.ledger.register(k.holder);
     const registry = new SubscriptionRegistry(pool, budget.ledger);
+    const nats: GatewayNats | null = link === null ? null : {
+      ...link,
+      leases: new LeaseHost(link.connection, registry, {
+        prefix: config.nats!.subjectPrefix,
+        session: link.bus.session,
+        broker: config.broker.name,
+        userId: config.broker.userId,
+      }),
+    };
     // Poll routes: the poller is the upstream of its own registry; it leaves alone any instrument
     // the stream carries at the mode it would poll (its subscribers get the streamed ticks).
     const poller = new Poller(pool, {
@@ -257,13 +250,13 @@ export class Gateway {
         lookup: (e, s, m) => marketData.latestTick(e, s, m),
       });
       bus.snapshotEndpoint = busSnapshot.endpoint;
-      const tls = config.tls
-        ? {
-          cert: await readPem(config.tls.cert, "tls.cert"),
-          key: await readPem(config.tls.key, "tls.key"),
-        }
-        : {};
-      proxy = await ProxyServer.start({ host: config.host, port: config.port, ...tls }, {
+      const tls = await readTls(config.tls);
+      proxy = await ProxyServer.start({
+        host: config.host,
+        port: config.port,
+        reusePort: config.reusePort,
+        ...tls,
+      }, {
         allowedOrigins: config.allowedOrigins,
         registry,
         auth,
@@ -278,8 +271,10 @@ export class Gateway {
         candles: {
           clock: opts.candleClock,
           retainBars: config.history.memoryBars,
-          onClosed: (bar, series) =>
-            void bus.publishCandle(series.exchange, series.symbol, series.interval, bar),
+          onClosed: (bar, series) => {
+            bus.publishCandle(series.exchange, series.symbol, series.interval, bar);
+            nats?.bus.publishCandle(series.exchange, series.symbol, series.interval, bar);
+          },
         },
         ...(config.snapshotOnSubscribe
           ? { snapshot: (e, s, m) => marketData.latestTick(e, s, m) }
@@ -294,6 +289,7 @@ export class Gateway {
     } catch (err) {
       await busSnapshot?.close();
       await bus.close();
+      await nats?.connection.close();
       throw err;
     }
     const gw: Gateway = new Gateway({
@@ -305,6 +301,7 @@ export class Gateway {
       proxy,
       bus,
       busSnapshot,
+      nats,
       marketData,
       config,
       keyFile,
@@ -378,6 +375,8 @@ export class Gateway {
       throw err;
     }
     poller.start();
+    // Edges are answered once the pool can subscribe; the hello makes running edges re-announce.
+    nats?.leases.start();
     return gw;
   }
 
@@ -483,6 +482,35 @@ export class Gateway {
         "Bus messages dropped before the socket.",
         this.bus.dropped,
       );
+    if (this.nats !== null) {
+      const n = this.nats;
+      out
+        .one(
+          "tickplex_nats_published_total",
+          "counter",
+          "Messages published on the NATS bus.",
+          n.bus.published,
+        )
+        .one(
+          "tickplex_nats_dropped_total",
+          "counter",
+          "NATS bus messages refused by the client.",
+          n.bus.dropped,
+        )
+        .one("tickplex_edges", "gauge", "Edge gateways holding a lease.", n.leases.edges)
+        .one(
+          "tickplex_edge_keys",
+          "gauge",
+          "Keys held by edge gateways, all edges together.",
+          n.leases.leasedKeys,
+        )
+        .one(
+          "tickplex_edge_leases_expired_total",
+          "counter",
+          "Edge leases that expired (their keys were released).",
+          n.leases.counters.expired,
+        );
+    }
     for (const p of this.metricsProviders) p(out);
   }
 
@@ -498,7 +526,10 @@ export class Gateway {
     const registry = this.registry;
     for (const t of ticks) {
       const modes = registry.modesWithConsumers(t.exchange, t.symbol);
-      if (modes.length > 0) this.bus.publish(t, modes);
+      if (modes.length > 0) {
+        this.bus.publish(t, modes);
+        this.nats?.bus.publish(t, modes);
+      }
     }
   }
 
@@ -512,9 +543,15 @@ export class Gateway {
       await this.proxy.close();
       await this.poller.stop();
       await this.marketData.close();
+      await this.nats?.leases.close();
       await this.pool.close();
       await this.busSnapshot.close();
       await this.bus.close();
+      if (this.nats !== null) {
+        this.nats.bus.close();
+        // Drain sends what the client still buffers, then closes.
+        await this.nats.connection.drain().catch(() => this.nats?.connection.close());
+      }
       await this.#closeHistory();
       log.info("gateway stopped");
     })();

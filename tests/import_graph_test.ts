@@ -103,6 +103,13 @@ Deno.test("lib/ has no import cycle between modules", async () => {
  */
 const MOD_PENDING = new Set<string>([]);
 
+/**
+ * Second entry points, each with its reason: `bus/wire.ts` is the bus's envelope and sequences
+ * without the zeromq socket, so the NATS bus and edge gateways (`-P=edge`, no FFI) never load the
+ * native addon that `bus/mod.ts` pulls in.
+ */
+const NATIVE_FREE_ENTRIES = new Set<string>(["bus/wire.ts"]);
+
 Deno.test("every lib/ folder has a mod.ts, and other modules import it, not its files", async () => {
   const files = await fileImports();
   const folders = new Set([...files.keys()].filter((p) => p.includes("/")).map(moduleOf));
@@ -116,7 +123,9 @@ Deno.test("every lib/ folder has a mod.ts, and other modules import it, not its 
     for (const to of targets) {
       const m = moduleOf(to);
       if (m === moduleOf(from) || !to.includes("/") || MOD_PENDING.has(m)) continue;
-      if (to !== `${m}/mod.ts`) wrong.push(`lib/${from} imports lib/${to}`);
+      if (to !== `${m}/mod.ts` && !NATIVE_FREE_ENTRIES.has(to)) {
+        wrong.push(`lib/${from} imports lib/${to}`);
+      }
     }
   }
   assert.deepEqual(wrong, []);

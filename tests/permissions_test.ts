@@ -29,3 +29,15 @@ Deno.test("registry: broker names are unique and every descriptor names its host
     for (const h of b.hosts) assert.match(h, /^[a-z0-9.-]+:\d+$/, `${b.name}: ${h}`);
   }
 });
+
+Deno.test("permission sets: an edge reaches no broker, loads no native code, runs nothing", async () => {
+  const deno = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const edge = deno.permissions.edge;
+  // Loopback NATS and its own listener only; a remote NATS server is added by the operator.
+  assert.deepEqual([...edge.net].sort(), [...LOCAL].sort());
+  assert.equal(edge.ffi, undefined, "no ffi: the edge never loads zeromq");
+  assert.equal(edge.run, undefined);
+  assert.deepEqual(edge.write, ["./.tickplex"]);
+  // The primary may start its --fanout-processes edges, and nothing else.
+  assert.deepEqual(deno.permissions.gateway.run, ["deno"]);
+});

@@ -25,6 +25,8 @@ export interface GatewayOptions {
   profileDir: string | null;
   /** Extra `deno run` flags for the gateway (e.g. --v8-flags=...). */
   denoFlags: string[];
+  /** `--fanout-processes` edges beside the primary over this NATS server; null: one gateway. */
+  fanout?: { natsUrl: string; edges: number } | null;
 }
 
 // deno-lint-ignore no-control-regex
@@ -40,6 +42,7 @@ export class GatewayProcess {
     readonly child: Deno.ChildProcess,
     readonly port: number,
     readonly configFile: string,
+    readonly edges: number,
   ) {
     void child.status.then(() => this.#exited = true);
     void this.#pump(child.stdout);
@@ -117,6 +120,10 @@ export class GatewayProcess {
       "--bus",
       `tcp://127.0.0.1:${busPort}`,
     );
+    const edges = opts.fanout?.edges ?? 0;
+    if (opts.fanout) {
+      args.push("--bus", opts.fanout.natsUrl, "--fanout-processes", String(edges));
+    }
     const env: Record<string, string> = { TICKPLEX_API_KEY: API_KEY, NO_COLOR: "1" };
     if (opts.kite) {
       args.push("--broker", "zerodha", "--feed-url", opts.kite.feedUrl);
@@ -132,7 +139,7 @@ export class GatewayProcess {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const gw = new GatewayProcess(child, port, configFile);
+    const gw = new GatewayProcess(child, port, configFile, edges);
     const deadline = Date.now() + 30_000;
     while (true) {
       if (gw.exited) {
@@ -144,6 +151,7 @@ export class GatewayProcess {
         if (body?.feed_state === "connected") {
           // main.ts installs its SIGTERM handler just after the gateway is up: give it a moment.
           await sleep(300);
+          if (edges > 0) await gw.#edgesUp(deadline);
           return gw;
         }
       } catch {
@@ -157,10 +165,35 @@ export class GatewayProcess {
     }
   }
 
-  /** Prometheus counters and gauges, summed over labels. */
+  /**
+   * Waits until edges answer on the shared port too (an edge listens once the primary answered
+   * it), then a little longer for the last one, so clients are spread over every process.
+   */
+  async #edgesUp(deadline: number): Promise<void> {
+    for (;;) {
+      const text = await (await fetch(`http://127.0.0.1:${this.port}/metrics`, {
+        headers: { connection: "close" },
+      })).text();
+      if (text.includes("tickplex_edge_ticks_in_total")) break;
+      if (Date.now() > deadline) throw new Error("the edge processes did not come up");
+      await sleep(100);
+    }
+    await sleep(1500);
+  }
+
+  /**
+   * Prometheus counters and gauges, summed over labels. With edges on the port, the primary's
+   * (the one counting ticks in) is asked until it is the one that answers.
+   */
   async metrics(): Promise<Record<string, number>> {
-    const r = await fetch(`http://127.0.0.1:${this.port}/metrics`);
-    const text = await r.text();
+    let text = "";
+    for (let i = 0; i < 50; i++) {
+      const r = await fetch(`http://127.0.0.1:${this.port}/metrics`, {
+        headers: { connection: "close" },
+      });
+      text = await r.text();
+      if (this.edges === 0 || text.includes("tickplex_ticks_in_total")) break;
+    }
     const out: Record<string, number> = {};
     for (const line of text.split("\n")) {
       const m = /^([a-zA-Z_:][\w:]*)(?:\{[^}]*\})?\s+(\S+)$/.exec(line);

@@ -28,7 +28,8 @@ import { KiteSimProcess, writeKiteInstruments } from "./zerodha.ts";
 import { CORES, detectClockTicks, sampleProc } from "./proc.ts";
 import { type PhaseResult, phases, type Settings } from "./scenarios.ts";
 import { runPhase } from "./harness.ts";
-import { fmtK, kiteTable, log, summaryLine, table } from "./report.ts";
+import { edgesTable, fmtK, kiteTable, log, summaryLine, table } from "./report.ts";
+import { type NatsServer, startNatsServer } from "../../tests/helpers/nats_server.ts";
 import { summariseProfiles } from "./profile.ts";
 
 const HELP = `tickplex end-to-end load harness (deno task bench)
@@ -46,6 +47,10 @@ Scenarios (default: all, about 2 minutes):
   c                 10 clients × 1000 symbols at 10000 ticks/s in, one-tick frames (p99 target)
   d                 1000 clients × 100 symbols out of 10000, gateway RSS (default 10000 ticks/s:
                     1 tick/s per symbol, 100 ticks/s per client)
+  e100, e1000       one gateway vs one primary + 2 edge processes on the same port (NATS bus,
+                    a nats-server started here), Quote, one-tick frames, 250 ticks/s over 100
+                    symbols; 100 clients × 100 symbols, 1000 clients × 10; printed side by side.
+                    Rows e<n> (one gateway) and e<n>x2 (primary + 2 edges); 'e' selects all four
   'a' selects a10, a100, a1000.
   z                 Zerodha end to end, not in the default set (about 2.5 minutes): a Kite
                     simulator process (bench/zerodha_bench.ts) steps --z-instruments instruments
@@ -60,7 +65,7 @@ Scenarios (default: all, about 2 minutes):
                     keeps up with.
 
 Options:
-  -s, --scenario <list>   comma-separated scenarios (default a,b,c,d)
+  -s, --scenario <list>   comma-separated scenarios (default a,b,c,d,e)
   -d, --duration <s>      measurement window per scenario (default 10)
       --warmup <s>        warm-up before each window (default 3)
   -r, --rate <n>          input ticks/s for every selected scenario (default per scenario)
@@ -86,7 +91,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      scenario: { type: "string", short: "s", default: "a,b,c,d" },
+      scenario: { type: "string", short: "s", default: "a,b,c,d,e" },
       duration: { type: "string", short: "d", default: "10" },
       warmup: { type: "string", default: "3" },
       rate: { type: "string", short: "r" },
@@ -160,6 +165,10 @@ async function main(): Promise<number> {
   const selected = all.filter((ph) => wanted.has(ph.key));
   await detectClockTicks();
 
+  // One nats-server for every row with edges (the primary publishes on it, the edges read it).
+  const nats: NatsServer | null = selected.some((ph) => (ph.edges ?? 0) > 0)
+    ? await startNatsServer()
+    : null;
   const running = new Set<GatewayProcess>();
   const sims = new Set<KiteSimProcess>();
   // One instruments file for every z row (the gateway and the simulator both read it).
@@ -181,7 +190,8 @@ async function main(): Promise<number> {
     }
     for (const sim of sims) sim.kill();
     if (kiteCsv) Deno.removeSync(kiteCsv);
-    Deno.exit(130);
+    void nats?.stop().finally(() => Deno.exit(130));
+    if (nats === null) Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", onSigint);
 
@@ -230,6 +240,7 @@ async function main(): Promise<number> {
         highWaterBytes: settings.highWaterBytes,
         profileDir: settings.profileDir,
         denoFlags: settings.denoFlags,
+        fanout: ph.edges ? { natsUrl: nats!.url, edges: ph.edges } : null,
       });
       running.add(gw);
       const idle = await sampleProc(gw.pid);
@@ -276,8 +287,14 @@ async function main(): Promise<number> {
   }
   Deno.removeSignalListener("SIGINT", onSigint);
   if (kiteCsv) await Deno.remove(kiteCsv).catch(() => {});
+  await nats?.stop();
 
   const paper = results.filter((r) => !r.kite);
+  const edgeRows = results.filter((r) => r.spec.group === "e");
+  if (edgeRows.length > 0) {
+    log("\n## One gateway vs primary + edges on one host (NATS bus)\n");
+    log(edgesTable(edgeRows));
+  }
   const kite = results.filter((r) => r.kite);
   if (paper.length > 0) {
     log("\n## Load benchmark\n");

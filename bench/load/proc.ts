@@ -12,7 +12,9 @@ export async function detectClockTicks(): Promise<void> {
   }
 }
 
-/** CPU seconds (utime + stime) of the gateway and of this process, the machine's jiffies, memory. */
+/**
+ * CPU seconds (utime + stime) of the gateway (with its child processes: the edges of
+ * `--fanout-processes`; adapter workers are threads and count already) and of this process, the machine's jiffies, memory. */
 export interface ProcSample {
   gateway: number;
   /** Of which kernel time (stime). */
@@ -47,6 +49,7 @@ export async function sampleProc(pid: number): Promise<ProcSample> {
     hwmMb: NaN,
   };
   const gwStatus = `/proc/${pid}/status`;
+  const children: { user: number; sys: number }[] = [];
   for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
     const colon = line.indexOf(":");
     if (colon < 0) continue;
@@ -69,12 +72,17 @@ export async function sampleProc(pid: number): Promise<ProcSample> {
       if (p === pid) {
         sample.gateway = user + sys;
         sample.gatewaySys = sys;
-      } else if (p === Deno.pid) sample.self = user + sys;
+      } else if (Number(f[1]) === pid) children.push({ user, sys });
+      else if (p === Deno.pid) sample.self = user + sys;
       else {sample.others.set(p, {
           name: text.slice(text.indexOf("(") + 1, close),
           cpu: user + sys,
         });}
     }
+  }
+  for (const c of children) {
+    sample.gateway += c.user + c.sys;
+    sample.gatewaySys += c.sys;
   }
   return sample;
 }

@@ -223,3 +223,27 @@ export function kiteTable(results: PhaseResult[], s: Settings): string {
   );
   return out.join("\n");
 }
+
+/**
+ * Scenario e side by side: per client count, one gateway vs a primary with edge processes on the
+ * same port (delivered frames/s, latency percentiles, CPU of all the gateway's processes).
+ */
+export function edgesTable(results: PhaseResult[]): string {
+  const rows = [
+    "| clients | asked frames/s | one gateway: frames/s | p50 ms | p99 ms | CPU % | " +
+    "primary + edges: frames/s | p50 ms | p99 ms | CPU % |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  const cells = (r: PhaseResult | undefined) =>
+    r
+      ? `${fmtK(r.framesPerS)} | ${fmtMs(r.p50)} | ${fmtMs(r.p99)} | ${r.gatewayCpu.toFixed(0)}`
+      : "– | – | – | –";
+  for (const n of [...new Set(results.map((r) => r.spec.clients))]) {
+    const one = results.find((r) => r.spec.clients === n && !r.spec.edges);
+    const fan = results.find((r) => r.spec.clients === n && (r.spec.edges ?? 0) > 0);
+    const any = one ?? fan!;
+    const asked = any.spec.rate * any.spec.symbolsPerClient / any.spec.universe * n;
+    rows.push(`| ${n} | ${fmtK(asked)} | ${cells(one)} | ${cells(fan)} |`);
+  }
+  return rows.join("\n");
+}

@@ -24,7 +24,7 @@ export interface Settings {
 export interface PhaseSpec {
   /** Row id, selectable with --scenario (as are its group and tags). */
   key: string;
-  group: "a" | "b" | "c" | "d" | "z";
+  group: "a" | "b" | "c" | "d" | "e" | "z";
   tags?: string[];
   label: string;
   /** Paper feed: total ticks/s over `universe` synthetic symbols (z: the nominal Kite rate). */
@@ -37,6 +37,8 @@ export interface PhaseSpec {
   clients: number;
   symbolsPerClient: number;
   batch: boolean;
+  /** Edge processes beside the primary (`--fanout-processes`, NATS bus); 0 or absent: one gateway. */
+  edges?: number;
   target: "frames100k" | "batch500k" | "p99_5ms" | "rss200" | "keepup" | null;
 }
 
@@ -152,6 +154,23 @@ export function phases(rate: number | null, s: Settings): PhaseSpec[] {
       batch: false,
       target: "rss200",
     },
+    // e: one gateway vs one primary + 2 edge processes on the same port, same load, side by side.
+    ...([100, 1000] as const).flatMap((n) =>
+      [0, 2].map((edges): PhaseSpec => ({
+        key: edges === 0 ? `e${n}` : `e${n}x${edges}`,
+        group: "e",
+        tags: [`e${n}`],
+        label: `e: ${n} clients, ${edges === 0 ? "one gateway" : `primary + ${edges} edges`}`,
+        rate: rate ?? 250,
+        universe: 100,
+        clients: n,
+        // 100 clients take all 100 symbols, 1000 clients 10 each: 25k frames/s asked either way.
+        symbolsPerClient: n === 100 ? 100 : 10,
+        batch: false,
+        edges,
+        target: null,
+      }))
+    ),
     // z: Zerodha end to end, Kite simulator process → gateway → clients; each mode, each rate.
     ...(["quote", "depth"] as const).flatMap((mode) =>
       s.zIntervals.map((intervalMs): PhaseSpec => {

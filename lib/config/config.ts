@@ -147,6 +147,58 @@ export const optionChainSchema = z.object({
 /** The parsed option chain section. */
 export type OptionChainConfig = z.infer<typeof optionChainSchema>;
 
+const natsServer = z.string().regex(
+  /^(nats|tls):\/\/[^\s,]+$/,
+  "must be a NATS server URL like nats://127.0.0.1:4222",
+);
+
+/**
+ * NATS: the distributed bus (`--bus nats://…`) and, on an edge (`--upstream nats://…`), the link to
+ * the primary. At most one way to authenticate: user and pass, a token, or an nkey seed file.
+ */
+export const natsSchema = z.object({
+  /** Servers of one NATS cluster; the client picks one and fails over to the others. */
+  servers: z.array(natsServer).min(1),
+  /** Connection name shown by the NATS server's monitoring (default `tickplex-<role>`). */
+  name: z.string().min(1).max(128).optional(),
+  user: z.string().min(1).optional(),
+  pass: z.string().min(1).optional(),
+  token: z.string().min(1).optional(),
+  /** Path of a file holding an nkey seed (`SU…`), for nkey authentication. */
+  nkeySeedFile: z.string().min(1).optional(),
+  /** TLS to the NATS server: PEM file paths (CA to trust; client certificate and key). */
+  tls: z.object({
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+  }).strict().refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+    message: "certFile and keyFile go together",
+  }).optional(),
+  /** First token(s) of every subject, e.g. one prefix per broker login sharing a cluster. */
+  subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default("tickplex"),
+  /** Lease of an edge's subscriptions at the primary; the edge renews every third of it. */
+  leaseMs: z.number().int().min(300).max(600_000).default(15_000),
+  /** Deadline of one control request (subscribe, unsubscribe, renew) to the primary. */
+  requestTimeoutMs: z.number().int().min(50).max(60_000).default(5_000),
+  /**
+   * A bounded JetStream stream of the bus (the NATS server must run with JetStream): the primary
+   * creates or updates it; an edge that sees a `seq` gap on a key fetches the missed ticks from it.
+   */
+  jetstream: z.object({
+    stream: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("TICKPLEX"),
+    /** How long ticks are kept. */
+    maxAgeMs: z.number().int().min(1000).max(86_400_000).default(300_000),
+    /** Size bound of the stream; the oldest ticks go first. */
+    maxBytes: z.number().int().min(1 << 20).default(256 << 20),
+    storage: z.enum(["memory", "file"]).default("memory"),
+  }).strict().optional(),
+}).strict().refine((n) => (n.user === undefined) === (n.pass === undefined), {
+  message: "user and pass go together",
+}).refine(
+  (n) => [n.user, n.token, n.nkeySeedFile].filter((v) => v !== undefined).length <= 1,
+  { message: "choose one of user/pass, token, nkeySeedFile" },
+);
+
 /** Names of the keys that do not come from `apiKeys`: `TICKPLEX_API_KEY` and the key file. */
 export const RESERVED_KEY_NAMES: readonly string[] = ["env", "key-file"];
 
@@ -236,10 +288,28 @@ export const configSchema = z.object({
   history: historySchema.default(() => historySchema.parse({})),
   /** The subscription budget: trading reserve, pre-emption, stream-or-poll routing. */
   budget: budgetSchema.default(() => budgetSchema.parse({})),
+  /** The option chain service (`subscribe_option_chain`). */
   optionChain: optionChainSchema.default(() => optionChainSchema.parse({})),
-}).strict();
+  /**
+   * Share `port` with other processes that ask the same (Linux SO_REUSEPORT): the edges of
+   * `--fanout-processes` and their primary all listen on one port and the kernel spreads clients.
+   */
+  reusePort: z.boolean().default(false),
+  /** NATS, alongside the zeromq bus: ticks on `tickplex.v1.…` and the edges' leases. */
+  nats: natsSchema.optional(),
+  /**
+   * Run as an edge (`--upstream nats://…`): no broker login; clients are served from the bus of the
+   * primary reached over `nats`.
+   */
+  edge: z.boolean().default(false),
+}).strict().refine((c) => !c.edge || c.nats !== undefined, {
+  message: "an edge needs nats.servers (--upstream nats://host:4222)",
+  path: ["nats"],
+});
 
 export type Config = z.infer<typeof configSchema>;
+/** The NATS block of the configuration. */
+export type NatsConfig = z.infer<typeof natsSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
 /** One `apiKeys` entry in its named form. */
 export type ApiKeyEntry = z.infer<typeof apiKeyEntrySchema>;
@@ -278,7 +348,13 @@ function explain(i: Issue, base: PropertyKey[]): { path: PropertyKey[]; message:
 export interface ConfigOverrides {
   host?: string;
   port?: string;
-  bus?: string;
+  /**
+   * Bus endpoints (repeatable, or comma-separated): `nats://`/`tls://` URLs are NATS servers,
+   * anything else the zeromq endpoint.
+   */
+  bus?: string | string[];
+  /** NATS servers of the primary: run as an edge. */
+  upstream?: string | string[];
   broker?: string;
   feedUrl?: string;
   instruments?: string;
@@ -369,7 +445,33 @@ export async function loadConfig(opts: {
     if (!/^\d+$/.test(port)) throw new ConfigError(`port: must be a number, got '${port}'`);
     merged.port = Number(port);
   }
-  set(merged, "bus", o.bus ?? e.TICKPLEX_BUS);
+  const split = (v: string | string[] | undefined): string[] =>
+    (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((x) => x.split(","))
+      .map((x) => x.trim()).filter((x) => x !== "");
+  const isNats = (u: string) => /^(nats|tls):\/\//.test(u);
+  // Flags win over the environment, each kind of bus on its own: `--bus nats://…` adds NATS and
+  // keeps a zeromq endpoint given in TICKPLEX_BUS, and the other way round.
+  const flagBus = split(o.bus);
+  const envBus = split(e.TICKPLEX_BUS);
+  const pick = (nats: boolean) => {
+    const f = flagBus.filter((u) => isNats(u) === nats);
+    return f.length > 0 ? f : envBus.filter((u) => isNats(u) === nats);
+  };
+  const zmq = pick(false);
+  if (zmq.length > 1) {
+    throw new ConfigError(`bus: one zeromq endpoint at most, got ${zmq.join(", ")}`);
+  }
+  set(merged, "bus", zmq[0]);
+  const upstream = split(o.upstream);
+  const natsServers = upstream.length > 0 ? upstream : pick(true);
+  if (upstream.length > 0) merged.edge = true;
+  if (natsServers.length > 0) {
+    const file = raw.nats;
+    merged.nats = {
+      ...(typeof file === "object" && file !== null ? file : {}),
+      servers: natsServers,
+    };
+  }
   set(merged, "logLevel", e.TICKPLEX_LOG_LEVEL);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));

@@ -57,3 +57,41 @@ Deno.test("the unit check itself catches a seconds comment on an Ms field", () =
   assert.equal(contradiction("authGraceMs", "Milliseconds a new client has"), null);
   assert.equal(contradiction("authFailuresPerMinute", "Failures per minute"), null);
 });
+
+Deno.test("--bus splits NATS servers from the zeromq endpoint; --upstream makes an edge", async () => {
+  const { loadConfig, ConfigError } = await import("./config.ts");
+  const load = (overrides: Record<string, unknown>, file?: string) =>
+    loadConfig({ env: {}, overrides, file });
+  const both =
+    (await load({ bus: ["tcp://127.0.0.1:5556", "nats://a:4222,nats://b:4222"] })).config;
+  assert.equal(both.bus, "tcp://127.0.0.1:5556");
+  assert.deepEqual(both.nats?.servers, ["nats://a:4222", "nats://b:4222"]);
+  assert.equal(both.edge, false);
+  const natsOnly = (await load({ bus: "nats://a:4222" })).config;
+  assert.equal(natsOnly.bus, "tcp://127.0.0.1:5555", "zeromq stays on its default");
+  const edge = (await load({ upstream: ["tls://a:4222"] })).config;
+  assert.equal(edge.edge, true);
+  assert.deepEqual(edge.nats?.servers, ["tls://a:4222"]);
+  assert.equal(edge.nats?.leaseMs, 15_000);
+  const mixed = await loadConfig({
+    env: { TICKPLEX_BUS: "tcp://127.0.0.1:5599" },
+    overrides: { bus: "nats://a:4222" },
+  });
+  assert.equal(mixed.config.bus, "tcp://127.0.0.1:5599", "the environment's zeromq endpoint stays");
+  assert.deepEqual(mixed.config.nats?.servers, ["nats://a:4222"]);
+  await assert.rejects(load({ bus: ["tcp://127.0.0.1:1", "tcp://127.0.0.1:2"] }), ConfigError);
+  await assert.rejects(load({ bus: "nats://has space:4222" }), ConfigError);
+});
+
+Deno.test("nats config: one way to authenticate, user with pass, an edge needs servers", async () => {
+  const { configSchema } = await import("./config.ts");
+  const ok = (nats: unknown) => configSchema.safeParse({ nats }).success;
+  assert.ok(ok({ servers: ["nats://a:4222"], user: "u", pass: "p" }));
+  assert.ok(ok({ servers: ["nats://a:4222"], nkeySeedFile: "seed.nk" }));
+  assert.ok(!ok({ servers: ["nats://a:4222"], user: "u" }), "user without pass");
+  assert.ok(!ok({ servers: ["nats://a:4222"], user: "u", pass: "p", token: "t" }));
+  assert.ok(!ok({ servers: [] }));
+  assert.ok(!ok({ servers: ["nats://a:4222"], tls: { certFile: "c.pem" } }), "cert without key");
+  assert.ok(!ok({ servers: ["nats://a:4222"], subjectPrefix: "a.*" }), "no wildcard in prefix");
+  assert.equal(configSchema.safeParse({ edge: true }).success, false);
+});

@@ -15,6 +15,8 @@ export {
   limitsSchema,
   loadConfig,
   marketDataSchema,
+  type NatsConfig,
+  natsSchema,
   type OptionChainConfig,
   optionChainSchema,
   RESERVED_KEY_NAMES,

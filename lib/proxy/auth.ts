@@ -1,7 +1,8 @@
 // API-key authentication for clients: keys kept as SHA-256 digests, constant-time comparison,
 // failure rate limiting per address, and the first-start key file.
 
-import { getLogger } from "../log.ts";
+import { addSecret, getLogger } from "../log.ts";
+import { apiKeyName, type Config } from "../config/mod.ts";
 import type { BudgetHolder } from "../budget/mod.ts";
 
 const log = getLogger(["tickplex", "auth"]);
@@ -188,4 +189,57 @@ export async function loadOrCreateKeyFile(
   await Deno.writeTextFile(path, key + "\n", { mode: 0o600, createNew: true });
   await Deno.chmod(path, 0o600);
   return { key, created: true };
+}
+
+/**
+ * The client authentication of a gateway or edge from its configuration: each configured key with
+ * its holder (name, class, quota), `TICKPLEX_API_KEY` as holder `env`, or else the key file
+ * (created on first start) as holder `key-file` — both class trading. `keyFile` is the file used,
+ * or null when keys were configured; `credentials` lets the gateway register the holders with its
+ * budget.
+ */
+export async function clientAuth(
+  config: Pick<Config, "apiKeys" | "keyFile" | "limits">,
+  envApiKey: string | null | undefined,
+): Promise<{ auth: ApiKeyAuth; keyFile: string | null; credentials: ApiKeyCredential[] }> {
+  const credentials: ApiKeyCredential[] = config.apiKeys.map((k, i) =>
+    typeof k === "string"
+      ? { key: k, holder: { name: apiKeyName(i), consumerClass: "trading", kind: "api_key" } }
+      : {
+        key: k.key,
+        holder: {
+          name: k.name,
+          consumerClass: k.class,
+          kind: "api_key",
+          ...(k.quota !== undefined ? { quota: k.quota } : {}),
+        },
+      }
+  );
+  if (envApiKey) {
+    credentials.push({
+      key: envApiKey,
+      holder: { name: "env", consumerClass: "trading", kind: "api_key" },
+    });
+  }
+  let keyFile: string | null = null;
+  if (credentials.length === 0) {
+    const { key, created } = await loadOrCreateKeyFile(config.keyFile);
+    credentials.push({
+      key,
+      holder: { name: "key-file", consumerClass: "trading", kind: "api_key" },
+    });
+    keyFile = config.keyFile;
+    log.info(
+      created
+        ? "no API key configured: generated one and stored it in {path} (permissions 0600)"
+        : "using the API key stored in {path}",
+      { path: Deno.realPathSync(config.keyFile) },
+    );
+  }
+  for (const k of credentials) addSecret(k.key);
+  const auth = await ApiKeyAuth.create(credentials, {
+    maxFailures: config.limits.authFailuresPerMinute,
+    windowMs: 60_000,
+  });
+  return { auth, keyFile, credentials };
 }

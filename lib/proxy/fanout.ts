@@ -56,19 +56,26 @@ export class FanOut implements SendScheduler {
   /** Clients whose sockets hold this pass's frames (see {@link WsClient.uncork}). */
   #corked: WsClient[] = [];
   #batchTimer: ReturnType<typeof setTimeout> | null = null;
+  #perMode: boolean;
 
   /** Poll subscribers: fed by {@link onPollTicks}, and by the stream where it carries their key. */
   #pollRegistry: SubscriptionRegistry | null;
 
+  /**
+   * `ticksPerMode`: ticks arrive once per mode (an edge fed by the bus, which carries one envelope
+   * per mode), so each goes to the consumers of exactly its mode, not to every mode below it.
+   */
   constructor(
     registry: SubscriptionRegistry,
     broker: string,
     batchIntervalMs: number,
     pollRegistry?: SubscriptionRegistry,
+    ticksPerMode = false,
   ) {
     this.#registry = registry;
     this.#brokerJson = JSON.stringify(broker);
     this.#batchIntervalMs = batchIntervalMs;
+    this.#perMode = ticksPerMode;
     this.#pollRegistry = pollRegistry ?? null;
   }
 
@@ -161,7 +168,9 @@ export class FanOut implements SendScheduler {
     for (const batch of this.#backlog) {
       for (const t of batch) {
         total++;
-        const k = instrumentKey(t.exchange, t.symbol);
+        const k = this.#perMode
+          ? `${instrumentKey(t.exchange, t.symbol)}:${t.mode}`
+          : instrumentKey(t.exchange, t.symbol);
         newest.delete(k);
         newest.set(k, t);
       }
@@ -184,6 +193,7 @@ export class FanOut implements SendScheduler {
   /** Fans out ticks from the start until the delivery budget is spent; returns where it stopped. */
   #fanOut(ticks: Tick[]): number {
     const registry = this.#registry;
+    const perMode = this.#perMode;
     // Looked up per tick only while someone holds a polled key.
     const poll = this.#pollRegistry !== null && this.#pollRegistry.consumerCount > 0
       ? this.#pollRegistry
@@ -199,7 +209,7 @@ export class FanOut implements SendScheduler {
       const frames = new TickFrames(tick, this.#brokerJson);
       if (modes) {
         for (const [mode, entry] of modes) {
-          if (mode > tick.mode) continue;
+          if (perMode ? mode !== tick.mode : mode > tick.mode) continue;
           fanned += this.#deliver(entry.consumers, tick, mode, frames);
         }
       }

@@ -99,7 +99,7 @@ export class HttpListener {
 
   /** Binds host:port; rejects with a clear message when the port is taken. */
   static start(
-    listen: { host: string; port: number; cert?: string; key?: string },
+    listen: { host: string; port: number; cert?: string; key?: string; reusePort?: boolean },
     limits: ListenerLimits,
     handlers: ListenerHandlers,
   ): Promise<HttpListener> {
@@ -118,7 +118,12 @@ export class HttpListener {
         } else reject(err);
       };
       l.#server.once("error", onError);
-      l.#server.listen(listen.port, listen.host, () => {
+      const options = {
+        port: listen.port,
+        host: listen.host,
+        reusePort: listen.reusePort === true,
+      };
+      l.#server.listen(options, () => {
         l.#server.off("error", onError);
         const a = l.#server.address();
         if (a && typeof a === "object") l.#addr = { hostname: a.address, port: a.port };
@@ -299,4 +304,22 @@ export class HttpListener {
       for (const s of this.#conns.keys()) s.destroy();
     });
   }
+}
+
+/**
+ * Reads the PEM files of the `tls` config block for {@link HttpListener.start}; `{}` without one.
+ * Throws naming the field and the file when one cannot be read.
+ */
+export async function readTls(
+  tls: { cert: string; key: string } | undefined,
+): Promise<{ cert?: string; key?: string }> {
+  if (tls === undefined) return {};
+  const read = async (path: string, field: string): Promise<string> => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (e) {
+      throw new Error(`${field}: cannot read ${path}: ${e instanceof Error ? e.message : e}`);
+    }
+  };
+  return { cert: await read(tls.cert, "tls.cert"), key: await read(tls.key, "tls.key") };
 }

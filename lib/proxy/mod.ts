@@ -6,10 +6,12 @@ export {
   type ApiKeyCredential,
   type AuthLimits,
   type AuthResult,
+  clientAuth,
   hashKey,
   loadOrCreateKeyFile,
 } from "./auth.ts";
 export { type ProxyDeps, ProxyServer } from "./server.ts";
+export { readTls } from "./listener.ts";
 export {
   type HttpMethod,
   HttpRoutes,

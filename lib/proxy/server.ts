@@ -69,6 +69,11 @@ export interface ProxyDeps {
     clock?: () => number;
   };
   /**
+   * Ticks arrive once per mode (an edge gateway fed by the bus): each is delivered to the consumers
+   * of exactly its mode instead of every mode up to it.
+   */
+  ticksPerMode?: boolean;
+  /**
    * Stream-or-poll routing: a client's class picks `routing[class]`; `poll` subscriptions go to
    * `registry` here (the poller's, no streaming slot). Absent: everything streams.
    */
@@ -130,6 +135,7 @@ export class ProxyServer {
       deps.broker,
       limits.batchIntervalMs,
       deps.poll?.registry,
+      deps.ticksPerMode ?? false,
     );
     this.#candles = new CandleFeed(
       deps.registry,
@@ -207,9 +213,12 @@ export class ProxyServer {
     });
   }
 
-  /** Binds host:port. Fails with a clear message when the port is taken (no fallback port). */
+  /**
+   * Binds host:port. Fails with a clear message when the port is taken (no fallback port), unless
+   * `reusePort` shares it with other processes that ask the same (Linux SO_REUSEPORT).
+   */
   static async start(
-    listen: { host: string; port: number; cert?: string; key?: string },
+    listen: { host: string; port: number; cert?: string; key?: string; reusePort?: boolean },
     deps: ProxyDeps,
   ): Promise<ProxyServer> {
     const proxy = new ProxyServer(deps);

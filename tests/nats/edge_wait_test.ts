@@ -1,0 +1,30 @@
+// An edge started before any primary waits for one (it does not listen meanwhile) and still stops
+// at once on SIGTERM.
+
+import assert from "node:assert/strict";
+import { freePort, TEST_KEY, until } from "../helpers/gateway.ts";
+import { spawnGateway } from "../helpers/process.ts";
+import { startNatsServer } from "../helpers/nats_server.ts";
+
+Deno.test("edge without a primary: waits without listening, SIGTERM ends the wait", async () => {
+  const nats = await startNatsServer();
+  const port = freePort();
+  const proc = spawnGateway(["--upstream", nats.url, "--port", String(port)], {
+    perms: ["-P=edge"],
+    env: { TICKPLEX_API_KEY: TEST_KEY },
+  });
+  try {
+    await until(() => proc.output().includes("waiting for the primary"), 30_000, "the wait");
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), "nothing listens yet");
+    proc.child.kill("SIGTERM");
+    const status = await proc.status;
+    assert.equal(status.code, 1);
+    assert.match(proc.output(), /stopped while waiting for the primary/);
+  } finally {
+    try {
+      proc.child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await proc.status;
+    await nats.stop();
+  }
+});
