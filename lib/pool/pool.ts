@@ -81,6 +81,9 @@ export interface UnsubscribeInfo {
 /** A snapshot of one connection for status pages (declared beside FeedState). */
 export type { ConnectionStatus };
 
+/** What a worker call (quote, option listing) resolves to: the call's own answer or a failure. */
+type CallAnswer = QuoteResult | Outcome<{ listing: OptionListing | null }>;
+
 interface SymbolState {
   exchange: string;
   symbol: string;
@@ -114,8 +117,8 @@ interface Conn {
   ticks: number;
   generation: number;
   closed: boolean;
-  /** Quote calls in flight on this worker: id → their answer. */
-  quotes: Map<number, (r: QuoteResult) => void>;
+  /** Calls in flight on this worker (quotes, option listings): id → their answer. */
+  calls: Map<number, (answer: CallAnswer) => void>;
 }
 
 /**
@@ -155,15 +158,6 @@ export class ConnectionPool {
   #symbols = new Map<InstrumentKey, SymbolState>();
   #lock = new KeyedLock();
   #nextId = 1;
-  /** `list_options` requests in flight, by id, with the connection they went to. */
-  #queries = new Map<
-    number,
-    {
-      conn: Conn;
-      resolve: (r: Outcome<{ listing: OptionListing | null }>) => void;
-      timer: ReturnType<typeof setTimeout>;
-    }
-  >();
   #closed = false;
   #opening: Promise<Conn | null> | null = null;
 
@@ -374,40 +368,58 @@ export class ConnectionPool {
         message: "Gateway is shutting down",
       });
     }
+    return this.#call<QuoteResult>(
+      "quote call",
+      (id) => ({ type: "quote", id, mode, items, ...(check ? { check } : {}) }),
+    );
+  }
+
+  /**
+   * One request to a running worker answered by id (a quote call, an option listing): sent to a
+   * connected worker if there is one, failed with BROKER_ERROR when none runs, when it is not
+   * answered within `requestTimeoutMs`, or when the worker dies or restarts first.
+   */
+  #call<A extends CallAnswer>(what: string, message: (id: number) => ToWorker): Promise<A> {
     const conn = this.#conns.find((c) => c.link !== null && c.state === "connected") ??
       this.#conns.find((c) => c.link !== null);
     if (!conn?.link) {
-      return Promise.resolve({
-        ok: false,
-        code: "BROKER_ERROR",
-        message: "no broker connection is running",
-      });
+      return Promise.resolve(fail("BROKER_ERROR", "no broker connection is running") as A);
     }
     const id = this.#nextId++;
     const link = conn.link;
-    return new Promise<QuoteResult>((resolve) => {
+    return new Promise<A>((resolve) => {
       const timer = setTimeout(() => {
-        if (conn.quotes.delete(id)) {
-          resolve({
-            ok: false,
-            code: "BROKER_ERROR",
-            message: `quote call not answered within ${this.#options.requestTimeoutMs} ms`,
-          });
+        if (conn.calls.delete(id)) {
+          resolve(
+            fail(
+              "BROKER_ERROR",
+              `${what} not answered within ${this.#options.requestTimeoutMs} ms`,
+            ) as A,
+          );
         }
       }, this.#options.requestTimeoutMs);
-      conn.quotes.set(id, (r) => {
+      conn.calls.set(id, (answer) => {
         clearTimeout(timer);
-        resolve(r);
+        resolve(answer as A);
       });
-      link.send({ type: "quote", id, mode, items, ...(check ? { check } : {}) });
+      link.send(message(id));
     });
   }
 
-  /** Fails every quote call in flight on `conn` (its worker died or was replaced). */
-  #failQuotes(conn: Conn, message: string): void {
-    const pending = [...conn.quotes.values()];
-    conn.quotes.clear();
-    for (const answer of pending) answer({ ok: false, code: "BROKER_ERROR", message });
+  /** Answers the call `id` on `conn`; false when none is waiting (answered late, or not a call). */
+  #answer(conn: Conn, id: number, answer: CallAnswer): boolean {
+    const waiting = conn.calls.get(id);
+    if (waiting === undefined) return false;
+    conn.calls.delete(id);
+    waiting(answer);
+    return true;
+  }
+
+  /** Fails every call in flight on `conn` (its worker died or was replaced). */
+  #failCalls(conn: Conn, message: string): void {
+    const pending = [...conn.calls.values()];
+    conn.calls.clear();
+    for (const answer of pending) answer(fail("BROKER_ERROR", message));
   }
 
   /** Sends a fresh access token to every adapter (daily token rollover). */
@@ -478,8 +490,7 @@ export class ConnectionPool {
     for (const c of this.#conns) {
       clearTimeout(c.slowRestart);
       c.requests.failAll("gateway is shutting down");
-      this.#failQueries(c, "gateway is shutting down");
-      this.#failQuotes(c, "gateway is shutting down");
+      this.#failCalls(c, "gateway is shutting down");
       c.link?.terminate();
       c.link = null;
       this.#setState(c, "disconnected");
@@ -529,7 +540,7 @@ export class ConnectionPool {
       ticks: 0,
       generation: 0,
       closed: false,
-      quotes: new Map(),
+      calls: new Map(),
     };
     conn.requests = new RequestBatcher(
       {
@@ -644,15 +655,11 @@ export class ConnectionPool {
             field: parsed.firstTickError,
           });
         }
-        const answer = conn.quotes.get(msg.id);
-        conn.quotes.delete(msg.id);
-        answer?.({ ok: true, ticks: msg.ticks, missing: msg.missing });
+        this.#answer(conn, msg.id, { ok: true, ticks: msg.ticks, missing: msg.missing });
         return;
       }
       case "quote_failed": {
-        const answer = conn.quotes.get(msg.id);
-        conn.quotes.delete(msg.id);
-        answer?.({
+        this.#answer(conn, msg.id, {
           ok: false,
           code: msg.code,
           message: msg.message,
@@ -669,8 +676,7 @@ export class ConnectionPool {
         conn.link?.terminate();
         conn.link = null;
         conn.requests.failAll(`adapter failed to initialise: ${msg.message}`);
-        this.#failQueries(conn, `adapter failed to initialise: ${msg.message}`);
-        this.#failQuotes(conn, `adapter failed to initialise: ${msg.message}`);
+        this.#failCalls(conn, `adapter failed to initialise: ${msg.message}`);
         if (msg.auth) {
           // Retrying rejected credentials fast helps nobody: wait for a token (or the slow retry).
           this.#setState(conn, "auth_failed", msg.message);
@@ -684,8 +690,7 @@ export class ConnectionPool {
         conn.requests.answer(msg.id, msg.results);
         return;
       case "options": {
-        const q = this.#takeQuery(msg.id);
-        q?.resolve({ ok: true, listing: msg.listing });
+        this.#answer(conn, msg.id, { ok: true, listing: msg.listing });
         return;
       }
       case "error":
@@ -696,9 +701,9 @@ export class ConnectionPool {
             message: msg.message,
           });
         } else {
-          const q = this.#takeQuery(msg.id);
-          if (q) q.resolve({ ok: false, code: msg.code, message: msg.message });
-          else conn.requests.reject(msg.id, msg.code, msg.message);
+          if (!this.#answer(conn, msg.id, fail(msg.code, msg.message))) {
+            conn.requests.reject(msg.id, msg.code, msg.message);
+          }
         }
         return;
       case "status":
@@ -740,8 +745,7 @@ export class ConnectionPool {
     conn.generation++;
     conn.link = null;
     conn.requests.failAll(`adapter worker died: ${reason}`);
-    this.#failQueries(conn, `adapter worker died: ${reason}`);
-    this.#failQuotes(conn, `adapter worker died: ${reason}`);
+    this.#failCalls(conn, `adapter worker died: ${reason}`);
     for (const s of conn.symbols.values()) s.streaming = false;
     this.#setState(conn, "disconnected", reason);
     log.error("adapter worker {index} died ({reason}); restarting", { index: conn.index, reason });
@@ -795,8 +799,7 @@ export class ConnectionPool {
     conn.link?.terminate();
     conn.link = null;
     conn.requests.failAll(`adapter restarted: ${reason}`);
-    this.#failQueries(conn, `adapter restarted: ${reason}`);
-    this.#failQuotes(conn, `adapter restarted: ${reason}`);
+    this.#failCalls(conn, `adapter restarted: ${reason}`);
     for (const s of conn.symbols.values()) s.streaming = false;
     conn.restarts++;
     this.counters.restarts++;
@@ -857,39 +860,10 @@ export class ConnectionPool {
     exchange: string,
     underlying: string,
   ): Promise<Outcome<{ listing: OptionListing | null }>> {
-    const conn = this.#conns.find((c) => c.link !== null && c.state === "connected") ??
-      this.#conns.find((c) => c.link !== null);
-    if (!conn?.link) {
-      return Promise.resolve(fail("BROKER_ERROR", "no broker connection is running"));
-    }
-    const id = this.#nextId++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#takeQuery(id);
-        resolve(
-          fail(
-            "BROKER_ERROR",
-            `adapter did not list options within ${this.#options.requestTimeoutMs} ms`,
-          ),
-        );
-      }, this.#options.requestTimeoutMs);
-      this.#queries.set(id, { conn, resolve, timer });
-      conn.link!.send({ type: "list_options", id, exchange, underlying });
-    });
-  }
-
-  #takeQuery(id: number) {
-    const q = this.#queries.get(id);
-    if (!q) return undefined;
-    this.#queries.delete(id);
-    clearTimeout(q.timer);
-    return q;
-  }
-
-  #failQueries(conn: Conn, message: string): void {
-    for (const [id, q] of this.#queries) {
-      if (q.conn === conn) this.#takeQuery(id)!.resolve(fail("BROKER_ERROR", message));
-    }
+    return this.#call(
+      "option listing",
+      (id) => ({ type: "list_options", id, exchange, underlying }),
+    );
   }
 
   /** Queues one item on the connection's batcher; fails at once when no worker is running. */
