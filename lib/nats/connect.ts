@@ -31,6 +31,25 @@ function guardAbandonedSocketResets(): void {
 }
 
 /**
+ * Fails with the flag to add when a server is outside this process's net permission: the
+ * permission sets in deno.json allow loopback only (besides brokers), so a NATS cluster on other
+ * machines is granted explicitly, and a denied connect would otherwise surface deep in nats.js.
+ */
+async function assertReachable(servers: readonly string[]): Promise<void> {
+  for (const server of servers) {
+    const url = new URL(server.replace(/^(nats|tls):/, "http:"));
+    const host = `${url.hostname}:${url.port || "4222"}`;
+    const { state } = await Deno.permissions.query({ name: "net", host });
+    if (state !== "granted") {
+      throw new Error(
+        `nats: ${server} is outside this process's net permission; run with ` +
+          `--allow-net=${host} next to -P=gateway / -P=edge (the permission sets allow loopback only)`,
+      );
+    }
+  }
+}
+
+/**
  * Connects to the configured NATS servers; rejects with a message naming them when none answers.
  * Reconnects for ever afterwards (the client resubscribes by itself), so a NATS restart is
  * survived by everything built on the connection.
@@ -54,6 +73,7 @@ export async function connectNats(config: NatsConfig, name: string): Promise<Nat
   }
   if (config.pass !== undefined) addSecret(config.pass);
   if (config.token !== undefined) addSecret(config.token);
+  await assertReachable(config.servers);
   try {
     return await connect({
       servers: config.servers,

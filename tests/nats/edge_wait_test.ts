@@ -28,3 +28,26 @@ Deno.test("edge without a primary: waits without listening, SIGTERM ends the wai
     await nats.stop();
   }
 });
+
+Deno.test("a NATS server outside the permission set fails at start naming the flag to add (no connect attempted)", async () => {
+  // 192.0.2.1 is TEST-NET-1: never reachable, and never tried — the permission check comes first.
+  for (
+    const [args, perms] of [
+      [
+        ["--bus", "nats://192.0.2.1:4222", "--port", "0", "--bus", `tcp://127.0.0.1:${freePort()}`],
+        [
+          "-P=gateway",
+        ],
+      ],
+      [["--upstream", "nats://192.0.2.1:4222", "--port", "0"], ["-P=edge"]],
+    ] as const
+  ) {
+    const proc = spawnGateway([...args], {
+      perms: [...perms],
+      env: { TICKPLEX_API_KEY: TEST_KEY },
+    });
+    const status = await proc.status;
+    assert.notEqual(status.code, 0, proc.output());
+    assert.match(proc.output(), /--allow-net=192\.0\.2\.1:4222/);
+  }
+});
