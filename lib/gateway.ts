@@ -17,7 +17,7 @@ import { installDashboard } from "./dashboard/mod.ts";
 import { installCapture } from "./capture/mod.ts";
 import { installHistory } from "./history/mod.ts";
 import { addSecret } from "./log.ts";
-import { connectNats, ensureStream, LeaseHost, NatsBus } from "./nats/mod.ts";
+import type { LeaseHost, NatsBus } from "./nats/mod.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 /** The NATS side of a primary gateway: the bus publisher and the edges' leases on one connection. */
@@ -174,7 +174,10 @@ export class Gateway {
         log.warn("bus dropped {n} messages ({reason})", { n: r.recent, reason: r.reason }),
     });
     let link: { connection: NatsConnection; bus: NatsBus } | null = null;
-    if (config.nats !== undefined) {
+    // Loaded only when configured: the NATS client costs start-up time nobody else should pay.
+    const natsModule = config.nats === undefined ? null : await import("./nats/mod.ts");
+    if (config.nats !== undefined && natsModule !== null) {
+      const { connectNats, ensureStream, NatsBus } = natsModule;
       try {
         const connection = await connectNats(config.nats, "tickplex-gateway");
         const prefix = config.nats.subjectPrefix;
@@ -207,9 +210,9 @@ export class Gateway {
     });
     for (const k of credentials) budget.ledger.register(k.holder);
     const registry = new SubscriptionRegistry(pool, budget.ledger);
-    const nats: GatewayNats | null = link === null ? null : {
+    const nats: GatewayNats | null = link === null || natsModule === null ? null : {
       ...link,
-      leases: new LeaseHost(link.connection, registry, {
+      leases: new natsModule.LeaseHost(link.connection, registry, {
         prefix: config.nats!.subjectPrefix,
         session: link.bus.session,
         broker: config.broker.name,
