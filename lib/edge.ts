@@ -40,7 +40,7 @@ export class EdgeGateway {
   readonly config: Config;
   /** Where the generated API key lives, when one was generated or loaded from the key file. */
   readonly keyFile: string | null;
-  #reaper: ReturnType<typeof setInterval>;
+  #stopReaping: () => void;
   #stopping: Promise<void> | null = null;
 
   private constructor(parts: {
@@ -57,9 +57,7 @@ export class EdgeGateway {
     this.connection = parts.connection;
     this.config = parts.config;
     this.keyFile = parts.keyFile;
-    this.#reaper = setInterval(() => {
-      this.registry.reap().catch((err) => log.error("reap failed: {err}", { err }));
-    }, 5000);
+    this.#stopReaping = this.registry.reapEvery(5000);
   }
 
   /**
@@ -191,7 +189,7 @@ export class EdgeGateway {
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      clearInterval(this.#reaper);
+      this.#stopReaping();
       await this.proxy.close();
       await this.upstream.close();
       await this.connection.drain().catch(() => this.connection.close());

@@ -106,7 +106,7 @@ export class Gateway {
   readonly keyFile: string | null;
   /** Extra tick listeners (market data service, recorder, ...), called before the fan-out. */
   readonly tickListeners: ((ticks: Tick[]) => void)[] = [];
-  #reaper: ReturnType<typeof setInterval>;
+  #stopReaping: () => void;
   #stopping: Promise<void> | null = null;
   #closeHistory: () => Promise<void> = () => Promise.resolve();
 
@@ -139,9 +139,7 @@ export class Gateway {
     this.busSnapshot = parts.busSnapshot;
     this.config = parts.config;
     this.keyFile = parts.keyFile;
-    this.#reaper = setInterval(() => {
-      this.registry.reap().catch((err) => log.error("reap failed: {err}", { err }));
-    }, 5000);
+    this.#stopReaping = this.registry.reapEvery(5000);
   }
 
   /** Starts every component; on failure, closes what was started and throws a clear error. */
@@ -542,7 +540,7 @@ export class Gateway {
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      clearInterval(this.#reaper);
+      this.#stopReaping();
       await this.proxy.close();
       await this.poller.stop();
       await this.marketData.close();

@@ -361,6 +361,17 @@ export class SubscriptionRegistry {
     return freed;
   }
 
+  /**
+   * Runs {@link reap} every `intervalMs` (failures logged) until the returned stop is called: the
+   * one schedule every owner of a registry (gateway, edge) uses.
+   */
+  reapEvery(intervalMs: number): () => void {
+    const timer = setInterval(() => {
+      this.reap().catch((err) => log.error("reap failed: {err}", { err }));
+    }, intervalMs);
+    return () => clearInterval(timer);
+  }
+
   #add(entry: KeyEntry, consumer: Consumer): void {
     const ledger = this.#ledger;
     if (ledger) {
